@@ -1,0 +1,130 @@
+namespace GeminiHooks.Hosting;
+
+/// <summary>The <c>GeminiHooks</c> configuration section. Every default is documented in the README.</summary>
+public sealed class GeminiHooksOptions
+{
+    public const string SectionName = "GeminiHooks";
+
+    /// <summary>How far <c>webhook-timestamp</c> (and JWT lifetimes) may be from now, either way.</summary>
+    public TimeSpan Tolerance { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Largest accepted body; larger deliveries get 413.</summary>
+    public int MaxBodyBytes { get; set; } = 256 * 1024;
+
+    public StaticWebhookOptions Static { get; set; } = new();
+    public DynamicWebhookOptions Dynamic { get; set; } = new();
+    public StoreOptions Store { get; set; } = new();
+    public IdempotencyOptions Idempotency { get; set; } = new();
+    public DispatchOptions Dispatch { get; set; } = new();
+    public AdminOptions Admin { get; set; } = new();
+
+    /// <summary>Configured (built-in) handlers by name.</summary>
+    public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
+}
+
+public sealed class StaticWebhookOptions
+{
+    public bool Enabled { get; set; } = true;
+    public string Path { get; set; } = "/webhooks/gemini";
+
+    /// <summary>Signing secrets (<c>whsec_&lt;base64&gt;</c>, prefix optional); any one may match.</summary>
+    public List<string> Secrets { get; set; } = [];
+}
+
+public sealed class DynamicWebhookOptions
+{
+    public const string GoogleJwksUri = "https://generativelanguage.googleapis.com/.well-known/jwks.json";
+
+    public bool Enabled { get; set; }
+    public string Path { get; set; } = "/webhooks/gemini/dynamic";
+    public string JwksUri { get; set; } = GoogleJwksUri;
+
+    /// <summary>Accepted JWT <c>aud</c> values; required unless <see cref="RequireAudience"/> is false.</summary>
+    public List<string> Audiences { get; set; } = [];
+
+    /// <summary>Turning this off accepts a JWT for any audience; it exists for set-ups that cannot know theirs.</summary>
+    public bool RequireAudience { get; set; } = true;
+
+    /// <summary>Accepted JWT <c>iss</c> values; empty means the issuer is not checked.</summary>
+    public List<string> Issuers { get; set; } = [];
+
+    /// <summary>Accepted JWT algorithms; empty means <c>RS256</c>.</summary>
+    public List<string> Algorithms { get; set; } = [];
+
+    /// <summary>Shortest time between two JWKS fetches caused by unknown key ids.</summary>
+    public TimeSpan JwksRefreshMin { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Longest time a fetched JWKS is used before it is fetched again, whatever Cache-Control says.</summary>
+    public TimeSpan JwksMaxAge { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>Timeout of one JWKS fetch.</summary>
+    public TimeSpan JwksTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    internal IReadOnlyList<string> EffectiveAlgorithms => Algorithms.Count == 0 ? ["RS256"] : Algorithms;
+}
+
+public sealed class StoreOptions
+{
+    public string Provider { get; set; } = "Sqlite";
+    public string ConnectionString { get; set; } = "Data Source=data/geminihooks.db";
+
+    /// <summary>Concurrent deliveries share one transaction and one sync (see README, "Group commit").</summary>
+    public bool GroupCommit { get; set; } = true;
+
+    /// <summary>Most deliveries committed together.</summary>
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>Retry-After sent with a 503 when the store cannot be reached.</summary>
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+public sealed class IdempotencyOptions
+{
+    /// <summary>How long accepted ids (and finished events) are kept; longer than Gemini's 24 h of retries.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>How often the retention cleanup runs.</summary>
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+public sealed class DispatchOptions
+{
+    public bool Enabled { get; set; } = true;
+    public int MaxAttempts { get; set; } = 10;
+    public int Concurrency { get; set; } = 4;
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>How long a claimed (event, handler) pair belongs to one dispatcher before another may take it.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest idle wait between two looks at the store, when no wake-up signal arrives.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+public sealed class AdminOptions
+{
+    /// <summary>Bearer key of the operator API; empty means the API does not exist.</summary>
+    public string ApiKey { get; set; } = "";
+}
+
+/// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>.</summary>
+public sealed class HandlerOptions
+{
+    public string Type { get; set; } = "";
+
+    /// <summary>Exact event types or prefix patterns (<c>batch.*</c>, <c>*</c>); empty means all.</summary>
+    public List<string> Events { get; set; } = [];
+
+    /// <summary><c>jsonl</c>: the file to append to.</summary>
+    public string? Path { get; set; }
+
+    /// <summary><c>http</c> and <c>slack</c>: where to POST.</summary>
+    public string? Url { get; set; }
+
+    /// <summary><c>http</c>: the Standard Webhooks secret the forwarded event is signed with.</summary>
+    public string? Secret { get; set; }
+
+    /// <summary><c>http</c> and <c>slack</c>: request timeout.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+}

@@ -1,0 +1,57 @@
+using Microsoft.Data.Sqlite;
+
+namespace GeminiHooks.Storage.Sqlite;
+
+/// <summary>Numbered, forward-only migrations; <c>PRAGMA user_version</c> records how far a file has come.</summary>
+static class SqliteSchema
+{
+    static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE events (
+            id                INTEGER PRIMARY KEY,
+            endpoint          TEXT    NOT NULL,
+            webhook_id        TEXT    NOT NULL,
+            webhook_timestamp INTEGER NOT NULL,
+            received_at       INTEGER NOT NULL, -- Unix milliseconds
+            type              TEXT    NOT NULL,
+            body              BLOB    NOT NULL, -- the exact bytes that were verified
+            status            TEXT    NOT NULL, -- pending | done | dead, derived from handler_runs on every change
+            UNIQUE (endpoint, webhook_id)        -- idempotency holds through this index, not through application checks
+        );
+        CREATE INDEX events_status ON events (status, id);
+        CREATE INDEX events_received ON events (received_at);
+        CREATE TABLE handler_runs (
+            event_id        INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            handler         TEXT    NOT NULL,
+            status          TEXT    NOT NULL, -- pending | running | succeeded | dead
+            attempts        INTEGER NOT NULL,
+            next_attempt_at INTEGER NOT NULL, -- when pending: when due; when running: when the lease expires
+            lease_owner     TEXT,
+            last_error      TEXT,
+            updated_at      INTEGER NOT NULL,
+            PRIMARY KEY (event_id, handler)
+        );
+        CREATE INDEX handler_runs_due ON handler_runs (status, next_attempt_at);
+        """,
+    ];
+
+    public static void Migrate(SqliteConnection connection)
+    {
+        using var read = connection.CreateCommand();
+        read.CommandText = "PRAGMA user_version";
+        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
+        if (version > Migrations.Length)
+            throw new InvalidOperationException(
+                $"The database is at schema version {version}, newer than this build knows ({Migrations.Length}).");
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            using var transaction = connection.BeginTransaction();
+            using var migrate = connection.CreateCommand();
+            migrate.Transaction = transaction;
+            migrate.CommandText = Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
+            migrate.ExecuteNonQuery();
+            transaction.Commit();
+        }
+    }
+}

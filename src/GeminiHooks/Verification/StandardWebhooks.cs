@@ -1,0 +1,192 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using NSec.Cryptography;
+
+namespace GeminiHooks.Verification;
+
+/// <summary>
+/// Standard Webhooks signatures: symmetric <c>v1</c> (HMAC-SHA256) and asymmetric <c>v1a</c> (Ed25519),
+/// both over the bytes <c>{webhook-id}.{webhook-timestamp}.{raw body}</c>.
+/// Used by the receiver to verify and by the CLI, the emulator and the <c>http</c> handler to sign.
+/// </summary>
+public static class StandardWebhooks
+{
+    public const string SecretPrefix = "whsec_";
+    const int HmacSize = 32;
+    const int Ed25519SignatureSize = 64;
+
+    /// <summary>Decodes a <c>whsec_&lt;base64&gt;</c> secret (the prefix is optional).</summary>
+    /// <exception cref="FormatException">The secret is empty or not base64.</exception>
+    public static byte[] DecodeSecret(string secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var encoded = secret.StartsWith(SecretPrefix, StringComparison.Ordinal) ? secret[SecretPrefix.Length..] : secret;
+        if (encoded.Length == 0)
+            throw new FormatException("the secret is empty");
+        byte[] key;
+        try { key = Convert.FromBase64String(encoded); }
+        catch (FormatException) { throw new FormatException("the secret is not base64 (expected whsec_<base64>)"); }
+        if (key.Length < 16)
+            throw new FormatException($"the secret decodes to {key.Length} bytes; at least 16 are required");
+        return key;
+    }
+
+    /// <summary>A new random 32-byte secret, <c>whsec_</c>-prefixed.</summary>
+    public static string GenerateSecret() => SecretPrefix + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>The <c>v1,&lt;base64&gt;</c> entry for one secret.</summary>
+    public static string SignV1(ReadOnlySpan<byte> key, string webhookId, long timestamp, ReadOnlySpan<byte> body)
+    {
+        Span<byte> mac = stackalloc byte[HmacSize];
+        using (var content = SignedContent.Create(webhookId, timestamp.ToString(CultureInfo.InvariantCulture), body))
+            HMACSHA256.HashData(key, content.Span, mac);
+        return "v1," + Convert.ToBase64String(mac);
+    }
+
+    /// <summary>The <c>v1a,&lt;base64&gt;</c> entry for one Ed25519 private key.</summary>
+    public static string SignV1a(Key ed25519PrivateKey, string webhookId, long timestamp, ReadOnlySpan<byte> body)
+    {
+        ArgumentNullException.ThrowIfNull(ed25519PrivateKey);
+        using var content = SignedContent.Create(webhookId, timestamp.ToString(CultureInfo.InvariantCulture), body);
+        return "v1a," + Convert.ToBase64String(SignatureAlgorithm.Ed25519.Sign(ed25519PrivateKey, content.Span));
+    }
+
+    /// <summary>
+    /// True when any <c>v1</c> entry of <paramref name="signatureHeader"/> is the HMAC of the content under any key.
+    /// Entries of other versions are skipped. The comparison is constant-time.
+    /// </summary>
+    public static bool VerifyV1(IReadOnlyList<byte[]> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+            return false;
+        using var content = SignedContent.Create(webhookId, timestamp, body);
+        Span<byte> expected = stackalloc byte[HmacSize];
+        Span<byte> candidate = stackalloc byte[HmacSize];
+        var matched = false;
+        foreach (var key in keys)
+        {
+            HMACSHA256.HashData(key, content.Span, expected);
+            foreach (var entry in new SignatureEntries(signatureHeader))
+            {
+                if (!entry.Version.SequenceEqual("v1") ||
+                    !Convert.TryFromBase64Chars(entry.Signature, candidate, out var written) || written != HmacSize)
+                    continue;
+                // No early exit: the time taken does not tell which key or entry matched.
+                matched |= CryptographicOperations.FixedTimeEquals(expected, candidate);
+            }
+        }
+        return matched;
+    }
+
+    /// <summary>
+    /// True when any <c>v1a</c> entry is a valid Ed25519 signature of the content by one of the keys.
+    /// An entry may name its key as <c>v1a,&lt;kid&gt;,&lt;base64&gt;</c>; then only that key is tried.
+    /// </summary>
+    public static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        if (keys.Count == 0)
+            return false;
+        using var content = SignedContent.Create(webhookId, timestamp, body);
+        Span<byte> signature = stackalloc byte[Ed25519SignatureSize];
+        foreach (var entry in new SignatureEntries(signatureHeader))
+        {
+            if (!entry.Version.SequenceEqual("v1a") ||
+                !Convert.TryFromBase64Chars(entry.Signature, signature, out var written) || written != Ed25519SignatureSize)
+                continue;
+            foreach (var (kid, key) in keys)
+            {
+                if (!entry.KeyId.IsEmpty && !entry.KeyId.SequenceEqual(kid))
+                    continue;
+                if (SignatureAlgorithm.Ed25519.Verify(key, content.Span, signature))
+                    return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>True when the header holds at least one <c>version,signature</c> entry.</summary>
+    public static bool HasEntries(string signatureHeader)
+    {
+        foreach (var _ in new SignatureEntries(signatureHeader))
+            return true;
+        return false;
+    }
+
+    /// <summary>True when the header holds at least one entry of this version.</summary>
+    public static bool HasEntries(string signatureHeader, string version)
+    {
+        foreach (var entry in new SignatureEntries(signatureHeader))
+            if (entry.Version.SequenceEqual(version))
+                return true;
+        return false;
+    }
+
+    /// <summary>The signed bytes in a pooled buffer, built once per verification.</summary>
+    readonly struct SignedContent : IDisposable
+    {
+        readonly byte[] _buffer;
+        readonly int _length;
+
+        SignedContent(byte[] buffer, int length) { _buffer = buffer; _length = length; }
+
+        public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
+
+        public static SignedContent Create(string webhookId, string timestamp, ReadOnlySpan<byte> body)
+        {
+            var length = Encoding.UTF8.GetByteCount(webhookId) + 1 + Encoding.UTF8.GetByteCount(timestamp) + 1 + body.Length;
+            var buffer = ArrayPool<byte>.Shared.Rent(length);
+            var at = Encoding.UTF8.GetBytes(webhookId, buffer);
+            buffer[at++] = (byte)'.';
+            at += Encoding.UTF8.GetBytes(timestamp, buffer.AsSpan(at));
+            buffer[at++] = (byte)'.';
+            body.CopyTo(buffer.AsSpan(at));
+            return new SignedContent(buffer, length);
+        }
+
+        public void Dispose() => ArrayPool<byte>.Shared.Return(_buffer);
+    }
+
+    /// <summary>Enumerates space-separated <c>version,signature</c> (or <c>version,kid,signature</c>) entries without allocating.</summary>
+    internal ref struct SignatureEntries(string header)
+    {
+        ReadOnlySpan<char> _rest = header;
+
+        public Entry Current { get; private set; }
+
+        public readonly SignatureEntries GetEnumerator() => this;
+
+        public bool MoveNext()
+        {
+            while (true)
+            {
+                _rest = _rest.TrimStart(' ');
+                if (_rest.IsEmpty)
+                    return false;
+                var end = _rest.IndexOf(' ');
+                var token = end < 0 ? _rest : _rest[..end];
+                _rest = end < 0 ? [] : _rest[end..];
+                var comma = token.IndexOf(',');
+                if (comma <= 0 || comma == token.Length - 1)
+                    continue;
+                var version = token[..comma];
+                var value = token[(comma + 1)..];
+                var second = value.LastIndexOf(',');
+                Current = second < 0
+                    ? new Entry(version, [], value)
+                    : new Entry(version, value[..second], value[(second + 1)..]);
+                return true;
+            }
+        }
+    }
+
+    internal readonly ref struct Entry(ReadOnlySpan<char> version, ReadOnlySpan<char> keyId, ReadOnlySpan<char> signature)
+    {
+        public ReadOnlySpan<char> Version { get; } = version;
+        public ReadOnlySpan<char> KeyId { get; } = keyId;
+        public ReadOnlySpan<char> Signature { get; } = signature;
+    }
+}
