@@ -1,0 +1,27 @@
+using GeminiHooks.Hosting;
+using GeminiHooks.Server;
+using Microsoft.Extensions.Options;
+using Serilog;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
+builder.Services.AddGeminiHooks(builder.Configuration);
+
+var app = builder.Build();
+app.MapGeminiHooks();
+
+try
+{
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    // One line per bad key, naming it; no stack trace for an operator's typo.
+    foreach (var failure in e.Failures)
+        await Console.Error.WriteLineAsync("Configuration error: " + failure);
+    return 2;
+}
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,28 @@
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Compact;
+
+namespace GeminiHooks.Server;
+
+/// <summary>
+/// Serilog: readable lines in Development, one JSON object per line otherwise (for log shippers). A <c>Serilog</c>
+/// configuration section overrides levels. Request logging by ASP.NET Core is turned down: the ingest endpoint writes
+/// its own single line per delivery (endpoint, webhook-id, type, outcome, duration), and never a body or a secret.
+/// </summary>
+static class ServerLogging
+{
+    public static void Configure(HostBuilderContext context, IServiceProvider services, LoggerConfiguration logger)
+    {
+        logger
+            .MinimumLevel.Information()
+            .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            .ReadFrom.Configuration(context.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext();
+        if (context.HostingEnvironment.IsDevelopment())
+            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+        else
+            logger.WriteTo.Console(new CompactJsonFormatter());
+    }
+}

@@ -1,0 +1,48 @@
+using GeminiHooks.Storage;
+using GeminiHooks.Verification;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Hosting;
+
+/// <summary>Creates or migrates the schema before the server listens: no delivery is answered without a store.</summary>
+sealed class StoreInitializer(IEventStore store) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Keeps the JWKS fresh when dynamic webhooks are on: the first fetch runs in the background (start-up does not wait
+/// on Google), retried with backoff until it succeeds; later fetches follow the cached set's expiry.
+/// </summary>
+sealed class JwksRefresher(JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, TimeProvider time) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var dynamicOptions = options.CurrentValue.Dynamic;
+            TimeSpan wait;
+            if (!dynamicOptions.Enabled)
+            {
+                wait = TimeSpan.FromMinutes(1);
+            }
+            else if (jwks.ExpiresAt is { } expires && expires > time.GetUtcNow())
+            {
+                wait = expires - time.GetUtcNow();
+            }
+            else
+            {
+                var ok = await jwks.RefreshAsync(force: true, stoppingToken);
+                failures = ok ? 0 : failures + 1;
+                wait = ok
+                    ? (jwks.ExpiresAt ?? time.GetUtcNow()) - time.GetUtcNow()
+                    : TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+            }
+            try { await Task.Delay(wait < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : wait, time, stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+}

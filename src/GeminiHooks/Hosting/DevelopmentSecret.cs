@@ -1,0 +1,42 @@
+using GeminiHooks.Verification;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Hosting;
+
+/// <summary>
+/// In Development only, with static webhooks on and no secret configured: uses a generated secret, kept in
+/// <c>data/dev-webhook-secret</c> so it survives restarts, and printed once (to the console, not the log) when made.
+/// This is what lets a first <c>dotnet run</c> accept signed deliveries with no set-up.
+/// </summary>
+sealed class DevelopmentSecret(IHostEnvironment environment) : IPostConfigureOptions<GeminiHooksOptions>
+{
+    public const string FilePath = "data/dev-webhook-secret";
+    static readonly Lock Gate = new();
+
+    public void PostConfigure(string? name, GeminiHooksOptions options)
+    {
+        if (!environment.IsDevelopment() || !options.Static.Enabled || options.Static.Secrets.Count > 0)
+            return;
+        lock (Gate)
+        {
+            string secret;
+            if (File.Exists(FilePath))
+            {
+                secret = File.ReadAllText(FilePath).Trim();
+            }
+            else
+            {
+                secret = StandardWebhooks.GenerateSecret();
+                Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
+                File.WriteAllText(FilePath, secret);
+                Console.WriteLine($"""
+                    Development: no GeminiHooks:Static:Secrets configured, so this secret was generated and saved in {FilePath}:
+                      {secret}
+                    Sign test deliveries with it; configure your own secret before deploying.
+                    """);
+            }
+            options.Static.Secrets.Add(secret);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using GeminiHooks.Storage;
+using GeminiHooks.Verification;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Hosting;
+
+/// <summary>
+/// Start-up (and reload) validation of the core settings: each failure is one line naming the key, so a bad
+/// deployment stops with a message an operator can act on. Handler settings are validated by the dispatch side.
+/// </summary>
+public sealed class GeminiHooksOptionsValidator(IHostEnvironment environment, IEnumerable<IEventStoreFactory> storeFactories)
+    : IValidateOptions<GeminiHooksOptions>
+{
+    static readonly string[] AsymmetricAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+    const string S = GeminiHooksOptions.SectionName;
+
+    public ValidateOptionsResult Validate(string? name, GeminiHooksOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        void Fail(string key, string message) => failures.Add($"{S}:{key}: {message}");
+
+        if (options.Tolerance <= TimeSpan.Zero || options.Tolerance > TimeSpan.FromDays(1))
+            Fail("Tolerance", $"must be between 00:00:01 and 1.00:00:00 (is {options.Tolerance})");
+        if (options.MaxBodyBytes is < 1024 or > 64 * 1024 * 1024)
+            Fail("MaxBodyBytes", $"must be between 1024 and 67108864 (is {options.MaxBodyBytes})");
+
+        var paths = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        if (options.Static.Enabled)
+        {
+            CheckPath("Static:Path", options.Static.Path);
+            if (options.Static.Secrets.Count == 0 && !environment.IsDevelopment())
+                Fail("Static:Secrets", "is empty: set at least one signing secret (whsec_...), or set Static:Enabled to false");
+            for (var i = 0; i < options.Static.Secrets.Count; i++)
+            {
+                try { StandardWebhooks.DecodeSecret(options.Static.Secrets[i]); }
+                catch (FormatException e) { Fail($"Static:Secrets:{i}", e.Message); }
+            }
+        }
+
+        var dynamicOptions = options.Dynamic;
+        if (dynamicOptions.Enabled)
+        {
+            CheckPath("Dynamic:Path", dynamicOptions.Path);
+            if (!Uri.TryCreate(dynamicOptions.JwksUri, UriKind.Absolute, out var jwksUri))
+                Fail("Dynamic:JwksUri", $"'{dynamicOptions.JwksUri}' is not an absolute URI");
+            else if (jwksUri.Scheme != Uri.UriSchemeHttps && !(jwksUri.Scheme == Uri.UriSchemeHttp && IsLoopback(jwksUri)))
+                Fail("Dynamic:JwksUri", "must use https (plain http is allowed only for loopback addresses)");
+            if (dynamicOptions.RequireAudience && !dynamicOptions.Audiences.Any(a => !string.IsNullOrWhiteSpace(a)))
+                Fail("Dynamic:Audiences", "is empty: set the audience your webhook was registered with (or set Dynamic:RequireAudience to false)");
+            for (var i = 0; i < dynamicOptions.Algorithms.Count; i++)
+            {
+                if (!AsymmetricAlgorithms.Contains(dynamicOptions.Algorithms[i], StringComparer.Ordinal))
+                    Fail($"Dynamic:Algorithms:{i}", $"'{dynamicOptions.Algorithms[i]}' is not allowed (one of {string.Join(", ", AsymmetricAlgorithms)})");
+            }
+            if (dynamicOptions.JwksRefreshMin <= TimeSpan.Zero)
+                Fail("Dynamic:JwksRefreshMin", "must be positive");
+            if (dynamicOptions.JwksMaxAge < dynamicOptions.JwksRefreshMin)
+                Fail("Dynamic:JwksMaxAge", "must not be shorter than Dynamic:JwksRefreshMin");
+            if (dynamicOptions.JwksTimeout <= TimeSpan.Zero)
+                Fail("Dynamic:JwksTimeout", "must be positive");
+        }
+
+        var providers = storeFactories.Select(f => f.Provider).ToList();
+        if (!providers.Contains(options.Store.Provider, StringComparer.OrdinalIgnoreCase))
+            Fail("Store:Provider", $"'{options.Store.Provider}' is not available (one of {string.Join(", ", providers)})");
+        if (string.IsNullOrWhiteSpace(options.Store.ConnectionString))
+            Fail("Store:ConnectionString", "is empty");
+        if (options.Store.MaxBatch < 1)
+            Fail("Store:MaxBatch", "must be at least 1");
+        if (options.Store.RetryAfter < TimeSpan.FromSeconds(1))
+            Fail("Store:RetryAfter", "must be at least 00:00:01");
+
+        if (options.Idempotency.Retention <= TimeSpan.Zero)
+            Fail("Idempotency:Retention", "must be positive (Gemini retries for 24 hours; the default is 7 days)");
+        if (options.Idempotency.CleanupInterval <= TimeSpan.Zero)
+            Fail("Idempotency:CleanupInterval", "must be positive");
+
+        var dispatch = options.Dispatch;
+        if (dispatch.MaxAttempts < 1)
+            Fail("Dispatch:MaxAttempts", "must be at least 1");
+        if (dispatch.Concurrency is < 1 or > 1024)
+            Fail("Dispatch:Concurrency", "must be between 1 and 1024");
+        if (dispatch.RetryBaseDelay <= TimeSpan.Zero)
+            Fail("Dispatch:RetryBaseDelay", "must be positive");
+        if (dispatch.RetryMaxDelay < dispatch.RetryBaseDelay)
+            Fail("Dispatch:RetryMaxDelay", "must not be shorter than Dispatch:RetryBaseDelay");
+        if (dispatch.Lease <= TimeSpan.Zero)
+            Fail("Dispatch:Lease", "must be positive");
+        if (dispatch.PollInterval <= TimeSpan.Zero)
+            Fail("Dispatch:PollInterval", "must be positive");
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+
+        void CheckPath(string key, string path)
+        {
+            if (string.IsNullOrEmpty(path) || path[0] != '/')
+                Fail(key, $"'{path}' must start with '/'");
+            else if (!paths.Add(path))
+                Fail(key, $"'{path}' is used by another endpoint");
+        }
+    }
+
+    static bool IsLoopback(Uri uri) =>
+        uri.IsLoopback || (IPAddress.TryParse(uri.Host.Trim('[', ']'), out var address) && IPAddress.IsLoopback(address));
+}

@@ -1,0 +1,240 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using GeminiHooks.Dispatch;
+using GeminiHooks.Events;
+using GeminiHooks.Storage;
+using GeminiHooks.Verification;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Primitives;
+
+namespace GeminiHooks.Hosting;
+
+/// <summary>
+/// The delivery path, one straight line: size limit → headers → timestamp window → signature over the raw bytes →
+/// envelope type → durable store → answer. Nothing unverified is parsed beyond the headers, stored or logged in full.
+/// </summary>
+public sealed partial class IngestEndpoint(
+    StaticWebhookVerifier staticVerifier,
+    DynamicWebhookVerifier dynamicVerifier,
+    IEventStore store,
+    IHandlerCatalog catalog,
+    IOptionsMonitor<GeminiHooksOptions> options,
+    TimeProvider time,
+    ILogger<IngestEndpoint> logger)
+{
+    public const string Static = "static";
+    public const string Dynamic = "dynamic";
+    const int MaxIdLength = 256;
+    const int MaxSignatureLength = 16 * 1024;
+
+    static readonly byte[] AcceptedBody = """{"status":"accepted"}"""u8.ToArray();
+    static readonly byte[] DuplicateBody = """{"status":"duplicate"}"""u8.ToArray();
+
+    public async Task HandleAsync(HttpContext context, string endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        var started = Stopwatch.GetTimestamp();
+        var settings = options.CurrentValue;
+        var result = await ProcessAsync(context, endpoint, settings);
+        if (result.Status == StatusCodes.Status200OK)
+        {
+            context.Response.StatusCode = 200;
+            context.Response.ContentType = "application/json";
+            var body = result.Outcome == "accepted" ? AcceptedBody : DuplicateBody;
+            context.Response.ContentLength = body.Length;
+            await context.Response.Body.WriteAsync(body, context.RequestAborted);
+        }
+        else if (result.Status != 0)
+        {
+            if (result.Status == StatusCodes.Status503ServiceUnavailable)
+                context.Response.Headers.RetryAfter = ((int)Math.Ceiling(settings.Store.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            await WriteProblemAsync(context, result.Status, result.Detail ?? result.Outcome);
+        }
+        var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (result.Status == StatusCodes.Status200OK)
+            LogDelivery(logger, endpoint, result.WebhookId, result.EventType, result.Outcome, result.Status, elapsedMs);
+        else
+            LogRejected(logger, endpoint, result.WebhookId, result.EventType, result.Outcome, result.Status, elapsedMs);
+    }
+
+    async Task<IngestResult> ProcessAsync(HttpContext context, string endpoint, GeminiHooksOptions settings)
+    {
+        var request = context.Request;
+        var maxBody = settings.MaxBodyBytes;
+        if (request.ContentLength > maxBody)
+            return IngestResult.Reject(413, "body_too_large", $"The body is larger than {maxBody} bytes.");
+
+        // Headers first: a request without them is answered without reading its body.
+        if (!TryGetHeader(request, "webhook-id", MaxIdLength, out var webhookId))
+            return IngestResult.Reject(400, "missing_webhook_id", "The webhook-id header is missing, repeated or longer than 256 characters.");
+        if (!TryGetHeader(request, "webhook-timestamp", 20, out var timestampText) ||
+            !long.TryParse(timestampText, NumberStyles.None, CultureInfo.InvariantCulture, out var timestamp))
+            return IngestResult.Reject(400, "bad_webhook_timestamp", "The webhook-timestamp header is missing or not Unix seconds.", webhookId);
+        if (!TryGetHeader(request, "webhook-signature", MaxSignatureLength, out var signature))
+            return IngestResult.Reject(400, "missing_webhook_signature", "The webhook-signature header is missing or repeated.", webhookId);
+
+        var body = await ReadBodyAsync(context, maxBody);
+        if (body is null)
+            return context.RequestAborted.IsCancellationRequested
+                ? IngestResult.Aborted(webhookId)
+                : IngestResult.Reject(413, "body_too_large", $"The body is larger than {maxBody} bytes.", webhookId);
+
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        if (Math.Abs(now - timestamp) > (long)settings.Tolerance.TotalSeconds)
+            return IngestResult.Reject(401, "timestamp_outside_tolerance",
+                $"webhook-timestamp is more than {settings.Tolerance} away from the receiver's clock.", webhookId);
+
+        var headers = new WebhookHeaders(webhookId, timestampText, timestamp, signature);
+        VerificationResult verification;
+        try
+        {
+            verification = endpoint == Static
+                ? staticVerifier.Verify(headers, body)
+                : await dynamicVerifier.VerifyAsync(headers, body, context.RequestAborted);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return IngestResult.Aborted(webhookId);
+        }
+        switch (verification.Outcome)
+        {
+            case VerificationOutcome.Malformed:
+                return IngestResult.Reject(400, verification.Reason, "The webhook-signature header cannot be parsed.", webhookId);
+            case VerificationOutcome.Unauthorized:
+                return IngestResult.Reject(401, verification.Reason, "The signature of the delivery could not be verified.", webhookId);
+            case VerificationOutcome.KeysUnavailable:
+                return IngestResult.Reject(503, verification.Reason, "The signing keys cannot be fetched right now; retry later.", webhookId);
+        }
+        if (verification.EventFromToken is { } fromToken)
+            body = fromToken;
+
+        var problem = EnvelopeReader.TryReadType(body, out var eventType);
+        if (problem != EnvelopeReader.Problem.None)
+            return IngestResult.Reject(400, problem switch
+            {
+                EnvelopeReader.Problem.NotJson => "body_not_json",
+                EnvelopeReader.Problem.NotObject => "body_not_object",
+                _ => "body_without_type",
+            }, problem switch
+            {
+                EnvelopeReader.Problem.NotJson => "The body is not JSON.",
+                EnvelopeReader.Problem.NotObject => "The body is not a JSON object.",
+                _ => "The body has no string \"type\" (of at most 200 characters).",
+            }, webhookId);
+
+        var delivery = new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body,
+            catalog.HandlersFor(eventType!));
+        try
+        {
+            var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
+            return new IngestResult(200, outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate", null, webhookId, eventType);
+        }
+        catch (StoreUnavailableException)
+        {
+            return IngestResult.Reject(503, "store_unavailable", "The event store cannot be reached; retry later.", webhookId, eventType);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return IngestResult.Aborted(webhookId);
+        }
+    }
+
+    static bool TryGetHeader(HttpRequest request, string name, int maxLength, out string value)
+    {
+        value = "";
+        if (!request.Headers.TryGetValue(name, out StringValues values) || values.Count != 1)
+            return false;
+        value = values[0]!.Trim();
+        return value.Length > 0 && value.Length <= maxLength;
+    }
+
+    /// <summary>The exact body bytes, or null when it exceeds the limit (or the client went away).</summary>
+    static async Task<byte[]?> ReadBodyAsync(HttpContext context, int maxBody)
+    {
+        // The size limit is ours (413 with a problem body), not Kestrel's default.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
+            sizeFeature.MaxRequestBodySize = null;
+        var stream = context.Request.Body;
+        try
+        {
+            if (context.Request.ContentLength is { } length)
+            {
+                var exact = new byte[length];
+                await stream.ReadExactlyAsync(exact, context.RequestAborted);
+                return exact;
+            }
+            // Chunked: read into a pooled buffer, never more than the limit plus one byte.
+            var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBody + 1, 16 * 1024));
+            try
+            {
+                var total = 0;
+                while (true)
+                {
+                    if (total == buffer.Length)
+                    {
+                        var larger = ArrayPool<byte>.Shared.Rent(Math.Min(maxBody + 1, buffer.Length * 2));
+                        buffer.AsSpan(0, total).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+                    var read = await stream.ReadAsync(buffer.AsMemory(total, Math.Min(buffer.Length, maxBody + 1) - total), context.RequestAborted);
+                    if (read == 0)
+                        return buffer.AsSpan(0, total).ToArray();
+                    total += read;
+                    if (total > maxBody)
+                        return null;
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        {
+            return null;
+        }
+    }
+
+    static async Task WriteProblemAsync(HttpContext context, int status, string detail)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/problem+json";
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("type", "about:blank");
+            writer.WriteString("title", ReasonPhrases.GetReasonPhrase(status));
+            writer.WriteNumber("status", status);
+            writer.WriteString("detail", detail);
+            writer.WriteEndObject();
+        }
+        context.Response.ContentLength = buffer.Length;
+        try { await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted); }
+        catch (OperationCanceledException) { }
+    }
+
+    readonly record struct IngestResult(int Status, string Outcome, string? Detail, string? WebhookId, string? EventType = null)
+    {
+        public static IngestResult Reject(int status, string reason, string detail, string? webhookId = null, string? eventType = null) =>
+            new(status, reason, detail, webhookId, eventType);
+
+        /// <summary>The client went away: nothing to answer.</summary>
+        public static IngestResult Aborted(string? webhookId) => new(0, "client_aborted", null, webhookId);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Delivery {Endpoint} {WebhookId} {EventType}: {Outcome} ({Status}) in {DurationMs:0.0} ms")]
+    static partial void LogDelivery(ILogger logger, string endpoint, string? webhookId, string? eventType, string outcome, int status, double durationMs);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Delivery {Endpoint} {WebhookId} {EventType}: {Outcome} ({Status}) in {DurationMs:0.0} ms")]
+    static partial void LogRejected(ILogger logger, string endpoint, string? webhookId, string? eventType, string outcome, int status, double durationMs);
+}

@@ -1,0 +1,196 @@
+using System.Text.Json;
+using GeminiHooks.Hosting;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Verification;
+
+/// <summary>
+/// Dynamic webhooks, signed with Google's keys from the JWKS. Two formats are in circulation and both verify:
+/// <c>v1a,&lt;base64&gt;</c> Ed25519 entries (Standard Webhooks asymmetric, seen in live traffic) and an RS256 JWT as the
+/// whole <c>webhook-signature</c> value (Gemini's docs). The JWT is bound to the delivery: its <c>jti</c> (or
+/// <c>webhook-id</c>) claim must be the header's id, and event claims (<c>type</c>/<c>data</c>) must equal the body's.
+/// </summary>
+public sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, TimeProvider time)
+{
+    readonly JsonWebTokenHandler _tokens = new() { MapInboundClaims = false };
+
+    public async ValueTask<VerificationResult> VerifyAsync(WebhookHeaders headers, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        if (StandardWebhooks.HasEntries(headers.Signature, "v1a"))
+            return await VerifyV1aAsync(headers, body, cancellationToken);
+        if (LooksLikeJwt(headers.Signature))
+            return await VerifyJwtAsync(headers, body, cancellationToken);
+        return StandardWebhooks.HasEntries(headers.Signature)
+            ? VerificationResult.Unauthorized("no_v1a_signature_or_jwt")
+            : VerificationResult.Malformed("signature_unparsable");
+    }
+
+    async ValueTask<VerificationResult> VerifyV1aAsync(WebhookHeaders headers, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var verified = false;
+        // The lookup verifies against the cached set; only a miss (rotated key) costs a refetch and a second try.
+        var lookup = await jwks.GetAsync(
+            keys => !(verified = StandardWebhooks.VerifyV1a(keys.Ed25519, headers.Id, headers.TimestampText, body.Span, headers.Signature)),
+            cancellationToken);
+        if (lookup.Keys is null)
+            return VerificationResult.KeysUnavailable("jwks_unavailable");
+        if (lookup.Refetched)
+            verified = StandardWebhooks.VerifyV1a(lookup.Keys.Ed25519, headers.Id, headers.TimestampText, body.Span, headers.Signature);
+        if (verified)
+            return VerificationResult.Verified("v1a");
+        return lookup.SourceFailing
+            ? VerificationResult.KeysUnavailable("jwks_unavailable")
+            : VerificationResult.Unauthorized("signature_mismatch");
+    }
+
+    async ValueTask<VerificationResult> VerifyJwtAsync(WebhookHeaders headers, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue;
+        JsonWebToken token;
+        try { token = _tokens.ReadJsonWebToken(headers.Signature); }
+        catch (ArgumentException) { return VerificationResult.Unauthorized("token_unreadable"); }
+        catch (SecurityTokenException) { return VerificationResult.Unauthorized("token_unreadable"); }
+
+        // Checked before any key is looked up, so "none" and HMAC tokens never reach key resolution.
+        if (!settings.Dynamic.EffectiveAlgorithms.Contains(token.Alg, StringComparer.Ordinal))
+            return VerificationResult.Unauthorized("algorithm_not_allowed");
+
+        var kid = string.IsNullOrEmpty(token.Kid) ? null : token.Kid;
+        var lookup = await jwks.GetAsync(keys => kid is null ? keys.Rsa.Count == 0 : keys.FindRsa(kid) is null, cancellationToken);
+        if (lookup.Keys is null)
+            return VerificationResult.KeysUnavailable("jwks_unavailable");
+        IEnumerable<SecurityKey> signingKeys = kid is null ? lookup.Keys.Rsa : lookup.Keys.FindRsa(kid) is { } key ? [key] : [];
+        if (!signingKeys.Any())
+            return lookup.SourceFailing
+                ? VerificationResult.KeysUnavailable("jwks_unavailable")
+                : VerificationResult.Unauthorized("unknown_key_id");
+
+        var parameters = new TokenValidationParameters
+        {
+            IssuerSigningKeys = signingKeys,
+            ValidAlgorithms = settings.Dynamic.EffectiveAlgorithms,
+            ValidateAudience = settings.Dynamic.RequireAudience,
+            ValidAudiences = settings.Dynamic.Audiences,
+            ValidateIssuer = settings.Dynamic.Issuers.Count > 0,
+            ValidIssuers = settings.Dynamic.Issuers,
+            // Lifetime is checked below against the injected clock, with the delivery tolerance as skew.
+            ValidateLifetime = false,
+            RequireExpirationTime = false,
+            RequireSignedTokens = true,
+            ValidateIssuerSigningKey = false,
+            TryAllIssuerSigningKeys = kid is null,
+        };
+        var result = await _tokens.ValidateTokenAsync(token, parameters);
+        if (!result.IsValid)
+            return VerificationResult.Unauthorized(FailureReason(result.Exception));
+
+        var lifetime = CheckLifetime(token, settings.Tolerance);
+        if (lifetime is not null)
+            return VerificationResult.Unauthorized(lifetime);
+        return BindToDelivery(token, headers, body.Span);
+    }
+
+    string? CheckLifetime(JsonWebToken token, TimeSpan tolerance)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var skew = (long)tolerance.TotalSeconds;
+        if (!token.TryGetPayloadValue<long>("exp", out var exp))
+            return "token_without_expiry";
+        if (now > exp + skew)
+            return "token_expired";
+        if (token.TryGetPayloadValue<long>("nbf", out var nbf) && now < nbf - skew)
+            return "token_not_yet_valid";
+        if (token.TryGetPayloadValue<long>("iat", out var iat) && iat > now + skew)
+            return "token_issued_in_future";
+        return null;
+    }
+
+    static VerificationResult BindToDelivery(JsonWebToken token, WebhookHeaders headers, ReadOnlySpan<byte> body)
+    {
+        using var claims = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+        var payload = claims.RootElement;
+        foreach (var idClaim in (ReadOnlySpan<string>)["jti", "webhook-id", "webhook_id"])
+        {
+            if (payload.TryGetProperty(idClaim, out var id) && !(id.ValueKind == JsonValueKind.String && id.GetString() == headers.Id))
+                return VerificationResult.Unauthorized("token_id_mismatch");
+        }
+
+        var carriesEvent = payload.TryGetProperty("type", out var claimType) | payload.TryGetProperty("data", out var claimData);
+        if (!carriesEvent)
+            return body.IsEmpty ? VerificationResult.Malformed("empty_body") : VerificationResult.Verified("jwt");
+        if (body.IsEmpty)
+            return new VerificationResult(VerificationOutcome.Verified, "jwt", EventFromClaims(payload));
+        try
+        {
+            var reader = new Utf8JsonReader(body);
+            using var document = JsonDocument.ParseValue(ref reader);
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return VerificationResult.Malformed("body_not_object");
+            var typeMatches = claimType.ValueKind == JsonValueKind.Undefined ||
+                              (root.TryGetProperty("type", out var bodyType) && JsonElement.DeepEquals(bodyType, claimType));
+            var dataMatches = claimData.ValueKind == JsonValueKind.Undefined ||
+                              (root.TryGetProperty("data", out var bodyData) && JsonElement.DeepEquals(bodyData, claimData));
+            return typeMatches && dataMatches
+                ? VerificationResult.Verified("jwt")
+                : VerificationResult.Unauthorized("token_event_mismatch");
+        }
+        catch (JsonException)
+        {
+            return VerificationResult.Malformed("body_not_json");
+        }
+    }
+
+    /// <summary>The event envelope rebuilt from the token's claims, for deliveries whose body is empty.</summary>
+    static byte[] EventFromClaims(JsonElement payload)
+    {
+        using var buffer = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            foreach (var name in (ReadOnlySpan<string>)["type", "version", "timestamp", "data", "user_metadata"])
+            {
+                if (payload.TryGetProperty(name, out var value))
+                {
+                    writer.WritePropertyName(name);
+                    value.WriteTo(writer);
+                }
+            }
+            writer.WriteEndObject();
+        }
+        return buffer.ToArray();
+    }
+
+    static string FailureReason(Exception? exception) => exception switch
+    {
+        SecurityTokenInvalidAudienceException => "token_audience",
+        SecurityTokenInvalidIssuerException => "token_issuer",
+        SecurityTokenInvalidAlgorithmException => "algorithm_not_allowed",
+        SecurityTokenSignatureKeyNotFoundException => "unknown_key_id",
+        SecurityTokenInvalidSignatureException => "signature_mismatch",
+        _ => "token_invalid",
+    };
+
+    static readonly System.Buffers.SearchValues<char> Base64Url =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_");
+
+    /// <summary>
+    /// Header and payload as base64url segments, then a signature segment that may be empty: an unsigned
+    /// (<c>alg: none</c>) token is still a token, and is refused as such (401) rather than as an unparsable header.
+    /// </summary>
+    static bool LooksLikeJwt(string value)
+    {
+        var span = value.AsSpan();
+        var parts = 0;
+        foreach (var range in span.Split('.'))
+        {
+            var part = span[range];
+            if ((part.IsEmpty && parts < 2) || part.ContainsAnyExcept(Base64Url))
+                return false;
+            parts++;
+        }
+        return parts == 3;
+    }
+}

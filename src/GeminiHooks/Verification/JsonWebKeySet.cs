@@ -1,0 +1,87 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.IdentityModel.Tokens;
+using NSec.Cryptography;
+
+namespace GeminiHooks.Verification;
+
+/// <summary>The keys of one fetched JWKS: RSA keys for JWTs and Ed25519 keys for <c>v1a</c> entries.</summary>
+public sealed class JsonWebKeySet
+{
+    public static readonly JsonWebKeySet Empty = new([], []);
+
+    JsonWebKeySet(IReadOnlyList<RsaSecurityKey> rsa, IReadOnlyList<(string? Kid, PublicKey Key)> ed25519)
+    {
+        Rsa = rsa;
+        Ed25519 = ed25519;
+    }
+
+    public IReadOnlyList<RsaSecurityKey> Rsa { get; }
+    public IReadOnlyList<(string? Kid, PublicKey Key)> Ed25519 { get; }
+    public int Count => Rsa.Count + Ed25519.Count;
+
+    public RsaSecurityKey? FindRsa(string kid)
+    {
+        foreach (var key in Rsa)
+            if (string.Equals(key.KeyId, kid, StringComparison.Ordinal))
+                return key;
+        return null;
+    }
+
+    /// <summary>
+    /// Reads <c>{"keys":[...]}</c>. Keys of other types, with a <c>use</c> other than <c>sig</c>, or RSA keys under
+    /// 2048 bits are skipped: a set that yields no usable key is an error, so a broken fetch never replaces a good set.
+    /// </summary>
+    /// <exception cref="FormatException">Not a JWKS, or no usable key.</exception>
+    public static JsonWebKeySet Parse(ReadOnlySpan<byte> json)
+    {
+        var rsa = new List<RsaSecurityKey>();
+        var ed25519 = new List<(string?, PublicKey)>();
+        try
+        {
+            var reader = new Utf8JsonReader(json);
+            using var document = JsonDocument.ParseValue(ref reader);
+            if (document.RootElement.ValueKind != JsonValueKind.Object ||
+                !document.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
+                throw new FormatException("the JWKS has no \"keys\" array");
+            foreach (var key in keys.EnumerateArray())
+            {
+                if (key.ValueKind != JsonValueKind.Object)
+                    continue;
+                var kid = String(key, "kid");
+                var use = String(key, "use");
+                if (use is not null && use != "sig")
+                    continue;
+                switch (String(key, "kty"))
+                {
+                    case "RSA" when String(key, "n") is { } n && String(key, "e") is { } e:
+                        var modulus = Base64UrlEncoder.DecodeBytes(n);
+                        if (modulus.Length * 8 < 2048)
+                            continue;
+                        var parameters = new RSAParameters { Modulus = modulus, Exponent = Base64UrlEncoder.DecodeBytes(e) };
+                        rsa.Add(new RsaSecurityKey(parameters) { KeyId = kid });
+                        break;
+                    case "OKP" when String(key, "crv") == "Ed25519" && String(key, "x") is { } x:
+                        if (PublicKey.TryImport(SignatureAlgorithm.Ed25519, Base64UrlEncoder.DecodeBytes(x),
+                                KeyBlobFormat.RawPublicKey, out var publicKey))
+                            ed25519.Add((kid, publicKey!));
+                        break;
+                }
+            }
+        }
+        catch (JsonException e)
+        {
+            throw new FormatException("the JWKS is not JSON: " + e.Message, e);
+        }
+        catch (ArgumentException e)
+        {
+            throw new FormatException("the JWKS has a malformed key: " + e.Message, e);
+        }
+        if (rsa.Count + ed25519.Count == 0)
+            throw new FormatException("the JWKS holds no usable RSA or Ed25519 signing key");
+        return new JsonWebKeySet(rsa, ed25519);
+    }
+
+    static string? String(JsonElement element, string name) =>
+        element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}
