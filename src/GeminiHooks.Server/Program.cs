@@ -3,15 +3,17 @@ using GeminiHooks.Server;
 using Microsoft.Extensions.Options;
 using Serilog;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
-builder.Services.AddGeminiHooks(builder.Configuration);
-
-var app = builder.Build();
-app.MapGeminiHooks();
+if (args is ["healthcheck"])
+    return await HealthProbe.RunAsync();
 
 try
 {
+    var builder = WebApplication.CreateBuilder(args);
+    builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
+    builder.Services.AddGeminiHooks(builder.Configuration);
+
+    var app = builder.Build();
+    app.MapGeminiHooks();
     await app.RunAsync();
     return 0;
 }

@@ -22,6 +22,7 @@ public static class GeminiHooksServiceCollectionExtensions
             .Bind(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
+        services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
         services.TryAddSingleton(TimeProvider.System);
 

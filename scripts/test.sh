@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The whole test suite, from a clean clone: installs what the tests need (Node packages for the independent
+# signers, PostgreSQL for the store tests), starts a throwaway PostgreSQL on loopback, runs every test project,
+# and stops PostgreSQL again. Usage: scripts/test.sh [extra dotnet test arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_install() {
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  fi
+}
+
+command -v node >/dev/null || apt_install nodejs npm
+echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"
+npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+
+if [ -x tests/scripts/postgres.sh ]; then
+  echo "==> starting a throwaway PostgreSQL"
+  eval "$(tests/scripts/postgres.sh start)"
+  trap 'tests/scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+
+echo "==> dotnet test"
+log=$(mktemp)
+set +e
+dotnet test GeminiHooks.sln -c Release --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line over all test projects, in the plain form CI reads.
+awk '/(Passed|Failed)! +- +Failed: /{
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+     } END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"
