@@ -40,6 +40,24 @@ public sealed class EmulatorDeliveryTests : IDisposable
     }
 
     [Fact]
+    public async Task A_receiver_that_does_not_answer_in_time_is_retried()
+    {
+        await using var emulator = await TestEmulator.StartAsync(maxAttempts: 3, deliveryTimeout: TimeSpan.FromMilliseconds(500));
+        await using var receiver = await TestReceiver.StartAsync();
+        receiver.Delay = n => n == 0 ? TimeSpan.FromSeconds(3) : TimeSpan.Zero;
+        await RegisterAsync(emulator.Root(), receiver.Url, Path.Combine(_dir, "secret.txt"));
+
+        var fired = await CliRunner.RunAsync("emulate", "trigger", "--emulator", emulator.Root(), "--type", "batch.succeeded", "--wait", "--json");
+
+        Assert.True(fired.ExitCode == 0, fired.ToString());
+        var attempts = Assert.Single(JsonNode.Parse(fired.Out)!["deliveries"]!.AsArray())!["attempts"]!.AsArray();
+        Assert.Equal(2, attempts.Count);
+        Assert.Equal("timeout", (string?)attempts[0]!["error"]);
+        Assert.Equal(200, (int)attempts[1]!["status"]!);
+        Assert.Single(receiver.Received.Select(a => a.Id).Distinct());
+    }
+
+    [Fact]
     public async Task Persistent_failure_marks_the_webhook_disabled_due_to_failed_deliveries()
     {
         await using var emulator = await TestEmulator.StartAsync(maxAttempts: 3);

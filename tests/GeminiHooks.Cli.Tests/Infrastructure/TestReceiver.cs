@@ -28,6 +28,9 @@ internal sealed class TestReceiver : IAsyncDisposable
     /// <summary>Status for the n-th request (0-based); default 200.</summary>
     public Func<int, int> Respond { get; set; } = _ => 200;
 
+    /// <summary>How long to wait before answering the n-th request (0-based), to simulate a slow receiver.</summary>
+    public Func<int, TimeSpan> Delay { get; set; } = _ => TimeSpan.Zero;
+
     /// <summary>When not null, only deliveries signed with one of these secrets are accepted.</summary>
     public IReadOnlyList<string>? Secrets { get; set; }
 
@@ -54,13 +57,26 @@ internal sealed class TestReceiver : IAsyncDisposable
         var timestamp = request.Headers["webhook-timestamp"].ToString();
         var signature = request.Headers["webhook-signature"].ToString();
         int status;
+        TimeSpan delay;
         lock (_lock)
+        {
             status = Respond(_received.Count);
+            delay = Delay(_received.Count);
+            // Recorded before the delay so a caller that gave up (timeout) still sees the attempt.
+            _received.Add(new ReceivedDelivery(id, timestamp, signature, body, status));
+        }
+        if (delay > TimeSpan.Zero)
+            await Task.Delay(delay);
         if (status == 200 && Secrets is { } secrets &&
             !StandardWebhooks.VerifyV1(secrets.Select(StandardWebhooks.DecodeSecret).ToList(), id, timestamp, Encoding.UTF8.GetBytes(body), signature))
+        {
             status = 401;
-        lock (_lock)
-            _received.Add(new ReceivedDelivery(id, timestamp, signature, body, status));
+            lock (_lock)
+            {
+                var index = _received.FindLastIndex(d => d.Id == id && d.Timestamp == timestamp);
+                _received[index] = _received[index] with { AnsweredStatus = status };
+            }
+        }
         return Results.StatusCode(status);
     }
 
