@@ -49,6 +49,11 @@ public static class Program
             await error.WriteLineAsync($"error: HTTP request failed: {e.Message} (is the URL right and the server running?)");
             return 1;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            await error.WriteLineAsync($"error: {e.Message}");
+            return 1;
+        }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             return 130;

@@ -59,7 +59,7 @@ internal sealed class WebhookRegistry(TimeProvider time)
         if (!string.IsNullOrEmpty(pageToken))
         {
             try { after = long.Parse(Encoding.UTF8.GetString(Base64Url.DecodeFromChars(pageToken)), CultureInfo.InvariantCulture); }
-            catch (FormatException) { throw new ArgumentException("page_token is invalid: pass the next_page_token of a previous list call."); }
+            catch (Exception e) when (e is FormatException or OverflowException) { throw new ArgumentException("page_token is invalid: pass the next_page_token of a previous list call."); }
         }
         var now = time.GetUtcNow();
         lock (_lock)

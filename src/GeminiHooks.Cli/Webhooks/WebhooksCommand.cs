@@ -168,7 +168,9 @@ internal static class WebhooksCommand
     {
         var id = IdArgument();
         var revocation = new Option<string>("--revocation") { Description = "What happens to the previous secrets: after-24h (keep signing for 24 hours, so receivers can switch) or immediately.", DefaultValueFactory = _ => "after-24h" };
+        // The API's own enum names are accepted too; help shows the short forms only.
         revocation.AcceptOnlyFromAmong("after-24h", "immediately", RevocationBehaviors.After24h, RevocationBehaviors.Immediately);
+        revocation.HelpName = "after-24h|immediately";
         var secretOut = SecretOutOption();
         var command = new Command("rotate", "Generate a new signing secret (shown once). Add it to the receiver's Static:Secrets before the old one expires.") { id, revocation, secretOut };
         command.SetAction(async (parse, ct) =>
