@@ -7,7 +7,6 @@ using GeminiHooks.Cli.Signing;
 using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 
 namespace GeminiHooks.Cli.Emulator;
 
