@@ -2,7 +2,7 @@
 // interoperability. Usage: node signer.mjs <command> < request.json > answer.json
 import { Webhook } from "standardwebhooks";
 import * as jose from "jose";
-import { createPrivateKey, sign as cryptoSign } from "node:crypto";
+import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
 
 const commands = {
   // Standard Webhooks v1 signature by the npm reference library.
@@ -49,6 +49,16 @@ const commands = {
     const key = createPrivateKey({ key: privateJwk, format: "jwk" });
     const signature = cryptoSign(null, Buffer.from(`${id}.${timestamp}.${body}`, "utf8"), key);
     return { signature: `v1a,${signature.toString("base64")}` };
+  },
+  // Standard Webhooks v1a verification by node:crypto: any v1a entry of the header valid for the public JWK.
+  async "verify-v1a"({ publicJwk, id, timestamp, body, signature }) {
+    const key = createPublicKey({ key: publicJwk, format: "jwk" });
+    const content = Buffer.from(`${id}.${timestamp}.${body}`, "utf8");
+    const ok = signature.split(" ").some((entry) => {
+      const [version, value] = entry.split(",");
+      return version === "v1a" && value !== undefined && cryptoVerify(null, content, key, Buffer.from(value, "base64"));
+    });
+    return ok ? { ok: true } : { ok: false, error: "no v1a entry verifies" };
   },
 };
 

@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Headers;
+using GeminiHooks.Cli.Common;
+using GeminiHooks.Cli.Events;
+using GeminiHooks.Cli.Signing;
+
+namespace GeminiHooks.Cli.Emulator;
+
+/// <summary>One delivery (one webhook-id) and its attempts, as <c>GET /emulator/deliveries</c> shows it.</summary>
+internal sealed class DeliveryRecord
+{
+    readonly Lock _lock = new();
+    readonly List<AttemptRecord> _attempts = [];
+
+    public required string Id { get; init; }
+    public required string Type { get; init; }
+    public required string Uri { get; init; }
+    /// <summary>The registered webhook's id for static deliveries; null for ad-hoc dynamic ones.</summary>
+    public string? Webhook { get; init; }
+    public required string Format { get; init; }
+    public string State { get; private set; } = "pending";
+
+    public IReadOnlyList<AttemptRecord> Attempts { get { lock (_lock) return [.. _attempts]; } }
+
+    public void AddAttempt(AttemptRecord attempt) { lock (_lock) _attempts.Add(attempt); }
+    public void Finish(string state) { lock (_lock) State = state; }
+}
+
+internal sealed record AttemptRecord(int Attempt, string Time, int? Status, string? Error);
+
+/// <summary>
+/// Delivers like Gemini: POST with the three webhook headers, a non-2xx answer or a timeout is retried with
+/// exponential backoff under the same webhook-id (re-signed with a fresh timestamp), and a registered webhook
+/// whose delivery fails every attempt becomes <c>disabled_due_to_failed_deliveries</c>.
+/// </summary>
+internal sealed class DeliveryEngine : IAsyncDisposable
+{
+    readonly EmulatorOptions _options;
+    readonly WebhookRegistry _registry;
+    readonly TextWriter _log;
+    readonly HttpClient _http = new() { Timeout = Timeout.InfiniteTimeSpan };
+    readonly CancellationTokenSource _stopping = new();
+    readonly ConcurrentDictionary<string, DeliveryRecord> _records = new(StringComparer.Ordinal);
+    readonly ConcurrentDictionary<Task, byte> _running = new();
+
+    public DeliveryEngine(EmulatorOptions options, WebhookRegistry registry, TextWriter log)
+    {
+        _options = options;
+        _registry = registry;
+        _log = log;
+    }
+
+    public IEnumerable<DeliveryRecord> Records => _records.Values;
+
+    public DeliveryRecord? Find(string id) => _records.GetValueOrDefault(id);
+
+    /// <summary>A static delivery to a registered webhook, signed with whichever of its secrets are live at each attempt.</summary>
+    public DeliveryRecord EnqueueStatic(string webhookId, string uri, string type, byte[] body, bool disableOnFailure)
+    {
+        var record = new DeliveryRecord { Id = SampleEvents.NewWebhookId(), Type = type, Uri = uri, Webhook = webhookId, Format = "v1" };
+        Start(record, body, () => _registry.SigningTarget(webhookId) is { } target
+            ? (target.Uri, new StaticSigner(target.Keys))
+            : null, disableOnFailure ? webhookId : null);
+        return record;
+    }
+
+    /// <summary>An ad-hoc dynamic delivery (a request's webhook_config.uris), signed with the emulator's own key.</summary>
+    public DeliveryRecord EnqueueDynamic(string uri, string type, byte[] body, string format, IDeliverySigner signer)
+    {
+        var record = new DeliveryRecord { Id = SampleEvents.NewWebhookId(), Type = type, Uri = uri, Webhook = null, Format = format };
+        Start(record, body, () => (uri, signer), null);
+        return record;
+    }
+
+    void Start(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target, string? disableWebhook)
+    {
+        _records[record.Id] = record;
+        var task = Task.Run(() => DeliverAsync(record, body, target, disableWebhook, _stopping.Token));
+        _running.TryAdd(task, 0);
+        task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+    }
+
+    async Task DeliverAsync(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target,
+        string? disableWebhook, CancellationToken stopping)
+    {
+        try
+        {
+            for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
+            {
+                if (attempt > 1)
+                    await Task.Delay(Backoff(attempt), _options.Time, stopping);
+                // Re-read each time: a webhook deleted meanwhile gets no more attempts, a rotation changes the signatures.
+                if (target() is not { } current)
+                {
+                    record.Finish("cancelled");
+                    return;
+                }
+                var (status, error) = await AttemptAsync(record.Id, current.Uri, body, current.Signer, stopping);
+                record.AddAttempt(new AttemptRecord(attempt, CliJson.Rfc3339(_options.Time.GetUtcNow()), status, error));
+                var outcome = status is >= 200 and < 300 ? "delivered" : $"failed ({(status?.ToString(CultureInfo.InvariantCulture) ?? error)})";
+                await _log.WriteLineAsync($"delivery {record.Id} {record.Type} -> {current.Uri} attempt {attempt}/{_options.MaxAttempts}: {outcome}");
+                if (status is >= 200 and < 300)
+                {
+                    record.Finish("delivered");
+                    return;
+                }
+            }
+            record.Finish("failed");
+            if (disableWebhook is not null)
+            {
+                _registry.MarkFailedDeliveries(disableWebhook);
+                await _log.WriteLineAsync($"webhook {disableWebhook}: every attempt of {record.Id} failed; state is now disabled_due_to_failed_deliveries");
+            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            record.Finish("cancelled");
+        }
+    }
+
+    TimeSpan Backoff(int attempt)
+    {
+        var factor = Math.Pow(2, attempt - 2);
+        var delay = _options.RetryBaseDelay * factor;
+        return delay > _options.RetryMaxDelay ? _options.RetryMaxDelay : delay;
+    }
+
+    async Task<(int? Status, string? Error)> AttemptAsync(string id, string uri, byte[] body, IDeliverySigner signer, CancellationToken stopping)
+    {
+        var timestamp = _options.Time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, uri) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("webhook-id", id);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("webhook-signature", signer.Sign(id, timestamp, body));
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        timeout.CancelAfter(_options.DeliveryTimeout);
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+            return ((int)response.StatusCode, null);
+        }
+        catch (OperationCanceledException) when (!stopping.IsCancellationRequested)
+        {
+            return (null, "timeout");
+        }
+        catch (HttpRequestException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await Task.WhenAll(_running.Keys);
+        }
+        catch (OperationCanceledException)
+        {
+            // Pending retries are abandoned at shutdown, as intended.
+        }
+        _stopping.Dispose();
+        _http.Dispose();
+    }
+}

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GeminiHooks.Cli.Common;
+using GeminiHooks.Cli.Events;
+
+namespace GeminiHooks.Cli.Emulator;
+
+/// <summary><c>geminihooks emulate</c> (run the emulator) and <c>emulate trigger</c> (fire an event at it).</summary>
+internal static class EmulateCommand
+{
+    public static Command Create(CliIo io)
+    {
+        var port = new Option<int>("--port", "-p") { Description = "Port on 127.0.0.1 (0 picks a free one).", DefaultValueFactory = _ => 8787 };
+        var apiKey = new Option<string?>("--api-key") { Description = "Accept only this x-goog-api-key (default: any non-empty key)." };
+        var baseDelay = new Option<TimeSpan>("--retry-base-delay") { Description = "First retry delay; doubles on each further retry.", DefaultValueFactory = _ => TimeSpan.FromSeconds(5) };
+        var maxDelay = new Option<TimeSpan>("--retry-max-delay") { Description = "Cap on the retry delay.", DefaultValueFactory = _ => TimeSpan.FromHours(1) };
+        var maxAttempts = new Option<int>("--max-attempts") { Description = "Attempts per delivery; when all fail the webhook becomes disabled_due_to_failed_deliveries.", DefaultValueFactory = _ => 8 };
+        var timeout = new Option<TimeSpan>("--delivery-timeout") { Description = "How long a receiver may take to answer before the attempt counts as failed.", DefaultValueFactory = _ => TimeSpan.FromSeconds(5) };
+        var issuer = new Option<string>("--issuer") { Description = "iss of the JWTs of dynamic deliveries.", DefaultValueFactory = _ => "https://generativelanguage.googleapis.com" };
+
+        var command = new Command("emulate",
+            "Run a local stand-in for Gemini on 127.0.0.1: the webhooks management API (point an SDK's base URL at it), " +
+            "a JWKS at /.well-known/jwks.json, and POST /emulator/trigger to deliver events, signed and retried as Gemini does. Ctrl+C stops it.")
+        {
+            port, apiKey, baseDelay, maxDelay, maxAttempts, timeout, issuer, TriggerCommand(io),
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new EmulatorOptions
+            {
+                Port = parse.GetValue(port),
+                ApiKey = parse.GetValue(apiKey),
+                RetryBaseDelay = parse.GetValue(baseDelay),
+                RetryMaxDelay = parse.GetValue(maxDelay),
+                MaxAttempts = parse.GetValue(maxAttempts),
+                DeliveryTimeout = parse.GetValue(timeout),
+                Issuer = parse.GetValue(issuer)!,
+            };
+            if (options.MaxAttempts < 1)
+                throw new CliException("--max-attempts must be at least 1.");
+            await using var host = await EmulatorHost.StartAsync(options, io.Err, ct);
+            var root = host.Address.ToString().TrimEnd('/');
+            await io.Out.WriteLineAsync($"Gemini emulator listening on {root}");
+            await io.Out.WriteLineAsync($"  management API: {root}/v1beta/webhooks   (any non-empty x-goog-api-key{(options.ApiKey is null ? "" : " = --api-key")})");
+            await io.Out.WriteLineAsync($"  JWKS:           {root}/.well-known/jwks.json");
+            await io.Out.WriteLineAsync($"  fire an event:  geminihooks emulate trigger --emulator {root} --type batch.succeeded");
+            await io.Out.WriteLineAsync("Ctrl+C to stop.");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C: the normal way to stop.
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    static Command TriggerCommand(CliIo io)
+    {
+        var emulator = UriOption.Create("--emulator", "The emulator's address.", "http://127.0.0.1:8787");
+        var type = new Option<string>("--type") { Description = $"Event type ({SampleEvents.CatalogText}, or any other).", Required = true };
+        var data = new Option<string?>("--data") { Description = "JSON object for the event's data (default: a sample for the type)." };
+        var uri = UriOption.Create("--uri", "Deliver once to this URI as a dynamic webhook (signed with the emulator's keys) instead of to the registered webhooks.");
+        var format = new Option<string>("--format") { Description = "Dynamic signature: jwt (RS256) or v1a (Ed25519).", DefaultValueFactory = _ => "jwt" };
+        format.AcceptOnlyFromAmong("jwt", "v1a");
+        var audience = new Option<string?>("--audience") { Description = "JWT aud for dynamic deliveries (default: the --uri)." };
+        var userMetadata = new Option<string?>("--user-metadata") { Description = "JSON object carried as the envelope's user_metadata (dynamic deliveries)." };
+        var wait = new Option<bool>("--wait") { Description = "Wait until every delivery succeeded or ran out of attempts, and print the outcome." };
+        var json = new Option<bool>("--json") { Description = "Print the emulator's JSON answer." };
+        var command = new Command("trigger", "Ask a running emulator to fire an event: to every enabled webhook subscribed to the type, or (--uri) to one ad-hoc dynamic URI.")
+        {
+            emulator, type, data, uri, format, audience, userMetadata, wait, json,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            var request = new JsonObject { ["type"] = parse.GetRequiredValue(type) };
+            if (parse.GetValue(data) is { } d) request["data"] = CliJson.ParseObject(d, "--data");
+            if (parse.GetValue(uri) is { } u)
+            {
+                request["uri"] = u.ToString();
+                request["format"] = parse.GetValue(format);
+                if (parse.GetValue(audience) is { } a) request["audience"] = a;
+                if (parse.GetValue(userMetadata) is { } m) request["user_metadata"] = CliJson.ParseObject(m, "--user-metadata");
+            }
+            using var http = new HttpClient { BaseAddress = parse.GetRequiredValue(emulator), Timeout = TimeSpan.FromSeconds(30) };
+            using var response = await http.PostAsJsonAsync("/emulator/trigger", request, ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (!response.IsSuccessStatusCode)
+                throw new CliException($"the emulator answered {(int)response.StatusCode}: {text}");
+            var deliveries = (JsonNode.Parse(text)?["deliveries"] as JsonArray ?? []).OfType<JsonObject>().ToList();
+            if (parse.GetValue(wait))
+                deliveries = await WaitAsync(http, deliveries, ct);
+            if (parse.GetValue(json))
+            {
+                await io.Out.WriteLineAsync(new JsonObject { ["deliveries"] = new JsonArray([.. deliveries.Select(x => x.DeepClone())]) }.ToJsonString(CliJson.Pretty));
+                return 0;
+            }
+            if (deliveries.Count == 0)
+                await io.Out.WriteLineAsync("no deliveries: no enabled webhook is subscribed to this type (see `geminihooks webhooks list --base-url ...`).");
+            foreach (var delivery in deliveries)
+                await io.Out.WriteLineAsync($"{(string?)delivery["id"]} {(string?)delivery["type"]} -> {(string?)delivery["uri"]}: {(string?)delivery["state"]} ({(delivery["attempts"] as JsonArray)?.Count ?? 0} attempt(s))");
+            return deliveries.All(x => (string?)x["state"] is "delivered" or "pending") ? 0 : 1;
+        });
+        return command;
+    }
+
+    static async Task<List<JsonObject>> WaitAsync(HttpClient http, List<JsonObject> deliveries, CancellationToken ct)
+    {
+        var done = new List<JsonObject>();
+        foreach (var delivery in deliveries)
+        {
+            while (true)
+            {
+                var current = await http.GetFromJsonAsync<JsonObject>($"/emulator/deliveries/{(string?)delivery["id"]}", ct)
+                    ?? throw new CliException("the emulator answered an empty body.");
+                if ((string?)current["state"] != "pending")
+                {
+                    done.Add(current);
+                    break;
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            }
+        }
+        return done;
+    }
+}

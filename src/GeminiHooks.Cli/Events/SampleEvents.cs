@@ -1,0 +1,78 @@
+using System.Text.Json.Nodes;
+using GeminiHooks.Cli.Common;
+
+namespace GeminiHooks.Cli.Events;
+
+/// <summary>The event catalog of SPEC section 1 with plausible sample <c>data</c> per type, and the envelope.</summary>
+internal static class SampleEvents
+{
+    public static readonly IReadOnlyList<string> Catalog =
+    [
+        "batch.succeeded", "batch.failed", "batch.cancelled", "batch.expired",
+        "interaction.requires_action", "interaction.completed", "interaction.failed", "interaction.cancelled",
+        "video.generated",
+    ];
+
+    public static string CatalogText => string.Join(", ", Catalog);
+
+    /// <summary>Sample data for a type; unknown types get just an id, since new types must still be deliverable.</summary>
+    public static JsonObject Data(string type) => type switch
+    {
+        "batch.succeeded" or "batch.completed" => new JsonObject
+        {
+            ["id"] = "batches/sample-batch-001",
+            ["output_file_uri"] = "files/batch-output-sample-001",
+        },
+        "batch.failed" => new JsonObject
+        {
+            ["id"] = "batches/sample-batch-001",
+            ["error_code"] = "INVALID_ARGUMENT",
+            ["error_message"] = "Input file could not be parsed at line 3.",
+        },
+        "batch.cancelled" or "batch.expired" => new JsonObject { ["id"] = "batches/sample-batch-001" },
+        "interaction.requires_action" => new JsonObject
+        {
+            ["id"] = "interactions/sample-interaction-001",
+            ["required_action"] = new JsonObject { ["type"] = "function_call", ["name"] = "get_weather" },
+        },
+        "interaction.completed" => new JsonObject
+        {
+            ["id"] = "interactions/sample-interaction-001",
+            ["output"] = new JsonObject { ["text"] = "The forecast for tomorrow is sunny." },
+        },
+        "interaction.failed" => new JsonObject
+        {
+            ["id"] = "interactions/sample-interaction-001",
+            ["error_code"] = "INTERNAL",
+            ["error_message"] = "The model could not complete the interaction.",
+        },
+        "interaction.cancelled" => new JsonObject { ["id"] = "interactions/sample-interaction-001" },
+        "video.generated" => new JsonObject
+        {
+            ["id"] = "operations/sample-video-001",
+            ["video_uri"] = "https://generativelanguage.googleapis.com/v1beta/files/sample-video-001:download",
+            ["file_name"] = "files/sample-video-001",
+        },
+        _ => new JsonObject { ["id"] = "sample-001" },
+    };
+
+    /// <summary>The thin-payload envelope Gemini sends: type, version, ISO 8601 timestamp, data (plus optional user_metadata).</summary>
+    public static JsonObject Envelope(string type, JsonObject data, DateTimeOffset time, JsonObject? userMetadata = null)
+    {
+        var envelope = new JsonObject
+        {
+            ["type"] = type,
+            ["version"] = "v1",
+            ["timestamp"] = CliJson.Rfc3339(time),
+            ["data"] = data,
+        };
+        // SPEC leaves the placement open; the emulator and the CLI put it at the top level.
+        if (userMetadata is not null)
+            envelope["user_metadata"] = userMetadata;
+        return envelope;
+    }
+
+    /// <summary>A fresh Standard Webhooks message id.</summary>
+    public static string NewWebhookId() =>
+        "msg_" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12));
+}
