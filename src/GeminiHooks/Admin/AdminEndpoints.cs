@@ -26,8 +26,16 @@ public static class AdminEndpoints
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>();
-        if (string.IsNullOrEmpty(options.CurrentValue.Admin.ApiKey))
-            return endpoints;
+        try
+        {
+            if (string.IsNullOrEmpty(options.CurrentValue.Admin.ApiKey))
+                return endpoints;
+        }
+        catch (OptionsValidationException)
+        {
+            // Invalid settings stop the host at start (ValidateOnStart) with the full list; mapping must not pre-empt
+            // that message. The filter below re-reads the key on every request anyway.
+        }
 
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
         {
