@@ -70,7 +70,18 @@ sealed partial class GeminiHooksDispatcher(
                 foreach (var item in items)
                     running.Add(Task.Run(() => RunAsync(item, stoppingToken), CancellationToken.None));
                 if (items.Count < free)
-                    await store.WaitForWorkAsync(dispatch.PollInterval, stoppingToken);
+                {
+                    try
+                    {
+                        await store.WaitForWorkAsync(dispatch.PollInterval, stoppingToken);
+                    }
+                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // A store that listens for work remotely (PostgreSQL) can lose its connection: poll instead.
+                        LogWaitFailed(logger, e.Message);
+                        await Task.Delay(dispatch.PollInterval, time, stoppingToken);
+                    }
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -171,6 +182,9 @@ sealed partial class GeminiHooksDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Claiming work failed, retrying in {Backoff}: {Reason}")]
     static partial void LogClaimFailed(ILogger logger, TimeSpan backoff, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Waiting for new work failed, polling instead: {Reason}")]
+    static partial void LogWaitFailed(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handler {Handler} failed on {EventType} {WebhookId} (attempt {Attempt}), retry at {RetryAt:o}: {Error}")]
     static partial void LogRetry(ILogger logger, string handler, string eventType, string webhookId, int attempt, DateTimeOffset retryAt, string error);
