@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using GeminiHooks.Dispatch;
+using GeminiHooks.Hosting;
+using GeminiHooks.Storage;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Admin;
+
+/// <summary>The operator API (SPEC section 5): list, show and replay stored events, replay dead letters.</summary>
+public static class AdminEndpoints
+{
+    static readonly string[] Statuses = [EventStatus.Pending, EventStatus.Done, EventStatus.Dead];
+
+    /// <summary>
+    /// Maps <c>/admin/...</c> when <c>GeminiHooks:Admin:ApiKey</c> is set; otherwise maps nothing, so the API answers 404.
+    /// Requests need <c>Authorization: Bearer &lt;key&gt;</c>; the key is re-read on every request (reloads rotate it).
+    /// </summary>
+    public static IEndpointRouteBuilder MapGeminiHooksAdmin(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>();
+        try
+        {
+            if (string.IsNullOrEmpty(options.CurrentValue.Admin.ApiKey))
+                return endpoints;
+        }
+        catch (OptionsValidationException)
+        {
+            // Invalid settings stop the host at start (ValidateOnStart) with the full list; mapping must not pre-empt
+            // that message. The filter below re-reads the key on every request anyway.
+        }
+
+        var admin = endpoints.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
+        {
+            var key = options.CurrentValue.Admin.ApiKey;
+            if (string.IsNullOrEmpty(key))
+                return Results.NotFound();
+            if (!Authorized(context.HttpContext.Request.Headers.Authorization.ToString(), key))
+            {
+                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
+                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
+                    detail: "Send the admin key as 'Authorization: Bearer <key>'.");
+            }
+            return await next(context);
+        });
+
+        admin.MapGet("/events", ListAsync);
+        admin.MapGet("/events/{endpoint}/{webhookId}", GetAsync);
+        admin.MapPost("/events/{endpoint}/{webhookId}/replay", ReplayAsync);
+        admin.MapPost("/dead-letters/replay", ReplayDeadLettersAsync);
+        return endpoints;
+    }
+
+    static async Task<IResult> ListAsync(string? status, string? type, string? limit, string? cursor,
+        IEventStore store, CancellationToken cancellationToken)
+    {
+        if (status is not null && !Statuses.Contains(status, StringComparer.Ordinal))
+            return BadRequest($"status must be one of {string.Join(", ", Statuses)}");
+        var count = 50;
+        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 500))
+            return BadRequest("limit must be a number from 1 to 500");
+        if (cursor is not null && !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            return BadRequest("cursor must be the next_cursor of a previous page");
+        var page = await store.ListEventsAsync(new EventQuery(status, string.IsNullOrEmpty(type) ? null : type, count, cursor),
+            cancellationToken);
+        return TypedResults.Json(new AdminEventList(page.Events.Select(e => ToDto(e, withBody: false)).ToList(), page.NextCursor),
+            AdminJsonContext.Default.AdminEventList);
+    }
+
+    static async Task<IResult> GetAsync(string endpoint, string webhookId, IEventStore store, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetEventAsync(endpoint, webhookId, cancellationToken);
+        return stored is null
+            ? NotFound(endpoint, webhookId)
+            : TypedResults.Json(ToDto(stored, withBody: true), AdminJsonContext.Default.AdminEvent);
+    }
+
+    static async Task<IResult> ReplayAsync(string endpoint, string webhookId, string? handler, IEventStore store,
+        HandlerCatalog catalog, CancellationToken cancellationToken)
+    {
+        var stored = await store.GetEventAsync(endpoint, webhookId, cancellationToken);
+        if (stored is null)
+            return NotFound(endpoint, webhookId);
+        IReadOnlyList<string> handlers;
+        if (string.IsNullOrEmpty(handler))
+            handlers = catalog.HandlersFor(stored.EventType);
+        else
+        {
+            var found = catalog.Find(handler);
+            if (found is null)
+                return BadRequest($"no handler is named '{handler}' (known: {string.Join(", ", catalog.Names.Order(StringComparer.Ordinal))})");
+            if (!found.Accepts(stored.EventType))
+                return BadRequest($"handler '{handler}' does not take events of type '{stored.EventType}'");
+            handlers = [handler];
+        }
+        var queued = await store.ReplayAsync(endpoint, webhookId, handlers, cancellationToken);
+        return queued is null
+            ? NotFound(endpoint, webhookId)
+            : TypedResults.Json(new AdminReplayResult(queued.Value, handlers), AdminJsonContext.Default.AdminReplayResult);
+    }
+
+    static async Task<IResult> ReplayDeadLettersAsync(string? type, IEventStore store, CancellationToken cancellationToken)
+    {
+        var queued = await store.ReplayDeadLettersAsync(string.IsNullOrEmpty(type) ? null : type, cancellationToken);
+        return TypedResults.Json(new AdminReplayResult(queued, null), AdminJsonContext.Default.AdminReplayResult);
+    }
+
+    /// <summary>Compares digests, so neither the key's content nor its length shows in the timing.</summary>
+    static bool Authorized(string header, string key)
+    {
+        const string scheme = "Bearer ";
+        var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
+        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(key));
+        var actual = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
+        return CryptographicOperations.FixedTimeEquals(expected, actual) && presented.Length > 0;
+    }
+
+    static AdminEvent ToDto(StoredEvent e, bool withBody)
+    {
+        JsonElement? body = null;
+        string? bodyBase64 = null;
+        if (withBody && e.Body is { } bytes)
+        {
+            try
+            {
+                using var document = JsonDocument.Parse(bytes);
+                body = document.RootElement.Clone();
+            }
+            catch (JsonException)
+            {
+                bodyBase64 = Convert.ToBase64String(bytes.Span);
+            }
+        }
+        return new AdminEvent(e.Id, e.Endpoint, e.WebhookId, e.Timestamp, e.ReceivedAt, e.EventType, e.Status,
+            e.Handlers.Select(h => new AdminHandlerRun(h.Handler, h.Status, h.Attempts, h.NextAttemptAt, h.LastError, h.UpdatedAt)).ToList(),
+            body, bodyBase64);
+    }
+
+    static IResult NotFound(string endpoint, string webhookId) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
+        title: "No such event", detail: $"No event '{webhookId}' is stored for endpoint '{endpoint}'.");
+
+    static IResult BadRequest(string detail) =>
+        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: detail);
+}

@@ -1,0 +1,36 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace GeminiHooks.Admin;
+
+public sealed record AdminEventList(IReadOnlyList<AdminEvent> Events, string? NextCursor);
+
+/// <summary>One stored event; <see cref="Body"/> only on the single-event answer (<see cref="BodyBase64"/> if it is not JSON).</summary>
+public sealed record AdminEvent(
+    long Id,
+    string Endpoint,
+    string WebhookId,
+    long WebhookTimestamp,
+    DateTimeOffset ReceivedAt,
+    string Type,
+    string Status,
+    IReadOnlyList<AdminHandlerRun> Handlers,
+    JsonElement? Body,
+    string? BodyBase64);
+
+public sealed record AdminHandlerRun(
+    string Handler,
+    string Status,
+    int Attempts,
+    DateTimeOffset NextAttemptAt,
+    string? LastError,
+    DateTimeOffset UpdatedAt);
+
+public sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(AdminEventList))]
+[JsonSerializable(typeof(AdminEvent))]
+[JsonSerializable(typeof(AdminReplayResult))]
+public sealed partial class AdminJsonContext : JsonSerializerContext;

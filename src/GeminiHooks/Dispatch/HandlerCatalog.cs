@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using GeminiHooks.Events;
+using GeminiHooks.Handlers;
+using GeminiHooks.Handlers.BuiltIn;
+using GeminiHooks.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Dispatch;
+
+/// <summary>A handler by name, whether registered in code or configured.</summary>
+sealed class HandlerDescriptor(
+    string name,
+    Func<string, bool> accepts,
+    Func<GeminiEvent, bool> canHandle,
+    Func<IServiceProvider, GeminiEvent, CancellationToken, Task> invoke)
+{
+    public string Name { get; } = name;
+    public bool Accepts(string eventType) => accepts(eventType);
+    public bool CanHandle(GeminiEvent e) => canHandle(e);
+    public Task InvokeAsync(IServiceProvider scope, GeminiEvent e, CancellationToken cancellationToken) => invoke(scope, e, cancellationToken);
+}
+
+/// <summary>
+/// The union of code and configured handlers. Ingest asks it which handlers an event type goes to (cached per type),
+/// the dispatcher asks it for a handler by name. A configuration reload swaps in a new set atomically; an invalid
+/// reload keeps the last good set (start-up validation already guarantees the first one).
+/// </summary>
+sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
+{
+    readonly IReadOnlyList<CodeHandlerRegistration> _code;
+    readonly IOptionsMonitor<GeminiHooksOptions> _options;
+    readonly BuiltInHandlerFactory _factory;
+    readonly ILogger _logger;
+    readonly IDisposable? _subscription;
+    readonly Lock _buildLock = new();
+    volatile HandlerSet? _set;
+
+    public HandlerCatalog(IEnumerable<CodeHandlerRegistration> code, IOptionsMonitor<GeminiHooksOptions> options,
+        BuiltInHandlerFactory factory, ILogger<HandlerCatalog> logger)
+    {
+        _code = code.ToList();
+        _options = options;
+        _factory = factory;
+        _logger = logger;
+        _subscription = options.OnChange(_ => Reload());
+    }
+
+    public IReadOnlyList<string> HandlersFor(string eventType)
+    {
+        var set = Current;
+        return set.ByType.GetOrAdd(eventType, static (type, s) =>
+            s.Handlers.Values.Where(h => h.Accepts(type)).Select(h => h.Name).Order(StringComparer.Ordinal).ToArray(), set);
+    }
+
+    public HandlerDescriptor? Find(string name) => Current.Handlers.GetValueOrDefault(name);
+
+    public IReadOnlyCollection<string> Names => Current.Handlers.Keys;
+
+    HandlerSet Current
+    {
+        get
+        {
+            if (_set is { } set)
+                return set;
+            lock (_buildLock)
+                return _set ??= Build(_options.CurrentValue);
+        }
+    }
+
+    void Reload()
+    {
+        try
+        {
+            var set = Build(_options.CurrentValue);
+            lock (_buildLock)
+                _set = set;
+            LogReloaded(_logger, set.Handlers.Count);
+        }
+        catch (Exception e) when (e is OptionsValidationException or InvalidOperationException)
+        {
+            LogReloadRejected(_logger, e.Message);
+        }
+    }
+
+    HandlerSet Build(GeminiHooksOptions options)
+    {
+        var handlers = new Dictionary<string, HandlerDescriptor>(StringComparer.Ordinal);
+        foreach (var code in _code)
+            handlers[code.Name] = new HandlerDescriptor(code.Name, code.Accepts, code.CanHandle, code.InvokeAsync);
+        foreach (var (name, configured) in options.Handlers)
+        {
+            var handler = _factory.Create(name, configured);
+            var patterns = configured.Events.ToArray();
+            handlers[name] = new HandlerDescriptor(name, type => EventPattern.MatchesAny(patterns, type), _ => true,
+                (_, e, cancellationToken) => handler.HandleAsync(e, cancellationToken));
+        }
+        return new HandlerSet(handlers);
+    }
+
+    public void Dispose() => _subscription?.Dispose();
+
+    sealed record HandlerSet(Dictionary<string, HandlerDescriptor> Handlers)
+    {
+        public ConcurrentDictionary<string, string[]> ByType { get; } = new(StringComparer.Ordinal);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Handler configuration reloaded: {Count} handlers")]
+    static partial void LogReloaded(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handler configuration reload rejected, the previous handlers stay: {Reason}")]
+    static partial void LogReloadRejected(ILogger logger, string reason);
+}

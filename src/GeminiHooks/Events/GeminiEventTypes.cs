@@ -1,0 +1,45 @@
+using System.Collections.Frozen;
+
+namespace GeminiHooks.Events;
+
+/// <summary>The event catalog: type names and the record each one is read into.</summary>
+public static class GeminiEventTypes
+{
+    public const string BatchSucceeded = "batch.succeeded";
+
+    /// <summary>Older docs' name for <see cref="BatchSucceeded"/>; read into the same record.</summary>
+    public const string BatchCompleted = "batch.completed";
+
+    public const string BatchFailed = "batch.failed";
+    public const string BatchCancelled = "batch.cancelled";
+    public const string BatchExpired = "batch.expired";
+    public const string InteractionRequiresAction = "interaction.requires_action";
+    public const string InteractionCompleted = "interaction.completed";
+    public const string InteractionFailed = "interaction.failed";
+    public const string InteractionCancelled = "interaction.cancelled";
+    public const string VideoGenerated = "video.generated";
+
+    static readonly FrozenDictionary<string, Type> Records = new Dictionary<string, Type>(StringComparer.Ordinal)
+    {
+        [BatchSucceeded] = typeof(Events.BatchSucceeded),
+        [BatchCompleted] = typeof(Events.BatchSucceeded),
+        [BatchFailed] = typeof(Events.BatchFailed),
+        [BatchCancelled] = typeof(Events.BatchCancelled),
+        [BatchExpired] = typeof(Events.BatchExpired),
+        [InteractionRequiresAction] = typeof(Events.InteractionRequiresAction),
+        [InteractionCompleted] = typeof(Events.InteractionCompleted),
+        [InteractionFailed] = typeof(Events.InteractionFailed),
+        [InteractionCancelled] = typeof(Events.InteractionCancelled),
+        [VideoGenerated] = typeof(Events.VideoGenerated),
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Every type name the catalog knows, aliases included.</summary>
+    public static IReadOnlyCollection<string> Known => Records.Keys;
+
+    /// <summary>The record an event of this type is read into; <see cref="UnknownEvent"/> for any other type.</summary>
+    public static Type RecordFor(string eventType) => Records.GetValueOrDefault(eventType, typeof(UnknownEvent));
+
+    /// <summary>The name a type is known by today (<c>batch.completed</c> → <c>batch.succeeded</c>).</summary>
+    public static string Canonical(string eventType) =>
+        string.Equals(eventType, BatchCompleted, StringComparison.Ordinal) ? BatchSucceeded : eventType;
+}

@@ -1,0 +1,60 @@
+using System.Net.Http.Headers;
+using System.Globalization;
+using GeminiHooks.Events;
+using GeminiHooks.Verification;
+
+namespace GeminiHooks.Handlers.BuiltIn;
+
+/// <summary>
+/// <c>http</c>: forwards the original bytes, re-signed per Standard Webhooks with this handler's own secret, so the
+/// downstream verifies us rather than Gemini. The <c>webhook-id</c> stays Gemini's, so the downstream can dedup
+/// our retries and replays with the same key; the timestamp is now, as a fresh signature must be.
+/// </summary>
+sealed class HttpForwardHandler(IHttpClientFactory httpClients, TimeProvider time, Uri url, byte[] key, TimeSpan timeout)
+    : IGeminiEventHandler
+{
+    public async Task HandleAsync(GeminiEvent @event, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(@event);
+        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, url);
+        request.Content = new ReadOnlyMemoryContent(@event.RawBody);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.TryAddWithoutValidation("webhook-id", @event.Delivery.WebhookId);
+        request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        request.Headers.TryAddWithoutValidation("webhook-signature",
+            StandardWebhooks.SignV1(key, @event.Delivery.WebhookId, timestamp, @event.RawBody.Span));
+        await HandlerHttp.SendAsync(httpClients, request, timeout, cancellationToken);
+    }
+}
+
+static class HandlerHttp
+{
+    /// <summary>
+    /// Sends with a wall-clock timeout (a network wait is real time even when tests move the injected clock).
+    /// Errors name the status or the timeout, never the URL: a Slack URL is a credential.
+    /// </summary>
+    public static async Task SendAsync(IHttpClientFactory httpClients, HttpRequestMessage request, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var client = httpClients.CreateClient(BuiltInHandlerFactory.HttpClientName);
+        using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeoutCts.CancelAfter(timeout);
+        HttpResponseMessage response;
+        try
+        {
+            response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeoutCts.Token);
+        }
+        catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"POST to {request.RequestUri?.Host} got no answer within {timeout}", e);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+                throw new HttpRequestException(
+                    $"POST to {request.RequestUri?.Host} answered {(int)response.StatusCode} {response.ReasonPhrase}",
+                    null, response.StatusCode);
+        }
+    }
+}

@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Text.Json;
+using GeminiHooks.Events;
+
+namespace GeminiHooks.Handlers.BuiltIn;
+
+/// <summary><c>jsonl</c>: appends each event once to a file, one JSON object per line.</summary>
+sealed class JsonlHandler(JsonlFiles files, string path) : IGeminiEventHandler
+{
+    public Task HandleAsync(GeminiEvent @event, CancellationToken cancellationToken) =>
+        files.Get(path).AppendOnceAsync(@event, cancellationToken);
+}
+
+/// <summary>One <see cref="JsonlFile"/> per path for the process, so reloads and several handlers share its lock and index.</summary>
+sealed class JsonlFiles : IDisposable
+{
+    readonly ConcurrentDictionary<string, JsonlFile> _files = new(StringComparer.Ordinal);
+
+    public JsonlFile Get(string path) => _files.GetOrAdd(Path.GetFullPath(path), p => new JsonlFile(p));
+
+    public void Dispose()
+    {
+        foreach (var file in _files.Values)
+            file.Dispose();
+    }
+}
+
+/// <summary>
+/// An append-only file that holds each (endpoint, webhook-id) once. Runs repeat (replays, a lease that expired while
+/// a handler was slow, a crash after the write but before the store heard of the success), so the file itself is the
+/// record of what was written: its keys are read back on first use, and a line is on disk (flushed to the device)
+/// before the run reports success. One process per file: two replicas appending to one file would each keep their own index.
+/// </summary>
+sealed class JsonlFile(string path) : IDisposable
+{
+    readonly SemaphoreSlim _lock = new(1, 1);
+    HashSet<string>? _written;
+    FileStream? _stream;
+
+    public async Task AppendOnceAsync(GeminiEvent e, CancellationToken cancellationToken)
+    {
+        await _lock.WaitAsync(cancellationToken);
+        try
+        {
+            var stream = _stream ??= await OpenAsync(cancellationToken);
+            var key = Key(e.Delivery.Endpoint, e.Delivery.WebhookId);
+            if (_written!.Contains(key))
+                return;
+            var line = Format(e);
+            await stream.WriteAsync(line, cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+            stream.Flush(flushToDisk: true);
+            _written.Add(key);
+        }
+        catch
+        {
+            // After a failed write the file may end in a partial line; reopening repairs it (see OpenAsync).
+            if (_stream is not null)
+            {
+                await _stream.DisposeAsync();
+                _stream = null;
+            }
+            throw;
+        }
+        finally
+        {
+            _lock.Release();
+        }
+    }
+
+    async Task<FileStream> OpenAsync(CancellationToken cancellationToken)
+    {
+        var directory = Path.GetDirectoryName(path);
+        if (!string.IsNullOrEmpty(directory))
+            Directory.CreateDirectory(directory);
+        var written = new HashSet<string>(StringComparer.Ordinal);
+        var endsWithNewline = true;
+        if (File.Exists(path))
+        {
+            await foreach (var line in File.ReadLinesAsync(path, cancellationToken))
+            {
+                if (TryReadKey(line) is { } key)
+                    written.Add(key);
+            }
+            var length = new FileInfo(path).Length;
+            if (length > 0)
+            {
+                await using var tail = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                tail.Seek(-1, SeekOrigin.End);
+                endsWithNewline = tail.ReadByte() == '\n';
+            }
+        }
+        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        if (!endsWithNewline)
+        {
+            // A crash mid-write left a partial line: end it, so it stays one unreadable line instead of corrupting the next.
+            stream.WriteByte((byte)'\n');
+            await stream.FlushAsync(cancellationToken);
+        }
+        _written = written;
+        return stream;
+    }
+
+    static string? TryReadKey(string line)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(line);
+            var root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object &&
+                   root.TryGetProperty("endpoint", out var endpoint) && endpoint.ValueKind == JsonValueKind.String &&
+                   root.TryGetProperty("webhook_id", out var id) && id.ValueKind == JsonValueKind.String
+                ? Key(endpoint.GetString()!, id.GetString()!)
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    static string Key(string endpoint, string webhookId) => endpoint + "\n" + webhookId;
+
+    /// <summary>The delivery metadata around the original event, re-written compactly so it fits on one line.</summary>
+    static ReadOnlyMemory<byte> Format(GeminiEvent e)
+    {
+        var buffer = new ArrayBufferWriter<byte>(e.RawBody.Length + 256);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteString("endpoint", e.Delivery.Endpoint);
+            writer.WriteString("webhook_id", e.Delivery.WebhookId);
+            writer.WriteNumber("webhook_timestamp", e.Delivery.WebhookTimestamp.ToUnixTimeSeconds());
+            writer.WriteString("received_at", e.Delivery.ReceivedAt);
+            writer.WriteString("type", e.Type);
+            writer.WritePropertyName("event");
+            using (var body = JsonDocument.Parse(e.RawBody))
+                body.RootElement.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        return buffer.WrittenMemory;
+    }
+
+    public void Dispose()
+    {
+        _stream?.Dispose();
+        _lock.Dispose();
+    }
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace GeminiHooks.Handlers;
+
+/// <summary>Returned by <c>AddGeminiHooksDispatch</c>: registers code handlers.</summary>
+public sealed class GeminiHooksBuilder
+{
+    internal GeminiHooksBuilder(IServiceCollection services) => Services = services;
+
+    public IServiceCollection Services { get; }
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> (scoped) as a handler for every event type it implements
+    /// <see cref="IGeminiEventHandler{TEvent}"/> for, or for all events when it implements <see cref="IGeminiEventHandler"/>.
+    /// </summary>
+    /// <param name="name">The handler's identity in the store (defaults to the class name). Renaming it orphans its pending runs.</param>
+    public GeminiHooksBuilder AddHandler<THandler>(string? name = null) where THandler : class
+    {
+        name ??= typeof(THandler).Name;
+        if (string.IsNullOrWhiteSpace(name))
+            throw new ArgumentException("A handler name must not be empty.", nameof(name));
+        var registration = CodeHandlerRegistration.Create(name, typeof(THandler));
+        foreach (var existing in Services)
+        {
+            if (existing.ServiceType == typeof(CodeHandlerRegistration) &&
+                existing.ImplementationInstance is CodeHandlerRegistration other &&
+                string.Equals(other.Name, name, StringComparison.Ordinal))
+                throw new InvalidOperationException($"A Gemini handler named '{name}' is already registered ({other.HandlerType.Name}).");
+        }
+        Services.AddSingleton(registration);
+        Services.TryAddScoped<THandler>();
+        return this;
+    }
+}
