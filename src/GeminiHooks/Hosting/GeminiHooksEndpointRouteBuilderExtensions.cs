@@ -1,3 +1,4 @@
+using GeminiHooks.Admin;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Builder;
@@ -11,8 +12,8 @@ namespace GeminiHooks.Hosting;
 public static class GeminiHooksEndpointRouteBuilderExtensions
 {
     /// <summary>
-    /// Maps the delivery endpoints that are enabled (paths from configuration, read once at start), <c>/healthz</c>
-    /// and <c>/readyz</c>.
+    /// Maps the delivery endpoints that are enabled (paths from configuration, read once at start), <c>/healthz</c>,
+    /// <c>/readyz</c> and, when an admin key is configured, the operator API under <c>/admin</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapGeminiHooks(this IEndpointRouteBuilder endpoints)
     {
@@ -28,6 +29,7 @@ public static class GeminiHooksEndpointRouteBuilderExtensions
 
         endpoints.MapGet("/healthz", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }));
         endpoints.MapGet("/readyz", ReadyAsync);
+        endpoints.MapGeminiHooksAdmin();
         return endpoints;
     }
 

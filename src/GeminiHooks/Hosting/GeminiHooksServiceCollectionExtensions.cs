@@ -1,4 +1,4 @@
-using GeminiHooks.Dispatch;
+using GeminiHooks.Handlers;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.Verification;
@@ -12,10 +12,12 @@ namespace GeminiHooks.Hosting;
 public static class GeminiHooksServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers verification, the store named by <c>GeminiHooks:Store:Provider</c> and the ingest endpoint, bound to the
-    /// <c>GeminiHooks</c> section of <paramref name="configuration"/> and validated at start.
+    /// Registers everything the receiver needs, bound to the <c>GeminiHooks</c> section of <paramref name="configuration"/>
+    /// and validated at start: verification, the store named by <c>GeminiHooks:Store:Provider</c>, the ingest endpoint,
+    /// and dispatch (handler catalog, configured handlers, dispatcher, retention cleanup). Add code handlers to the
+    /// returned builder with <see cref="GeminiHooksBuilder.AddHandler{THandler}"/>.
     /// </summary>
-    public static IServiceCollection AddGeminiHooks(this IServiceCollection services, IConfiguration configuration)
+    public static GeminiHooksBuilder AddGeminiHooks(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<GeminiHooksOptions>()
@@ -37,9 +39,8 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<StaticWebhookVerifier>();
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
-        services.TryAddSingleton<IHandlerCatalog, NoHandlers>();
         services.TryAddSingleton<IngestEndpoint>();
-        return services;
+        return services.AddGeminiHooksDispatch();
     }
 
     static IEventStore CreateStore(IServiceProvider services)
