@@ -42,6 +42,7 @@ public sealed partial class PostgresEventStore : IEventStore
     readonly SemaphoreSlim _initializeLock = new(1, 1);
     Task? _writerLoop;
     Task? _listenLoop;
+    int _disposed;
 
     public PostgresEventStore(StoreOptions options, TimeProvider time, ILogger<PostgresEventStore> logger)
     {
@@ -567,6 +568,8 @@ public sealed partial class PostgresEventStore : IEventStore
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         _accepts.Writer.TryComplete();
         if (_writerLoop is not null)
             await _writerLoop;
@@ -607,7 +610,7 @@ public sealed partial class PostgresEventStore : IEventStore
     static StoredEvent ReadEvent(NpgsqlDataReader reader, bool withBody) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
         reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetString(6), [],
-        withBody ? reader.GetFieldValue<byte[]>(7) : null);
+        withBody ? reader.GetFieldValue<byte[]>(7) : (ReadOnlyMemory<byte>?)null);
 
     static NpgsqlParameter Text(string? value) =>
         new() { NpgsqlDbType = NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value };
