@@ -50,8 +50,20 @@ public sealed partial class PostgresEventStore : IEventStore
         _options = options;
         _time = time;
         _logger = logger;
-        var given = new DbConnectionStringBuilder { ConnectionString = options.ConnectionString };
-        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        DbConnectionStringBuilder given;
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            given = new DbConnectionStringBuilder { ConnectionString = options.ConnectionString };
+            builder = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        }
+        catch (ArgumentException e)
+        {
+            // The usual cause is switching Store:Provider to Postgres while keeping the SQLite default connection string.
+            throw new InvalidOperationException(
+                "GeminiHooks:Store:ConnectionString is not a PostgreSQL connection string (expected e.g. " +
+                "Host=db;Database=geminihooks;Username=geminihooks;Password=...): " + e.Message, e);
+        }
         // Npgsql waits 15 s for a connection by default; a receiver should rather answer 503 quickly and let the
         // sender retry, so unless the operator chose otherwise a dead server is reported after 5 s.
         if (!given.ContainsKey("Timeout") && !given.ContainsKey("Connect Timeout") && !given.ContainsKey("Connection Timeout"))
