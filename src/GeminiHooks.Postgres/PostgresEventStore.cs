@@ -289,8 +289,9 @@ public sealed partial class PostgresEventStore : IEventStore
 
     /// <summary>
     /// Derives each event's status from its pairs. Every transaction that changes pairs first locks the events
-    /// (<c>FOR UPDATE</c>) and runs this last: two handlers of one event finishing at once on two replicas would
-    /// otherwise each see the other's pair still running and leave the event pending for good.
+    /// (<c>FOR NO KEY UPDATE</c>) and runs this last: two handlers of one event finishing at once on two replicas would
+    /// otherwise each see the other's pair still running and leave the event pending for good. (NO KEY: the lock the
+    /// status update takes anyway; it does not block the foreign-key checks of pairs being inserted.)
     /// </summary>
     const string RefreshStatusSql = """
         UPDATE events e SET status = CASE
@@ -307,7 +308,7 @@ public sealed partial class PostgresEventStore : IEventStore
             var now = _time.GetUtcNow();
             // One batch without an explicit transaction runs as one implicit transaction, in one round trip.
             await using var batch = _dataSource.CreateBatch();
-            var lockEvent = new NpgsqlBatchCommand("SELECT 1 FROM events WHERE id = $1 FOR UPDATE");
+            var lockEvent = new NpgsqlBatchCommand("SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE");
             lockEvent.Parameters.Add(new NpgsqlParameter<long> { TypedValue = item.EventId });
             batch.BatchCommands.Add(lockEvent);
             // The claim is fenced by owner and attempt: a dispatcher whose lease expired and was re-claimed changes nothing.
@@ -343,7 +344,7 @@ public sealed partial class PostgresEventStore : IEventStore
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             long eventId;
             await using (var find = new NpgsqlCommand(
-                "SELECT id FROM events WHERE endpoint = $1 AND webhook_id = $2 FOR UPDATE", connection, transaction))
+                "SELECT id FROM events WHERE endpoint = $1 AND webhook_id = $2 FOR NO KEY UPDATE", connection, transaction))
             {
                 find.Parameters.Add(Text(endpoint));
                 find.Parameters.Add(Text(webhookId));
@@ -384,7 +385,7 @@ public sealed partial class PostgresEventStore : IEventStore
             // A dead pair always has a dead event, since the event's status is derived on every change.
             var ids = new List<long>();
             await using (var find = new NpgsqlCommand(
-                "SELECT id FROM events WHERE status = 'dead' AND ($1::text IS NULL OR type = $1) ORDER BY id FOR UPDATE",
+                "SELECT id FROM events WHERE status = 'dead' AND ($1::text IS NULL OR type = $1) ORDER BY id FOR NO KEY UPDATE",
                 connection, transaction))
             {
                 find.Parameters.Add(Text(eventType));
