@@ -100,13 +100,13 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
     {
         var first = await OpenStoreAsync(groupCommit: groupCommit);
         var second = await OpenStoreAsync(groupCommit: groupCommit);
-        using var go = new ManualResetEventSlim();
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var tasks = Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
         {
-            go.Wait(Ct);
+            await go.Task;
             return await (i % 2 == 0 ? first : second).AcceptAsync(Delivery("msg_same", handlers: ["a", "b"]), Ct);
         })).ToArray();
-        go.Set();
+        go.SetResult();
         var outcomes = await Task.WhenAll(tasks);
         Assert.Single(outcomes, o => o == AcceptOutcome.Accepted);
         Assert.Equal(49, outcomes.Count(o => o == AcceptOutcome.Duplicate));
@@ -305,6 +305,33 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Assert.Equal(new BacklogCounts(0, 0, events * 2, 0), await Store.CountAsync(Ct));
         var done = await Store.ListEventsAsync(new EventQuery(Status: EventStatus.Done, Limit: 500), Ct);
         Assert.Equal(events, done.Events.Count);
+    }
+
+    [Fact]
+    public async Task Handlers_of_one_event_finishing_at_once_on_two_instances_leave_it_done()
+    {
+        // Each completion derives the event's status from its pairs; done concurrently, each must see the other's result.
+        const int events = 60;
+        var replica = await OpenStoreAsync();
+        for (var i = 0; i < events; i++)
+            await Store.AcceptAsync(Delivery($"msg_{i}", handlers: ["a", "b"]), Ct);
+        var items = await Store.ClaimAsync("w1", events * 2, TimeSpan.FromMinutes(5), Ct);
+        Assert.Equal(events * 2, items.Count);
+
+        // Handler a completes through one instance and b through the other, all released at once (an awaited gate
+        // rather than a blocking barrier, so no thread pool starvation on a small machine).
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var completions = items.Select(item => Task.Run(async () =>
+        {
+            await go.Task;
+            Assert.True(await (item.Handler == "a" ? Store : replica).CompleteAsync(item, Ct));
+        }, Ct)).ToArray();
+        go.SetResult();
+        await Task.WhenAll(completions);
+
+        var page = await Store.ListEventsAsync(new EventQuery(Limit: events), Ct);
+        Assert.All(page.Events, e => Assert.Equal(EventStatus.Done, e.Status));
+        Assert.Equal(events, (await Store.ListEventsAsync(new EventQuery(Status: EventStatus.Done, Limit: 500), Ct)).Events.Count);
     }
 
     [Fact]
