@@ -75,7 +75,7 @@ public sealed partial class PostgresEventStore : IEventStore
         // The listener holds its connection for the store's lifetime, outside the pool (a pooled connection would be
         // reset with DISCARD ALL, which also UNLISTENs). Keepalives make a silently dropped connection fail, so the
         // loop reconnects instead of waiting forever for notifications that cannot arrive.
-        var listen = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false };
+        var listen = new NpgsqlConnectionStringBuilder(builder.ConnectionString) { Pooling = false, Multiplexing = false };
         if (!given.ContainsKey("Keepalive"))
             listen.KeepAlive = 15;
         _listenSource = NpgsqlDataSource.Create(listen.ConnectionString);
