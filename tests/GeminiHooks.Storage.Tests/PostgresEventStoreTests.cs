@@ -131,8 +131,10 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
         }
     }
 
-    [Fact]
-    public async Task A_stopped_server_makes_accepts_fail_fast_and_the_same_store_recovers_when_it_is_back()
+    [Theory]
+    [InlineData("stop", "--keep")] // a clean shutdown
+    [InlineData("crash")]         // an immediate one: committed accepts must come back through crash recovery
+    public async Task A_stopped_server_makes_accepts_fail_fast_and_the_same_store_recovers_when_it_is_back(params string[] stop)
     {
         await EnsureScriptOwnsServerAsync();
         var listener = await OpenStoreAsync();
@@ -160,7 +162,7 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
         try
         {
             await WaitUntilAsync(() => accepted.Count >= 50, TimeSpan.FromSeconds(20));
-            await RunScriptAsync("stop", "--keep");
+            await RunScriptAsync(stop);
 
             var stopwatch = Stopwatch.StartNew();
             await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.AcceptAsync(Delivery("msg_outage"), Ct));

@@ -6,6 +6,8 @@
 #   postgres.sh stop         stop the cluster and delete it
 #   postgres.sh stop --keep  stop the server but keep the cluster, so `start` brings the same data back on the
 #                            same port (the outage tests use this)
+#   postgres.sh crash        stop the server the hard way (pg_ctl -m immediate: no checkpoint, crash recovery at the
+#                            next start) and keep the cluster; shows that what was committed survives a crash
 #   postgres.sh env          print the export line of the running cluster
 #   postgres.sh status       exit 0 when the server is up
 #
@@ -129,7 +131,7 @@ cmd_start() {
 }
 
 cmd_stop() {
-  local keep="${1:-}"
+  local keep="${1:-}" mode="${2:-fast}"
   ensure_installed
   load_state
   if [ -z "$CLUSTER_DIR" ]; then
@@ -137,7 +139,7 @@ cmd_stop() {
     return 0
   fi
   if running; then
-    as_pg "$BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m fast -w -t 30 stop >&2
+    as_pg "$BIN/pg_ctl" -D "$CLUSTER_DIR/data" -m "$mode" -w -t 30 stop >&2
   fi
   if [ "$keep" = "--keep" ]; then
     return 0
@@ -159,7 +161,8 @@ cmd_env() {
 case "${1:-}" in
   start) cmd_start ;;
   stop) cmd_stop "${2:-}" ;;
+  crash) cmd_stop --keep immediate ;;
   env) cmd_env ;;
   status) ensure_installed; load_state; running ;;
-  *) echo "usage: $0 start | stop [--keep] | env | status" >&2; exit 2 ;;
+  *) echo "usage: $0 start | stop [--keep] | crash | env | status" >&2; exit 2 ;;
 esac
