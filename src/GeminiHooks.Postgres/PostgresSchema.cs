@@ -1,0 +1,82 @@
+using Npgsql;
+
+namespace GeminiHooks.Postgres;
+
+/// <summary>
+/// Numbered, forward-only migrations; the <c>schema_version</c> table records which ones a database has.
+/// Same table shapes as the SQLite store, with PostgreSQL types: <c>timestamptz</c> times, <c>bytea</c> bodies.
+/// </summary>
+static class PostgresSchema
+{
+    /// <summary>
+    /// Key of the transaction-scoped advisory lock that serializes migrations: replicas starting together would
+    /// otherwise race on <c>CREATE TABLE IF NOT EXISTS</c> (which is not safe concurrently) and on the version rows.
+    /// Any constant works as long as every version of GeminiHooks uses the same one ("GHKS" in ASCII).
+    /// </summary>
+    const long MigrationLockKey = 0x47484B53;
+
+    static readonly string[] Migrations =
+    [
+        """
+        CREATE TABLE events (
+            id                bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            endpoint          text        NOT NULL,
+            webhook_id        text        NOT NULL,
+            webhook_timestamp bigint      NOT NULL,
+            received_at       timestamptz NOT NULL,
+            type              text        NOT NULL,
+            body              bytea       NOT NULL, -- the exact bytes that were verified
+            status            text        NOT NULL, -- pending | done | dead, derived from handler_runs on every change
+            UNIQUE (endpoint, webhook_id)           -- idempotency holds through this index, across replicas too
+        );
+        CREATE INDEX events_status ON events (status, id);
+        CREATE INDEX events_type ON events (type, id);
+        CREATE INDEX events_received ON events (received_at) WHERE status = 'done';
+        CREATE TABLE handler_runs (
+            event_id        bigint      NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            handler         text        NOT NULL,
+            status          text        NOT NULL, -- pending | running | succeeded | dead
+            attempts        integer     NOT NULL,
+            next_attempt_at timestamptz NOT NULL, -- when pending: when due; when running: when the lease expires
+            lease_owner     text,
+            last_error      text,
+            updated_at      timestamptz NOT NULL,
+            PRIMARY KEY (event_id, handler)
+        );
+        -- Claims scan only the unfinished pairs, in due order; finished pairs pile up and must not slow that down.
+        CREATE INDEX handler_runs_due ON handler_runs (next_attempt_at) WHERE status IN ('pending', 'running');
+        CREATE INDEX handler_runs_dead ON handler_runs (event_id) WHERE status = 'dead';
+        """,
+    ];
+
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await ExecuteAsync(connection, $"SELECT pg_advisory_xact_lock({MigrationLockKey})", cancellationToken);
+        await ExecuteAsync(connection, """
+            CREATE TABLE IF NOT EXISTS schema_version (
+                version    integer     PRIMARY KEY,
+                applied_at timestamptz NOT NULL DEFAULT now()
+            )
+            """, cancellationToken);
+        int version;
+        await using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_version", connection))
+            version = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
+        if (version > Migrations.Length)
+            throw new InvalidOperationException(
+                $"The database is at schema version {version}, newer than this build knows ({Migrations.Length}).");
+        for (var i = version; i < Migrations.Length; i++)
+        {
+            await ExecuteAsync(connection, Migrations[i], cancellationToken);
+            await ExecuteAsync(connection, $"INSERT INTO schema_version (version) VALUES ({i + 1})", cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    static async Task ExecuteAsync(NpgsqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
