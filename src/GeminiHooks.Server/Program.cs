@@ -11,6 +11,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
     builder.Services.AddGeminiHooks(builder.Configuration);
+    builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
 
     var app = builder.Build();
     app.MapGeminiHooks();

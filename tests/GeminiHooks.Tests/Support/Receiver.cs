@@ -19,15 +19,20 @@ sealed class Receiver : WebApplicationFactory<Program>
     public const string Secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     readonly Dictionary<string, string?> _settings;
+    readonly Action<IServiceCollection>? _configureServices;
 
-    public Receiver(string dataDirectory, IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null)
+    public Receiver(string dataDirectory, IDictionary<string, string?>? settings = null, FakeTimeProvider? time = null,
+        Action<IServiceCollection>? configureServices = null)
     {
+        _configureServices = configureServices;
         DataDirectory = dataDirectory;
         Time = time ?? new FakeTimeProvider(DateTimeOffset.UtcNow);
         _settings = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase)
         {
             ["GeminiHooks:Static:Secrets:0"] = Secret,
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "geminihooks.db")}",
+            // Tests assert on answers and stored rows; the service's own log lines would only bury the test output.
+            ["Serilog:MinimumLevel:Default"] = "Fatal",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;
@@ -72,6 +77,7 @@ sealed class Receiver : WebApplicationFactory<Program>
         {
             services.RemoveAll<TimeProvider>();
             services.AddSingleton<TimeProvider>(Time);
+            _configureServices?.Invoke(services);
         });
     }
 
