@@ -26,6 +26,7 @@ public static class GeminiHooksServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
+        services.AddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();
         services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton<IEventStoreFactory, SqliteEventStoreFactory>();

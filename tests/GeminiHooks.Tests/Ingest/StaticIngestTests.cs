@@ -192,6 +192,38 @@ public class StaticIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task An_invalid_configuration_reload_is_refused_and_the_last_good_configuration_keeps_serving()
+    {
+        const string newSecret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+        _receiver.WriteSettings(new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Static:Secrets:0"] = "whsec_***not-base64***", // an operator's typo
+            ["GeminiHooks:Static:Secrets:1"] = newSecret,
+            ["GeminiHooks:Store:ConnectionString"] = $"Data Source={_receiver.DatabaseFile}",
+        });
+        await Task.Delay(1500); // the file watcher's reload has happened by now
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await _client.SendAsync(_receiver.SignedStatic($"msg_typo_{i}", Receiver.Event()));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode); // the old secret still verifies: nothing from the bad reload applies
+        }
+        using (var withNew = await _client.SendAsync(_receiver.SignedStatic("msg_typo_new", Receiver.Event(), newSecret)))
+            Assert.Equal(HttpStatusCode.Unauthorized, withNew.StatusCode);
+
+        // The typo fixed: the new configuration applies.
+        _receiver.WriteSettings(new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Static:Secrets:0"] = newSecret,
+            ["GeminiHooks:Store:ConnectionString"] = $"Data Source={_receiver.DatabaseFile}",
+        });
+        await Eventually(async () =>
+        {
+            using var response = await _client.SendAsync(_receiver.SignedStatic("msg_fixed", Receiver.Event(), newSecret));
+            return response.StatusCode == HttpStatusCode.OK;
+        });
+    }
+
+    [Fact]
     public async Task Health_and_readiness_answer()
     {
         using var health = await _client.GetAsync("/healthz");
