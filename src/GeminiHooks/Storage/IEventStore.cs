@@ -3,7 +3,7 @@ namespace GeminiHooks.Storage;
 /// <summary>
 /// The durable store: accepted deliveries and, per (event, handler) pair, the dispatch state.
 /// Implementations: <see cref="Sqlite.SqliteEventStore"/> and the PostgreSQL store in GeminiHooks.Postgres.
-/// Every implementation passes the same contract tests (tests/GeminiHooks.Tests/Storage).
+/// Every implementation passes the same contract tests (tests/GeminiHooks.Storage.Tests).
 /// Any failure to reach the database surfaces as <see cref="StoreUnavailableException"/>.
 /// </summary>
 public interface IEventStore : IAsyncDisposable

@@ -495,7 +495,7 @@ public sealed partial class SqliteEventStore : IEventStore
     static StoredEvent ReadEvent(SqliteDataReader reader, bool withBody, IReadOnlyList<HandlerRun> handlers) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetString(5), reader.GetString(6), handlers,
-        withBody ? (byte[])reader.GetValue(7) : null);
+        withBody ? (byte[])reader.GetValue(7) : (ReadOnlyMemory<byte>?)null);
 
     static void Execute(SqliteConnection connection, string sql)
     {
