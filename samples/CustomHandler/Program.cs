@@ -1,22 +1,14 @@
 using CustomHandler;
-using GeminiHooks.Admin;
 using GeminiHooks.Hosting;
-using GeminiHooks.Storage;
-using GeminiHooks.Storage.Sqlite;
 
+// A whole receiver with two handlers of your own: verification, durable store, retries and replay come with it.
 var builder = WebApplication.CreateBuilder(args);
-
 builder.Services.AddSingleton<OutputFiles>();
-builder.Services.AddGeminiHooksDispatch(builder.Configuration)
+builder.Services.AddGeminiHooks(builder.Configuration)
     .AddHandler<RecordBatchOutput>()
     .AddHandler<EscalateRequiredAction>();
 
-// The server's AddGeminiHooks() registers and initializes the store; this sample does it by hand to stay standalone.
-builder.Services.AddSingleton<IEventStore>(sp => new SqliteEventStore(new StoreOptions(),
-    sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteEventStore>>()));
-
 var app = builder.Build();
-await app.Services.GetRequiredService<IEventStore>().InitializeAsync(CancellationToken.None);
-app.MapGeminiHooksAdmin();
+app.MapGeminiHooks();
 app.MapGet("/outputs", (OutputFiles outputs) => outputs.ByBatch.ToDictionary());
 await app.RunAsync();
