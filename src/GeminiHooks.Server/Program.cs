@@ -11,8 +11,12 @@ try
     var builder = WebApplication.CreateBuilder(args);
     builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
     builder.Services.AddGeminiHooks(builder.Configuration);
+    builder.AddGeminiHooksOperations();
+    builder.AddGeminiHooksTelemetry();
 
     var app = builder.Build();
+    app.UseGeminiHooksOperations();
+    app.MapGeminiHooksTelemetry();
     app.MapGeminiHooks();
     await app.RunAsync();
     return 0;
