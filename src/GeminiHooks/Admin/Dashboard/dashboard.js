@@ -72,7 +72,8 @@ function handlersCell(event, onlyDead) {
   for (const run of event.handlers) {
     if (onlyDead && run.status !== 'dead') continue;
     const line = el('div', null, 'handler');
-    line.append(el('span', run.handler + ' '), badge(run.status), el('span', ' ×' + run.attempts));
+    line.append(el('span', run.handler + ' '), badge(run.status),
+      el('span', ' ' + run.attempts + (run.attempts === 1 ? ' attempt' : ' attempts'), 'attempts'));
     cell.append(line);
     if (run.last_error && run.status !== 'succeeded') cell.append(el('div', run.last_error, 'error'));
   }
