@@ -57,7 +57,9 @@ public class DashboardTests(ITestOutputHelper output)
         Assert.Equal(AdminKey, (string?)await browser.EvaluateAsync("sessionStorage.getItem('geminihooks.adminKey')"));
         Assert.Contains("500", (string?)await browser.EvaluateAsync($"document.querySelector(\"{deadRow}\").innerText") ?? "", StringComparison.Ordinal);
         Assert.Equal("ready", (string?)await browser.EvaluateAsync("document.getElementById('ready-value').textContent"));
-        var before = Path.Combine(Path.GetTempPath(), $"geminihooks-dashboard-dead-{Guid.NewGuid():N}.png");
+        // Kept (and overwritten) in the git-ignored artifacts folder, to look at after a run.
+        var screenshots = Directory.CreateDirectory(Path.Combine(Repository.Root, "artifacts", "screenshots")).FullName;
+        var before = Path.Combine(screenshots, "dashboard-dead-letter.png");
         await browser.ScreenshotAsync(before);
         output.WriteLine("screenshot with the dead letter: " + before);
 
@@ -71,7 +73,7 @@ public class DashboardTests(ITestOutputHelper output)
         Assert.Equal(2, downstream.Calls);
         Assert.Contains("Re-queued 1 handler run", (string?)await browser.EvaluateAsync("document.getElementById('message').textContent") ?? "",
             StringComparison.Ordinal);
-        var after = Path.Combine(Path.GetTempPath(), $"geminihooks-dashboard-replayed-{Guid.NewGuid():N}.png");
+        var after = Path.Combine(screenshots, "dashboard-replayed.png");
         await browser.ScreenshotAsync(after);
         output.WriteLine("screenshot after the replay: " + after);
         Assert.True(new FileInfo(after).Length > 10_000);
