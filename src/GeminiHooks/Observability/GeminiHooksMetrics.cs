@@ -41,6 +41,10 @@ public sealed class GeminiHooksMetrics
     long _backlogAt;
     Task? _backlogRefresh;
 
+    /// <param name="services">
+    /// The store and the JWKS cache are looked up when observed, not injected: a dispatch-only host has no JWKS cache,
+    /// and the ingest endpoint (which records here) must not pull the store's construction into its own.
+    /// </param>
     public GeminiHooksMetrics(IMeterFactory meters, IServiceProvider services, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(meters);
