@@ -14,6 +14,8 @@ apt_install() {
 }
 
 command -v node >/dev/null || apt_install nodejs npm
+# Headless Chromium drives the /admin dashboard test (tests/GeminiHooks.Tests/Operations).
+command -v chromium >/dev/null || apt_install chromium
 echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
 

@@ -12,8 +12,12 @@ try
     builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
     builder.Services.AddGeminiHooks(builder.Configuration);
     builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
+    builder.AddGeminiHooksOperations();
+    builder.AddGeminiHooksTelemetry();
 
     var app = builder.Build();
+    app.UseGeminiHooksOperations();
+    app.MapGeminiHooksTelemetry();
     app.MapGeminiHooks();
     await app.RunAsync();
     return 0;

@@ -7,7 +7,7 @@ namespace GeminiHooks.Server;
 /// <summary>
 /// Serilog: readable lines in Development, one JSON object per line otherwise (for log shippers). A <c>Serilog</c>
 /// configuration section overrides levels. Request logging by ASP.NET Core is turned down: the ingest endpoint writes
-/// its own single line per delivery (endpoint, webhook-id, type, outcome, duration), and never a body or a secret.
+/// its own single line per delivery (endpoint, webhook-id, type, outcome, duration, client address), and never a body or a secret.
 /// </summary>
 static class ServerLogging
 {
@@ -21,7 +21,8 @@ static class ServerLogging
             .ReadFrom.Services(services)
             .Enrich.FromLogContext();
         if (context.HostingEnvironment.IsDevelopment())
-            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}");
+            // ClientAddress is set on request lines only (Operations.cs); elsewhere it renders as nothing.
+            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {ClientAddress}{NewLine}{Exception}");
         else
             logger.WriteTo.Console(new CompactJsonFormatter());
     }

@@ -37,6 +37,7 @@ public static class AdminEndpoints
             // that message. The filter below re-reads the key on every request anyway.
         }
 
+        endpoints.MapGeminiHooksDashboard();
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
         {
             var key = options.CurrentValue.Admin.ApiKey;
@@ -55,6 +56,7 @@ public static class AdminEndpoints
         admin.MapGet("/events/{endpoint}/{webhookId}", GetAsync);
         admin.MapPost("/events/{endpoint}/{webhookId}/replay", ReplayAsync);
         admin.MapPost("/dead-letters/replay", ReplayDeadLettersAsync);
+        admin.MapGet("/backlog", BacklogAsync);
         return endpoints;
     }
 
@@ -110,6 +112,14 @@ public static class AdminEndpoints
     {
         var queued = await store.ReplayDeadLettersAsync(string.IsNullOrEmpty(type) ? null : type, cancellationToken);
         return TypedResults.Json(new AdminReplayResult(queued, null), AdminJsonContext.Default.AdminReplayResult);
+    }
+
+    /// <summary>(event, handler) pairs by status, for the dashboard's health panel.</summary>
+    static async Task<IResult> BacklogAsync(IEventStore store, CancellationToken cancellationToken)
+    {
+        var counts = await store.CountAsync(cancellationToken);
+        return TypedResults.Json(new AdminBacklog(counts.Pending, counts.Running, counts.Succeeded, counts.Dead),
+            AdminJsonContext.Default.AdminBacklog);
     }
 
     /// <summary>Compares digests, so neither the key's content nor its length shows in the timing.</summary>

@@ -28,9 +28,13 @@ public sealed record AdminHandlerRun(
 
 public sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
 
+/// <summary>(event, handler) pairs by status.</summary>
+public sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead);
+
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AdminEventList))]
 [JsonSerializable(typeof(AdminEvent))]
 [JsonSerializable(typeof(AdminReplayResult))]
+[JsonSerializable(typeof(AdminBacklog))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using GeminiHooks.Events;
 using GeminiHooks.Hosting;
+using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -20,6 +21,7 @@ sealed partial class GeminiHooksDispatcher(
     IServiceScopeFactory scopes,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
+    GeminiHooksMetrics metrics,
     ILogger<GeminiHooksDispatcher> logger) : BackgroundService
 {
     const int MaxErrorLength = 2000;
@@ -94,6 +96,7 @@ sealed partial class GeminiHooksDispatcher(
     /// <summary>Runs one claimed pair and records the outcome. Never throws.</summary>
     internal async Task RunAsync(DispatchItem item, CancellationToken stoppingToken)
     {
+        using var activity = metrics.StartHandlerRun(item);
         try
         {
             var handler = catalog.Find(item.Handler);
@@ -151,6 +154,7 @@ sealed partial class GeminiHooksDispatcher(
                 }
                 return;
             }
+            metrics.HandlerSucceeded(item);
             if (!await store.CompleteAsync(item, CancellationToken.None))
                 LogClaimLost(logger, item.Handler, item.WebhookId);
         }
@@ -163,6 +167,7 @@ sealed partial class GeminiHooksDispatcher(
 
     async Task RecordAsync(DispatchItem item, string error, DateTimeOffset? retryAt)
     {
+        metrics.HandlerFailed(item, retryAt, error);
         // Recording must survive shutdown: it is what keeps a finished run from running again.
         if (!await store.FailAsync(item, error, retryAt, CancellationToken.None))
             LogClaimLost(logger, item.Handler, item.WebhookId);

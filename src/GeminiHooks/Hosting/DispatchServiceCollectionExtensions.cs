@@ -1,6 +1,7 @@
 using GeminiHooks.Dispatch;
 using GeminiHooks.Handlers;
 using GeminiHooks.Handlers.BuiltIn;
+using GeminiHooks.Observability;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -35,6 +36,8 @@ public static class DispatchServiceCollectionExtensions
         optionsBuilder.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, HandlerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.TryAddSingleton<GeminiHooksMetrics>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(BuiltInHandlerFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();

@@ -22,10 +22,12 @@ public static class GeminiHooksEndpointRouteBuilderExtensions
         var ingest = endpoints.ServiceProvider.GetRequiredService<IngestEndpoint>();
         if (settings.Static.Enabled)
             endpoints.MapPost(settings.Static.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Static))
-                .WithName("GeminiStaticWebhook");
+                .WithName("GeminiStaticWebhook")
+                .RequireRateLimiting(DeliveryRateLimiting.PolicyName);
         if (settings.Dynamic.Enabled)
             endpoints.MapPost(settings.Dynamic.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Dynamic))
-                .WithName("GeminiDynamicWebhook");
+                .WithName("GeminiDynamicWebhook")
+                .RequireRateLimiting(DeliveryRateLimiting.PolicyName);
 
         endpoints.MapGet("/healthz", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }));
         endpoints.MapGet("/readyz", ReadyAsync);

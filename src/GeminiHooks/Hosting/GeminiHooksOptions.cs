@@ -17,6 +17,9 @@ public sealed class GeminiHooksOptions
     public IdempotencyOptions Idempotency { get; set; } = new();
     public DispatchOptions Dispatch { get; set; } = new();
     public AdminOptions Admin { get; set; } = new();
+    public RateLimitOptions RateLimit { get; set; } = new();
+    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
+    public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);

@@ -24,6 +24,7 @@ public static class GeminiHooksServiceCollectionExtensions
             .Bind(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, OperationsOptionsValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
         services.AddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();
@@ -41,6 +42,7 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<IngestEndpoint>();
+        services.AddDeliveryRateLimiting();
         return services.AddGeminiHooksDispatch();
     }
 

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text.Json;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Events;
+using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,7 @@ public sealed partial class IngestEndpoint(
     IHandlerCatalog catalog,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
+    GeminiHooksMetrics metrics,
     ILogger<IngestEndpoint> logger)
 {
     public const string Static = "static";
@@ -40,6 +42,7 @@ public sealed partial class IngestEndpoint(
     {
         ArgumentNullException.ThrowIfNull(context);
         var started = Stopwatch.GetTimestamp();
+        using var activity = GeminiHooksMetrics.StartDelivery(endpoint);
         var settings = options.CurrentValue;
         var result = await ProcessAsync(context, endpoint, settings);
         if (result.Status == StatusCodes.Status200OK)
@@ -57,6 +60,7 @@ public sealed partial class IngestEndpoint(
             await WriteProblemAsync(context, result.Status, result.Detail ?? result.Outcome);
         }
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        metrics.Delivery(activity, endpoint, result.Status, result.Outcome, result.WebhookId, result.EventType, TimeSpan.FromMilliseconds(elapsedMs));
         if (result.Status == StatusCodes.Status200OK)
             LogDelivery(logger, endpoint, result.WebhookId, result.EventType, result.Outcome, result.Status, elapsedMs);
         else

@@ -1,0 +1,48 @@
+namespace GeminiHooks.Hosting;
+
+/// <summary>
+/// <c>GeminiHooks:RateLimit</c>: a fixed window per client address on the delivery endpoints. Off by default: Gemini's
+/// own retries are already paced, and a receiver behind a proxy without forwarded headers would see one address.
+/// </summary>
+public sealed class RateLimitOptions
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Deliveries one client address may send per <see cref="Window"/>; more get 429 with Retry-After.</summary>
+    public int PermitLimit { get; set; } = 100;
+
+    public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// <c>GeminiHooks:ForwardedHeaders</c>: trust <c>X-Forwarded-For</c>/<c>X-Forwarded-Proto</c> from the listed proxies
+/// (loopback when none is listed), so logs, rate limits and redirects see the real client. Read once at start.
+/// </summary>
+public sealed class ForwardedHeadersSettings
+{
+    public bool Enabled { get; set; }
+
+    /// <summary>Proxy addresses (<c>10.0.0.5</c>) whose forwarded headers are believed.</summary>
+    public List<string> KnownProxies { get; set; } = [];
+
+    /// <summary>Proxy networks in CIDR form (<c>172.18.0.0/16</c>) whose forwarded headers are believed.</summary>
+    public List<string> KnownNetworks { get; set; } = [];
+
+    /// <summary>How many proxies in front of the service to unwrap (entries taken from the end of X-Forwarded-For).</summary>
+    public int ForwardLimit { get; set; } = 1;
+}
+
+/// <summary><c>GeminiHooks:Metrics</c>: where the host exposes the <c>GeminiHooks</c> meter and activity source.</summary>
+public sealed class MetricsOptions
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>The Prometheus scrape path; empty turns the scrape endpoint off.</summary>
+    public string PrometheusPath { get; set; } = "/metrics";
+
+    /// <summary>When set, the scrape endpoint answers only on this extra port (keep it off the public listener).</summary>
+    public int? Port { get; set; }
+
+    /// <summary>An OTLP collector for metrics and traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works as well.</summary>
+    public string? OtlpEndpoint { get; set; }
+}
