@@ -30,15 +30,8 @@ public sealed class StaticWebhookVerifier(IOptionsMonitor<GeminiHooksOptions> op
         var decoded = _decoded;
         if (decoded is null || !ReferenceEquals(decoded.Source, secrets))
         {
-            // Validation at start (and on reload) rejects undecodable secrets; skipping here keeps a bad reload
-            // from taking the good secrets down with it.
-            var keys = new List<byte[]>(secrets.Count);
-            foreach (var secret in secrets)
-            {
-                try { keys.Add(StandardWebhooks.DecodeSecret(secret)); }
-                catch (FormatException) { }
-            }
-            _decoded = decoded = new DecodedSecrets(secrets, keys);
+            // Every secret decodes: invalid ones stop the start, and a reload with one is refused (ReloadableOptions).
+            _decoded = decoded = new DecodedSecrets(secrets, secrets.Select(StandardWebhooks.DecodeSecret).ToList());
         }
         return decoded.Keys;
     }
