@@ -14,8 +14,11 @@ try
     builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
     builder.AddGeminiHooksOperations();
     builder.AddGeminiHooksTelemetry();
+    builder.Services.AddProblemDetails(); // every error answer, 404 and 405 included, is RFC 9457 JSON
 
     var app = builder.Build();
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
     app.UseGeminiHooksOperations();
     app.MapGeminiHooksTelemetry();
     app.MapGeminiHooks();

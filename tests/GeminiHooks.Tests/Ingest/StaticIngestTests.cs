@@ -224,6 +224,17 @@ public class StaticIngestTests : IDisposable
     }
 
     [Fact]
+    public async Task A_wrong_method_or_path_gets_problem_details_too()
+    {
+        using var wrongMethod = await _client.GetAsync("/webhooks/gemini");
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType?.MediaType);
+        using var wrongPath = await _client.PostAsync("/webhooks/gemni", new StringContent("{}"));
+        Assert.Equal(HttpStatusCode.NotFound, wrongPath.StatusCode);
+        Assert.Equal(404, (int)JsonNode.Parse(await wrongPath.Content.ReadAsStringAsync())!["status"]!);
+    }
+
+    [Fact]
     public async Task Health_and_readiness_answer()
     {
         using var health = await _client.GetAsync("/healthz");
