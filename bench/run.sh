@@ -1,0 +1,237 @@
+#!/usr/bin/env bash
+# GeminiHooks load bench, one command. Usage:
+#   bench/run.sh          the load bench: bare Kestrel ceiling, static (group commit on/off), dynamic v1a and JWT,
+#                         duplicates, and jsonl dispatch at 10,000 events/s; writes bench/results.md and prints it
+#   bench/run.sh micro    BenchmarkDotNet micro-benchmarks of the verifiers (short job)
+# Everything listens on 127.0.0.1 and only loopback is targeted. Knobs (environment): DURATION (s, default 10),
+# WARMUP (s, default 3), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-3}
+CONNECTIONS=${CONNECTIONS:-64}
+THREADS=${THREADS:-2}
+RATE=${RATE:-10000}
+OUT=${OUT:-$(mktemp -d /tmp/geminihooks-bench.XXXXXX)}
+SERVICE_PORT=18780
+BARE_PORT=18790
+JWKS_PORT=18791
+
+if [ "${1:-}" = "micro" ]; then
+  shift
+  echo "==> BenchmarkDotNet micro-benchmarks (short job)"
+  exec dotnet run -c Release --project bench/GeminiHooks.Bench.Micro -- --filter '*' --job short "$@"
+fi
+
+if ! command -v wrk >/dev/null; then
+  echo "==> installing wrk"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+
+echo "==> building Release"
+dotnet build GeminiHooks.sln -c Release --nologo -v q -clp:ErrorsOnly >/dev/null
+SERVER_DIR=$ROOT/src/GeminiHooks.Server/bin/Release/net10.0
+LOAD="dotnet $ROOT/bench/GeminiHooks.Bench.Load/bin/Release/net10.0/GeminiHooks.Bench.Load.dll"
+BARE_DLL=$ROOT/bench/GeminiHooks.Bench.Bare/bin/Release/net10.0/GeminiHooks.Bench.Bare.dll
+LUA=$ROOT/bench/deliveries.lua
+mkdir -p "$OUT"
+echo "    work dir: $OUT"
+
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+wait_ready() { # url, pid
+  for _ in $(seq 1 150); do
+    if curl -fs -o /dev/null "$1"; then return 0; fi
+    if ! kill -0 "$2" 2>/dev/null; then echo "process $2 exited before it was ready" >&2; return 1; fi
+    sleep 0.2
+  done
+  echo "not ready: $1" >&2
+  return 1
+}
+
+stop() { # pid: SIGTERM, wait for a graceful exit
+  kill "$1" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done
+  kill -9 "$1" 2>/dev/null || true
+}
+
+peak_mb() { # pid: VmHWM (peak resident set) in MB
+  awk '/^VmHWM:/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status" 2>/dev/null || echo "?"
+}
+
+field() { # name, RESULT line
+  sed -n "s/.*[ ]$1=\([^ ]*\).*/\1/p" <<<"$2"
+}
+
+# run_wrk NAME FILE PATH URL [RATE]: warm-up, then the measured run on deliveries the warm-up did not send.
+run_wrk() {
+  local name=$1 file=$2 path=$3 url=$4 rate=${5:-}
+  local warm used skip0 skip1
+  warm=$(BENCH_FILE=$file BENCH_PATH=$path BENCH_RATE=$rate BENCH_THREADS=$THREADS \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" --latency -s "$LUA" "$url$path" | grep '^RESULT')
+  used=$(field used "$warm")
+  skip0=${used%%,*}; skip1=${used##*,}
+  BENCH_FILE=$file BENCH_PATH=$path BENCH_RATE=$rate BENCH_THREADS=$THREADS BENCH_SKIP_0=$skip0 BENCH_SKIP_1=$skip1 \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$url$path" >"$OUT/$name.wrk"
+  grep '^RESULT' "$OUT/$name.wrk"
+}
+
+# Service environment shared by every scenario; each scenario adds its own GeminiHooks__ settings.
+start_service() { # name, extra env assignments...
+  local name=$1; shift
+  local db=$OUT/$name.db
+  rm -f "$db" "$db-wal" "$db-shm"
+  (
+    cd "$SERVER_DIR"
+    exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$SERVICE_PORT" \
+      GeminiHooks__Static__Secrets__0="$SECRET" \
+      GeminiHooks__Store__ConnectionString="Data Source=$db" \
+      "$@" dotnet GeminiHooks.Server.dll >"$OUT/$name.log" 2>&1
+  ) &
+  SERVICE_PID=$!
+  PIDS+=("$SERVICE_PID")
+  wait_ready "http://127.0.0.1:$SERVICE_PORT/readyz" "$SERVICE_PID"
+}
+
+DYNAMIC_ENV=(GeminiHooks__Dynamic__Enabled=true
+  GeminiHooks__Dynamic__JwksUri="http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json"
+  GeminiHooks__Dynamic__Audiences__0=geminihooks-bench
+  GeminiHooks__Dynamic__Issuers__0=https://bench.geminihooks.local)
+
+# Enough distinct deliveries for warm-up + run at a rate well above what each scenario reaches here.
+per_second() { echo $(( ($1) * (WARMUP + DURATION + 2) )); }
+
+echo "==> keys and pre-signed deliveries"
+$LOAD keys --out "$OUT/keys" >/dev/null
+SECRET=$(cat "$OUT/keys/secret.txt")
+$LOAD jwks --file "$OUT/keys/jwks.json" --port "$JWKS_PORT" >"$OUT/jwks.log" 2>&1 &
+JWKS_PID=$!
+PIDS+=("$JWKS_PID")
+wait_ready "http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json" "$JWKS_PID"
+
+RESULTS=$OUT/results.tsv
+: >"$RESULTS"
+record() { # scenario, RESULT line, peak MB, note
+  printf '%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" >>"$RESULTS"
+}
+
+check_stored() { # name: events in the store after the run (and pairs still pending)
+  local counts
+  counts=$($LOAD count --db "$OUT/$1.db")
+  echo "    store: $counts" >&2
+  echo "$counts"
+}
+
+# --- ceiling -------------------------------------------------------------------------------------------------------
+echo "==> bare Kestrel (ceiling)"
+$LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second 50000)" --threads "$THREADS" --out "$OUT/static" --tag static
+dotnet "$BARE_DLL" "$BARE_PORT" >"$OUT/bare.log" 2>&1 &
+BARE_PID=$!
+PIDS+=("$BARE_PID")
+wait_ready "http://127.0.0.1:$BARE_PORT/readyz" "$BARE_PID"
+r=$(run_wrk bare "$OUT/static" /webhooks/gemini "http://127.0.0.1:$BARE_PORT")
+record "bare Kestrel (reads body, 200)" "$r" "$(peak_mb "$BARE_PID")" ""
+stop "$BARE_PID"
+echo "    $r"
+
+# --- static, group commit on and off -------------------------------------------------------------------------------
+for gc in true false; do
+  name=static-gc-$gc
+  echo "==> static HMAC, GroupCommit=$gc"
+  start_service "$name" GeminiHooks__Store__GroupCommit=$gc
+  r=$(run_wrk "$name" "$OUT/static" /webhooks/gemini "http://127.0.0.1:$SERVICE_PORT")
+  mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+  echo "    $r"
+  stored=$(check_stored "$name")
+  record "static HMAC, group commit $([ $gc = true ] && echo on || echo off)" "$r" "$mb" "$stored"
+done
+
+# --- duplicates: 2,000 deliveries stored by the warm-up, then only redeliveries ---------------------------------------
+echo "==> duplicates (static)"
+$LOAD gen --scenario static --keys "$OUT/keys" --count 2000 --threads "$THREADS" --out "$OUT/dup" --tag dup >/dev/null
+start_service duplicates
+r=$(run_wrk duplicates "$OUT/dup" /webhooks/gemini "http://127.0.0.1:$SERVICE_PORT")
+mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+echo "    $r"
+stored=$(check_stored duplicates)
+record "duplicates (static, all redeliveries)" "$r" "$mb" "$stored (wrapped = cycles over the 2,000)"
+
+# --- dynamic v1a and JWT -----------------------------------------------------------------------------------------------
+for format in v1a jwt; do
+  name=dynamic-$format
+  echo "==> dynamic $format"
+  if [ $format = v1a ]; then n=$(per_second 25000); else n=$(per_second 8000); fi
+  $LOAD gen --scenario $format --keys "$OUT/keys" --count "$n" --threads "$THREADS" --out "$OUT/$format" --tag $format
+  start_service "$name" "${DYNAMIC_ENV[@]}"
+  r=$(run_wrk "$name" "$OUT/$format" /webhooks/gemini/dynamic "http://127.0.0.1:$SERVICE_PORT")
+  mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+  echo "    $r"
+  stored=$(check_stored "$name")
+  record "dynamic $format" "$r" "$mb" "$stored"
+done
+
+# --- jsonl dispatch at RATE events/s -----------------------------------------------------------------------------------
+echo "==> jsonl dispatch at $RATE events/s"
+name=jsonl
+$LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second "$RATE")" --threads "$THREADS" --out "$OUT/jsonl-in" --tag jsonl >/dev/null
+rm -f "$OUT/events.jsonl" "$OUT/load.done"
+start_service "$name" GeminiHooks__Handlers__archive__Type=jsonl GeminiHooks__Handlers__archive__Path="$OUT/events.jsonl"
+# Warm-up at the same rate, then let its backlog drain, so the measured run starts from an empty queue.
+warm=$(BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" | grep '^RESULT')
+touch "$OUT/warm.done"
+$LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/events.jsonl" --done "$OUT/warm.done" --quiet true --drain-timeout-s 120 >/dev/null
+used=$(field used "$warm")
+$LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/events.jsonl" --done "$OUT/load.done" --drain-timeout-s 120 >"$OUT/monitor.txt" &
+MONITOR_PID=$!
+BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS BENCH_SKIP_0=${used%%,*} BENCH_SKIP_1=${used##*,} \
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" >"$OUT/$name.wrk"
+touch "$OUT/load.done"
+wait "$MONITOR_PID" || true
+r=$(grep '^RESULT' "$OUT/$name.wrk")
+mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+echo "    $r"
+cat "$OUT/monitor.txt"
+monitor=$(grep '^MONITOR' "$OUT/monitor.txt")
+stored=$(check_stored "$name")
+lines=$(wc -l <"$OUT/events.jsonl")
+record "static + jsonl handler, paced at $RATE/s" "$r" "$mb" "$stored, jsonl lines=$lines"
+stop "$JWKS_PID"
+
+# --- report -----------------------------------------------------------------------------------------------------------
+bare_rps=$(awk -F'\t' 'NR == 1 { print $2 }' "$RESULTS" | sed -n 's/.*rps=\([^ ]*\).*/\1/p')
+{
+  echo "## Load bench $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo
+  echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), shared by the service and wrk;"
+  echo "wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured per scenario, loopback only."
+  echo "Each service run: Release build, Production environment, a fresh SQLite file (WAL, synchronous=FULL)."
+  echo
+  echo "| scenario | req/s | vs bare | p50 ms | p99 ms | non-2xx | errors | peak RSS MB | notes |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+  while IFS=$'\t' read -r scenario res mb note; do
+    rps=$(field rps "$res"); p50=$(field p50_ms "$res"); p99=$(field p99_ms "$res")
+    non2xx=$(field non2xx "$res"); errors=$(field socket_errors "$res"); wrapped=$(field wrapped "$res")
+    ratio=$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+    [ "$wrapped" != 0 ] && note="$note; wrapped=$wrapped"
+    printf '| %s | %.0f | %s | %.2f | %.2f | %s | %s | %s | %s |\n' "$scenario" "$rps" "$ratio" "$p50" "$p99" "$non2xx" "$errors" "$mb" "$note"
+  done <"$RESULTS"
+  echo
+  echo "jsonl dispatch (backlog = (event, handler) pairs pending or running; drain = from the end of the load to an empty backlog):"
+  echo
+  echo "| offered | ingested req/s | max backlog during load | backlog at load end | drain s | dispatch rate during load (lines/s) | overall dispatch rate (lines/s) |"
+  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+  jr=$(grep '^RESULT' "$OUT/jsonl.wrk")
+  printf '| %s/s | %.0f | %s | %s | %s | %s | %s |\n' "$RATE" "$(field rps "$jr")" \
+    "$(field max_backlog "$monitor")" "$(field backlog_at_end "$monitor")" "$(field drain_s "$monitor")" \
+    "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
+} >"$OUT/results.md"
+cp "$OUT/results.md" bench/results.md
+echo
+cat bench/results.md
