@@ -4,7 +4,8 @@
 #                         duplicates, and jsonl dispatch at 10,000 events/s; writes bench/results.md and prints it
 #   bench/run.sh micro    BenchmarkDotNet micro-benchmarks of the verifiers (short job)
 # Everything listens on 127.0.0.1 and only loopback is targeted. Knobs (environment): DURATION (s, default 10),
-# WARMUP (s, default 3), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir).
+# WARMUP (s, default 3), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir),
+# SCENARIOS (subset of "bare static dup v1a jwt jsonl"), SERVICE_ENV (extra GeminiHooks__... settings for every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -15,6 +16,8 @@ CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RATE=${RATE:-10000}
 OUT=${OUT:-$(mktemp -d /tmp/geminihooks-bench.XXXXXX)}
+SCENARIOS=${SCENARIOS:-bare static dup v1a jwt jsonl}
+read -r -a EXTRA_ENV <<<"${SERVICE_ENV:-}"
 SERVICE_PORT=18780
 BARE_PORT=18790
 JWKS_PORT=18791
@@ -41,7 +44,10 @@ echo "    work dir: $OUT"
 
 PIDS=()
 cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  # Only processes this script started and that still run what it started (a pid can be reused once it exited).
+  for pid in "${PIDS[@]}"; do
+    if grep -qs GeminiHooks "/proc/$pid/cmdline"; then kill "$pid" 2>/dev/null || true; fi
+  done
 }
 trap cleanup EXIT
 
@@ -92,7 +98,7 @@ start_service() { # name, extra env assignments...
     exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$SERVICE_PORT" \
       GeminiHooks__Static__Secrets__0="$SECRET" \
       GeminiHooks__Store__ConnectionString="Data Source=$db" \
-      "$@" dotnet GeminiHooks.Server.dll >"$OUT/$name.log" 2>&1
+      "${EXTRA_ENV[@]}" "$@" dotnet GeminiHooks.Server.dll >"$OUT/$name.log" 2>&1
   ) &
   SERVICE_PID=$!
   PIDS+=("$SERVICE_PID")
@@ -115,6 +121,9 @@ JWKS_PID=$!
 PIDS+=("$JWKS_PID")
 wait_ready "http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json" "$JWKS_PID"
 
+want() { [[ " $SCENARIOS " == *" $1 "* ]]; }
+
+LOAD_START=$(cut -d' ' -f1 /proc/loadavg)
 RESULTS=$OUT/results.tsv
 : >"$RESULTS"
 record() { # scenario, RESULT line, peak MB, note
@@ -129,54 +138,73 @@ check_stored() { # name: events in the store after the run (and pairs still pend
 }
 
 # --- ceiling -------------------------------------------------------------------------------------------------------
-echo "==> bare Kestrel (ceiling)"
 $LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second 50000)" --threads "$THREADS" --out "$OUT/static" --tag static
-dotnet "$BARE_DLL" "$BARE_PORT" >"$OUT/bare.log" 2>&1 &
-BARE_PID=$!
-PIDS+=("$BARE_PID")
-wait_ready "http://127.0.0.1:$BARE_PORT/readyz" "$BARE_PID"
-r=$(run_wrk bare "$OUT/static" /webhooks/gemini "http://127.0.0.1:$BARE_PORT")
-record "bare Kestrel (reads body, 200)" "$r" "$(peak_mb "$BARE_PID")" ""
-stop "$BARE_PID"
-echo "    $r"
-
-# --- static, group commit on and off -------------------------------------------------------------------------------
-for gc in true false; do
-  name=static-gc-$gc
-  echo "==> static HMAC, GroupCommit=$gc"
-  start_service "$name" GeminiHooks__Store__GroupCommit=$gc
-  r=$(run_wrk "$name" "$OUT/static" /webhooks/gemini "http://127.0.0.1:$SERVICE_PORT")
-  mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+# The ceiling is measured first and last; the ratios use the mean of the two, which evens out some of the drift
+# of a shared machine.
+bare_run() { # label
+  echo "==> bare Kestrel (ceiling)"
+  dotnet "$BARE_DLL" "$BARE_PORT" >"$OUT/bare.log" 2>&1 &
+  BARE_PID=$!
+  PIDS+=("$BARE_PID")
+  wait_ready "http://127.0.0.1:$BARE_PORT/readyz" "$BARE_PID"
+  local r
+  r=$(run_wrk bare "$OUT/static" /webhooks/gemini "http://127.0.0.1:$BARE_PORT")
+  record "$1" "$r" "$(peak_mb "$BARE_PID")" ""
+  stop "$BARE_PID"
   echo "    $r"
-  stored=$(check_stored "$name")
-  record "static HMAC, group commit $([ $gc = true ] && echo on || echo off)" "$r" "$mb" "$stored"
-done
+}
+want bare && bare_run "bare Kestrel (reads body, 200), first"
+
+# service_scenario NAME LABEL FILE PATH NOTE [env...]: one service run, fresh store. Other engineers share this machine
+# and their test runs have been seen to stop stray processes: a service that exits mid-run is run again once, and the
+# row says so.
+service_scenario() {
+  local name=$1 label=$2 file=$3 path=$4 note=$5; shift 5
+  local attempt r mb stored
+  for attempt in 1 2; do
+    start_service "$name" "$@"
+    r=$(run_wrk "$name" "$file" "$path" "http://127.0.0.1:$SERVICE_PORT")
+    if kill -0 "$SERVICE_PID" 2>/dev/null; then
+      mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+      echo "    $r"
+      stored=$(check_stored "$name")
+      [ "$attempt" = 2 ] && note="$note; second attempt (the first service process was stopped from outside)"
+      record "$label" "$r" "$mb" "$stored${note:+, $note}"
+      return 0
+    fi
+    echo "    the service exited during the run ($(tail -c 300 "$OUT/$name.log" | tr '\n' ' ')); running it again" >&2
+  done
+  record "$label" "RESULT rps=0 p50_ms=0 p99_ms=0 non2xx=0 socket_errors=0 wrapped=0" "?" "service exited twice"
+}
+
+if want static; then
+  for gc in true false; do
+    echo "==> static HMAC, GroupCommit=$gc"
+    service_scenario "static-gc-$gc" "static HMAC, group commit $([ $gc = true ] && echo on || echo off)" \
+      "$OUT/static" /webhooks/gemini "" GeminiHooks__Store__GroupCommit=$gc
+  done
+fi
 
 # --- duplicates: 2,000 deliveries stored by the warm-up, then only redeliveries ---------------------------------------
-echo "==> duplicates (static)"
-$LOAD gen --scenario static --keys "$OUT/keys" --count 2000 --threads "$THREADS" --out "$OUT/dup" --tag dup >/dev/null
-start_service duplicates
-r=$(run_wrk duplicates "$OUT/dup" /webhooks/gemini "http://127.0.0.1:$SERVICE_PORT")
-mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
-echo "    $r"
-stored=$(check_stored duplicates)
-record "duplicates (static, all redeliveries)" "$r" "$mb" "$stored (wrapped = cycles over the 2,000)"
+if want dup; then
+  echo "==> duplicates (static)"
+  $LOAD gen --scenario static --keys "$OUT/keys" --count 2000 --threads "$THREADS" --out "$OUT/dup" --tag dup >/dev/null
+  service_scenario duplicates "duplicates (static, all redeliveries)" "$OUT/dup" /webhooks/gemini \
+    "2,000 stored by the warm-up, the run cycles over them"
+fi
 
 # --- dynamic v1a and JWT -----------------------------------------------------------------------------------------------
 for format in v1a jwt; do
-  name=dynamic-$format
+  want $format || continue
   echo "==> dynamic $format"
   if [ $format = v1a ]; then n=$(per_second 25000); else n=$(per_second 8000); fi
   $LOAD gen --scenario $format --keys "$OUT/keys" --count "$n" --threads "$THREADS" --out "$OUT/$format" --tag $format
-  start_service "$name" "${DYNAMIC_ENV[@]}"
-  r=$(run_wrk "$name" "$OUT/$format" /webhooks/gemini/dynamic "http://127.0.0.1:$SERVICE_PORT")
-  mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
-  echo "    $r"
-  stored=$(check_stored "$name")
-  record "dynamic $format" "$r" "$mb" "$stored"
+  service_scenario "dynamic-$format" "dynamic $format" "$OUT/$format" /webhooks/gemini/dynamic "" "${DYNAMIC_ENV[@]}"
 done
 
 # --- jsonl dispatch at RATE events/s -----------------------------------------------------------------------------------
+monitor=""
+if want jsonl; then
 echo "==> jsonl dispatch at $RATE events/s"
 name=jsonl
 $LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second "$RATE")" --threads "$THREADS" --out "$OUT/jsonl-in" --tag jsonl >/dev/null
@@ -195,23 +223,30 @@ BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS BENCH_SKIP_0=${
 touch "$OUT/load.done"
 wait "$MONITOR_PID" || true
 r=$(grep '^RESULT' "$OUT/$name.wrk")
+jsonl_note=""
+kill -0 "$SERVICE_PID" 2>/dev/null || jsonl_note="; the service was stopped from outside during the run: numbers invalid"
 mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
 echo "    $r"
 cat "$OUT/monitor.txt"
 monitor=$(grep '^MONITOR' "$OUT/monitor.txt")
 stored=$(check_stored "$name")
 lines=$(wc -l <"$OUT/events.jsonl")
-record "static + jsonl handler, paced at $RATE/s" "$r" "$mb" "$stored, jsonl lines=$lines"
+record "static + jsonl handler, paced at $RATE/s" "$r" "$mb" "$stored, jsonl lines=$lines$jsonl_note"
+fi
+want bare && bare_run "bare Kestrel (reads body, 200), last"
 stop "$JWKS_PID"
 
 # --- report -----------------------------------------------------------------------------------------------------------
-bare_rps=$(awk -F'\t' 'NR == 1 { print $2 }' "$RESULTS" | sed -n 's/.*rps=\([^ ]*\).*/\1/p')
+bare_rps=$(awk -F'\t' '$1 ~ /^bare/ { if (match($2, /rps=[0-9.]+/)) { sum += substr($2, RSTART + 4, RLENGTH - 4); n++ } }
+  END { if (n) printf "%.1f", sum / n; else print 1 }' "$RESULTS")
 {
   echo "## Load bench $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
   echo "Machine: $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)), shared by the service and wrk;"
   echo "wrk -t$THREADS -c$CONNECTIONS, ${WARMUP} s warm-up then ${DURATION} s measured per scenario, loopback only."
   echo "Each service run: Release build, Production environment, a fresh SQLite file (WAL, synchronous=FULL)."
+  echo "\"vs bare\" is against the mean of the two bare Kestrel runs ($(printf '%.0f' "$bare_rps") req/s)."
+  echo "Load average (1 min) at start: $LOAD_START; at end: $(cut -d' ' -f1 /proc/loadavg) (other engineers' builds share the cores)."
   echo
   echo "| scenario | req/s | vs bare | p50 ms | p99 ms | non-2xx | errors | peak RSS MB | notes |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"
@@ -219,7 +254,7 @@ bare_rps=$(awk -F'\t' 'NR == 1 { print $2 }' "$RESULTS" | sed -n 's/.*rps=\([^ ]
     rps=$(field rps "$res"); p50=$(field p50_ms "$res"); p99=$(field p99_ms "$res")
     non2xx=$(field non2xx "$res"); errors=$(field socket_errors "$res"); wrapped=$(field wrapped "$res")
     ratio=$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-    [ "$wrapped" != 0 ] && note="$note; wrapped=$wrapped"
+    [ "${wrapped:-0}" != 0 ] && note="$note; wrapped=$wrapped"
     printf '| %s | %.0f | %s | %.2f | %.2f | %s | %s | %s | %s |\n' "$scenario" "$rps" "$ratio" "$p50" "$p99" "$non2xx" "$errors" "$mb" "$note"
   done <"$RESULTS"
   echo
@@ -227,7 +262,7 @@ bare_rps=$(awk -F'\t' 'NR == 1 { print $2 }' "$RESULTS" | sed -n 's/.*rps=\([^ ]
   echo
   echo "| offered | ingested req/s | max backlog during load | backlog at load end | drain s | dispatch rate during load (lines/s) | overall dispatch rate (lines/s) |"
   echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  jr=$(grep '^RESULT' "$OUT/jsonl.wrk")
+  jr=$(grep -s '^RESULT' "$OUT/jsonl.wrk" || echo "rps=0")
   printf '| %s/s | %.0f | %s | %s | %s | %s | %s |\n' "$RATE" "$(field rps "$jr")" \
     "$(field max_backlog "$monitor")" "$(field backlog_at_end "$monitor")" "$(field drain_s "$monitor")" \
     "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
