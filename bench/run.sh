@@ -183,6 +183,11 @@ if want static; then
     service_scenario "static-gc-$gc" "static HMAC, group commit $([ $gc = true ] && echo on || echo off)" \
       "$OUT/static" /webhooks/gemini "" GeminiHooks__Store__GroupCommit=$gc
   done
+  # What the one Information line per delivery costs: the same run with that line turned off by configuration.
+  echo "==> static HMAC, GroupCommit=true, per-delivery log line off"
+  service_scenario static-nolog "static HMAC, group commit on, per-delivery log off" "$OUT/static" /webhooks/gemini \
+    "Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning" \
+    Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning
 fi
 
 # --- duplicates: 2,000 deliveries stored by the warm-up, then only redeliveries ---------------------------------------
@@ -203,36 +208,47 @@ for format in v1a jwt; do
 done
 
 # --- jsonl dispatch at RATE events/s -----------------------------------------------------------------------------------
-monitor=""
+# jsonl_run NAME LABEL [env...]: static deliveries paced at RATE/s into a service with a jsonl handler; the monitor
+# samples the backlog during the load and times the drain after it.
+DISPATCH_ROWS=$OUT/dispatch.tsv
+: >"$DISPATCH_ROWS"
+jsonl_run() {
+  local name=$1 label=$2; shift 2
+  local warm used r mb stored lines note="" monitor
+  rm -f "$OUT/$name.jsonl" "$OUT/$name.done" "$OUT/$name.warm.done"
+  start_service "$name" GeminiHooks__Handlers__archive__Type=jsonl GeminiHooks__Handlers__archive__Path="$OUT/$name.jsonl" "$@"
+  # Warm-up at the same rate, then let its backlog drain, so the measured run starts from an empty queue.
+  warm=$(BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" | grep '^RESULT')
+  touch "$OUT/$name.warm.done"
+  $LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/$name.jsonl" --done "$OUT/$name.warm.done" --quiet true --drain-timeout-s 60 >/dev/null
+  used=$(field used "$warm")
+  $LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/$name.jsonl" --done "$OUT/$name.done" --drain-timeout-s 60 >"$OUT/$name.monitor" &
+  local monitor_pid=$!
+  BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS BENCH_SKIP_0=${used%%,*} BENCH_SKIP_1=${used##*,} \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" >"$OUT/$name.wrk"
+  touch "$OUT/$name.done"
+  wait "$monitor_pid" || true
+  r=$(grep '^RESULT' "$OUT/$name.wrk")
+  kill -0 "$SERVICE_PID" 2>/dev/null || note="; the service was stopped from outside during the run: numbers invalid"
+  mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
+  echo "    $r"
+  cat "$OUT/$name.monitor"
+  monitor=$(grep '^MONITOR' "$OUT/$name.monitor")
+  stored=$(check_stored "$name")
+  lines=$(wc -l <"$OUT/$name.jsonl")
+  record "$label" "$r" "$mb" "$stored, jsonl lines=$lines$note"
+  printf '%s\t%s\t%s\n' "$label" "$r" "$monitor" >>"$DISPATCH_ROWS"
+}
+
 if want jsonl; then
-echo "==> jsonl dispatch at $RATE events/s"
-name=jsonl
-$LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second "$RATE")" --threads "$THREADS" --out "$OUT/jsonl-in" --tag jsonl >/dev/null
-rm -f "$OUT/events.jsonl" "$OUT/load.done"
-start_service "$name" GeminiHooks__Handlers__archive__Type=jsonl GeminiHooks__Handlers__archive__Path="$OUT/events.jsonl"
-# Warm-up at the same rate, then let its backlog drain, so the measured run starts from an empty queue.
-warm=$(BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS \
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${WARMUP}s" -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" | grep '^RESULT')
-touch "$OUT/warm.done"
-$LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/events.jsonl" --done "$OUT/warm.done" --quiet true --drain-timeout-s 120 >/dev/null
-used=$(field used "$warm")
-$LOAD monitor --db "$OUT/$name.db" --jsonl "$OUT/events.jsonl" --done "$OUT/load.done" --drain-timeout-s 120 >"$OUT/monitor.txt" &
-MONITOR_PID=$!
-BENCH_FILE=$OUT/jsonl-in BENCH_RATE=$RATE BENCH_THREADS=$THREADS BENCH_SKIP_0=${used%%,*} BENCH_SKIP_1=${used##*,} \
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "http://127.0.0.1:$SERVICE_PORT/webhooks/gemini" >"$OUT/$name.wrk"
-touch "$OUT/load.done"
-wait "$MONITOR_PID" || true
-r=$(grep '^RESULT' "$OUT/$name.wrk")
-jsonl_note=""
-kill -0 "$SERVICE_PID" 2>/dev/null || jsonl_note="; the service was stopped from outside during the run: numbers invalid"
-mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
-echo "    $r"
-cat "$OUT/monitor.txt"
-monitor=$(grep '^MONITOR' "$OUT/monitor.txt")
-stored=$(check_stored "$name")
-lines=$(wc -l <"$OUT/events.jsonl")
-record "static + jsonl handler, paced at $RATE/s" "$r" "$mb" "$stored, jsonl lines=$lines$jsonl_note"
+  $LOAD gen --scenario static --keys "$OUT/keys" --count "$(per_second "$RATE")" --threads "$THREADS" --out "$OUT/jsonl-in" --tag jsonl >/dev/null
+  echo "==> jsonl dispatch at $RATE events/s, Dispatch:Concurrency default (4)"
+  jsonl_run jsonl-c4 "static + jsonl handler at $RATE/s, Dispatch:Concurrency 4 (default)"
+  echo "==> jsonl dispatch at $RATE events/s, Dispatch:Concurrency 64"
+  jsonl_run jsonl-c64 "static + jsonl handler at $RATE/s, Dispatch:Concurrency 64" GeminiHooks__Dispatch__Concurrency=64
 fi
+
 want bare && bare_run "bare Kestrel (reads body, 200), last"
 stop "$JWKS_PID"
 
@@ -260,12 +276,13 @@ bare_rps=$(awk -F'\t' '$1 ~ /^bare/ { if (match($2, /rps=[0-9.]+/)) { sum += sub
   echo
   echo "jsonl dispatch (backlog = (event, handler) pairs pending or running; drain = from the end of the load to an empty backlog):"
   echo
-  echo "| offered | ingested req/s | max backlog during load | backlog at load end | drain s | dispatch rate during load (lines/s) | overall dispatch rate (lines/s) |"
-  echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
-  jr=$(grep -s '^RESULT' "$OUT/jsonl.wrk" || echo "rps=0")
-  printf '| %s/s | %.0f | %s | %s | %s | %s | %s |\n' "$RATE" "$(field rps "$jr")" \
-    "$(field max_backlog "$monitor")" "$(field backlog_at_end "$monitor")" "$(field drain_s "$monitor")" \
-    "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
+  echo "| run | ingested req/s | max backlog during load | backlog at load end | drain s | dispatched/s during load | dispatched/s overall |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  while IFS=$'\t' read -r label res monitor; do
+    printf '| %s | %.0f | %s | %s | %s | %s | %s |\n' "$label" "$(field rps "$res")" \
+      "$(field max_backlog "$monitor")" "$(field backlog_at_end "$monitor")" "$(field drain_s "$monitor")" \
+      "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
+  done <"$DISPATCH_ROWS"
 } >"$OUT/results.md"
 cp "$OUT/results.md" bench/results.md
 echo
