@@ -4,14 +4,14 @@
 #                         duplicates, and jsonl dispatch at 10,000 events/s; writes bench/results.md and prints it
 #   bench/run.sh micro    BenchmarkDotNet micro-benchmarks of the verifiers (short job)
 # Everything listens on 127.0.0.1 and only loopback is targeted. Knobs (environment): DURATION (s, default 10),
-# WARMUP (s, default 3), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir),
+# WARMUP (s, default 5: tiered JIT is still busy after 3 s on a shared 2-core machine), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir),
 # SCENARIOS (subset of "bare static dup v1a jwt jsonl"), SERVICE_ENV (extra GeminiHooks__... settings for every run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-3}
+WARMUP=${WARMUP:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 THREADS=${THREADS:-2}
 RATE=${RATE:-10000}
