@@ -239,8 +239,10 @@ public sealed partial class SqliteEventStore : IEventStore
         {
             var now = _time.GetUtcNow();
             using var transaction = connection.BeginTransaction();
-            // A running pair's next_attempt_at is its lease expiry, so one range over the index finds both
-            // due pending pairs and pairs whose dispatcher died.
+            // A running pair's next_attempt_at is its lease expiry, so the due index finds both due pending pairs
+            // and pairs whose dispatcher died. One ordered range per status, each already in next_attempt_at order and
+            // cut at $max, then merged: "status IN (...) ORDER BY next_attempt_at" sorted every due pair on each claim,
+            // which with a backlog of 100k pairs made claiming the dispatcher's bottleneck.
             var claimed = new List<(long EventId, string Handler, int Attempt)>();
             using (var claim = connection.CreateCommand())
             {
@@ -250,9 +252,15 @@ public sealed partial class SqliteEventStore : IEventStore
                     SET status = 'running', attempts = attempts + 1, lease_owner = $owner,
                         next_attempt_at = $until, updated_at = $now
                     WHERE rowid IN (
-                        SELECT rowid FROM handler_runs
-                        WHERE status IN ('pending', 'running') AND next_attempt_at <= $now
-                        ORDER BY next_attempt_at LIMIT $max)
+                        SELECT id FROM (
+                            SELECT * FROM (
+                                SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
+                                WHERE status = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $max)
+                            UNION ALL
+                            SELECT * FROM (
+                                SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
+                                WHERE status = 'running' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $max))
+                        ORDER BY due LIMIT $max)
                     RETURNING event_id, handler, attempts
                     """;
                 claim.Parameters.AddWithValue("$owner", owner);
