@@ -202,7 +202,7 @@ fi
 for format in v1a jwt; do
   want $format || continue
   echo "==> dynamic $format"
-  if [ $format = v1a ]; then n=$(per_second 25000); else n=$(per_second 8000); fi
+  if [ $format = v1a ]; then n=$(per_second 25000); else n=$(per_second 20000); fi
   $LOAD gen --scenario $format --keys "$OUT/keys" --count "$n" --threads "$THREADS" --out "$OUT/$format" --tag $format
   service_scenario "dynamic-$format" "dynamic $format" "$OUT/$format" /webhooks/gemini/dynamic "" "${DYNAMIC_ENV[@]}"
 done
@@ -270,7 +270,8 @@ bare_rps=$(awk -F'\t' '$1 ~ /^bare/ { if (match($2, /rps=[0-9.]+/)) { sum += sub
     rps=$(field rps "$res"); p50=$(field p50_ms "$res"); p99=$(field p99_ms "$res")
     non2xx=$(field non2xx "$res"); errors=$(field socket_errors "$res"); wrapped=$(field wrapped "$res")
     ratio=$(awk -v a="$rps" -v b="$bare_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-    [ "${wrapped:-0}" != 0 ] && note="$note; wrapped=$wrapped"
+    # Bare Kestrel ignores webhook-ids, so its reuse of deliveries does not matter; for the service it would.
+    [ "${wrapped:-0}" != 0 ] && [[ $scenario != bare* ]] && note="$note; wrapped=$wrapped"
     printf '| %s | %.0f | %s | %.2f | %.2f | %s | %s | %s | %s |\n' "$scenario" "$rps" "$ratio" "$p50" "$p99" "$non2xx" "$errors" "$mb" "$note"
   done <"$RESULTS"
   echo
