@@ -286,5 +286,9 @@ bare_rps=$(awk -F'\t' '$1 ~ /^bare/ { if (match($2, /rps=[0-9.]+/)) { sum += sub
   done <"$DISPATCH_ROWS"
 } >"$OUT/results.md"
 cp "$OUT/results.md" bench/results.md
+# The pre-signed deliveries are most of the work dir's size (hundreds of MB) and are regenerated on every run.
+rm -f "$OUT"/*.tsv
 echo
 cat bench/results.md
+echo
+echo "(work dir with logs, SQLite files and wrk outputs: $OUT)"
