@@ -10,6 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
+if [ "${1:-}" = "micro" ]; then
+  shift
+  echo "==> BenchmarkDotNet micro-benchmarks (short job)"
+  exec dotnet run -c Release --project bench/GeminiHooks.Bench.Micro -- --filter '*' --job short "$@"
+fi
+
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-5}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -21,12 +27,6 @@ read -r -a EXTRA_ENV <<<"${SERVICE_ENV:-}"
 SERVICE_PORT=18780
 BARE_PORT=18790
 JWKS_PORT=18791
-
-if [ "${1:-}" = "micro" ]; then
-  shift
-  echo "==> BenchmarkDotNet micro-benchmarks (short job)"
-  exec dotnet run -c Release --project bench/GeminiHooks.Bench.Micro -- --filter '*' --job short "$@"
-fi
 
 if ! command -v wrk >/dev/null; then
   echo "==> installing wrk"
