@@ -32,6 +32,11 @@ catch (OptionsValidationException e)
         await Console.Error.WriteLineAsync("Configuration error: " + failure);
     return 2;
 }
+finally
+{
+    // The production console sink writes in the background: the last lines go out before the process ends.
+    await Log.CloseAndFlushAsync();
+}
 
 /// <summary>Visible to WebApplicationFactory in the tests.</summary>
 public partial class Program;

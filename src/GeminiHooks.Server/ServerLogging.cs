@@ -8,6 +8,7 @@ namespace GeminiHooks.Server;
 /// Serilog: readable lines in Development, one JSON object per line otherwise (for log shippers). A <c>Serilog</c>
 /// configuration section overrides levels. Request logging by ASP.NET Core is turned down: the ingest endpoint writes
 /// its own single line per delivery (endpoint, webhook-id, type, outcome, duration, client address), and never a body or a secret.
+/// In production those lines are written in batches by <see cref="BufferedConsoleSink"/>, off the request path.
 /// </summary>
 static class ServerLogging
 {
@@ -24,6 +25,6 @@ static class ServerLogging
             // ClientAddress is set on request lines only (Operations.cs); elsewhere it renders as nothing.
             logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {ClientAddress}{NewLine}{Exception}");
         else
-            logger.WriteTo.Console(new CompactJsonFormatter());
+            logger.WriteTo.Sink(new BufferedConsoleSink(new CompactJsonFormatter()));
     }
 }

@@ -66,9 +66,10 @@ public static class StandardWebhooks
         Span<byte> expected = stackalloc byte[HmacSize];
         Span<byte> candidate = stackalloc byte[HmacSize];
         var matched = false;
-        foreach (var key in keys)
+        // Indexed, not foreach: enumerating an IReadOnlyList boxes its enumerator on every delivery.
+        for (var k = 0; k < keys.Count; k++)
         {
-            HMACSHA256.HashData(key, content.Span, expected);
+            HMACSHA256.HashData(keys[k], content.Span, expected);
             foreach (var entry in new SignatureEntries(signatureHeader))
             {
                 if (!entry.Version.SequenceEqual("v1") ||
@@ -97,8 +98,9 @@ public static class StandardWebhooks
             if (!entry.Version.SequenceEqual("v1a") ||
                 !Convert.TryFromBase64Chars(entry.Signature, signature, out var written) || written != Ed25519SignatureSize)
                 continue;
-            foreach (var (kid, key) in keys)
+            for (var k = 0; k < keys.Count; k++)
             {
+                var (kid, key) = keys[k];
                 if (!entry.KeyId.IsEmpty && !entry.KeyId.SequenceEqual(kid))
                     continue;
                 if (SignatureAlgorithm.Ed25519.Verify(key, content.Span, signature))

@@ -30,30 +30,80 @@ sealed class JsonlFiles : IDisposable
 /// An append-only file that holds each (endpoint, webhook-id) once. Runs repeat (replays, a lease that expired while
 /// a handler was slow, a crash after the write but before the store heard of the success), so the file itself is the
 /// record of what was written: its keys are read back on first use, and a line is on disk (flushed to the device)
-/// before the run reports success. One process per file: two replicas appending to one file would each keep their own index.
+/// before the run reports success. Concurrent appends share that flush: whoever holds the file writes every line
+/// queued so far and syncs once for all of them (group flush), so the rate is not one device sync per event.
+/// One process per file: two replicas appending to one file would each keep their own index.
 /// </summary>
 sealed class JsonlFile(string path) : IDisposable
 {
     readonly SemaphoreSlim _lock = new(1, 1);
-    HashSet<string>? _written;
+    readonly Lock _queueLock = new();
+    List<PendingLine> _queue = [];
+    HashSet<string>? _written; // keys whose line is on disk
     FileStream? _stream;
 
     public async Task AppendOnceAsync(GeminiEvent e, CancellationToken cancellationToken)
     {
-        await _lock.WaitAsync(cancellationToken);
+        // Formatted before queueing, in parallel with other callers; only the write and the sync are serialized.
+        var pending = new PendingLine(Key(e.Delivery.Endpoint, e.Delivery.WebhookId), Format(e));
+        lock (_queueLock)
+            _queue.Add(pending);
         try
         {
-            var stream = _stream ??= await OpenAsync(cancellationToken);
-            var key = Key(e.Delivery.Endpoint, e.Delivery.WebhookId);
-            if (_written!.Contains(key))
-                return;
-            var line = Format(e);
-            await stream.WriteAsync(line, cancellationToken);
-            await stream.FlushAsync(cancellationToken);
-            stream.Flush(flushToDisk: true);
-            _written.Add(key);
+            await _lock.WaitAsync(cancellationToken);
         }
-        catch
+        catch (OperationCanceledException)
+        {
+            // Not written yet unless a batch already took it; either way the caller reports the run as interrupted,
+            // and a later run is deduplicated by key.
+            lock (_queueLock)
+                _queue.Remove(pending);
+            throw;
+        }
+        try
+        {
+            // Another holder may have written (and synced) our line while we waited.
+            if (!pending.Completion.Task.IsCompleted)
+                await WriteQueuedAsync();
+        }
+        finally
+        {
+            _lock.Release();
+        }
+        await pending.Completion.Task;
+    }
+
+    /// <summary>Under the file lock: writes every queued line not yet in the file, syncs once, answers each caller.</summary>
+    async Task WriteQueuedAsync()
+    {
+        List<PendingLine> batch;
+        lock (_queueLock)
+        {
+            batch = _queue;
+            _queue = [];
+        }
+        List<string>? added = null;
+        try
+        {
+            // Not the caller's token: the batch serves every caller in it.
+            var stream = _stream ??= await OpenAsync(CancellationToken.None);
+            foreach (var line in batch)
+            {
+                if (_written!.Contains(line.Key) || (added?.Contains(line.Key) ?? false))
+                    continue;
+                await stream.WriteAsync(line.Bytes);
+                (added ??= []).Add(line.Key);
+            }
+            if (added is not null)
+            {
+                await stream.FlushAsync();
+                stream.Flush(flushToDisk: true);
+                _written!.UnionWith(added);
+            }
+            foreach (var line in batch)
+                line.Completion.TrySetResult();
+        }
+        catch (Exception e)
         {
             // After a failed write the file may end in a partial line; reopening repairs it (see OpenAsync).
             if (_stream is not null)
@@ -61,12 +111,14 @@ sealed class JsonlFile(string path) : IDisposable
                 await _stream.DisposeAsync();
                 _stream = null;
             }
-            throw;
+            foreach (var line in batch)
+                line.Completion.TrySetException(e);
         }
-        finally
-        {
-            _lock.Release();
-        }
+    }
+
+    sealed record PendingLine(string Key, ReadOnlyMemory<byte> Bytes)
+    {
+        public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     async Task<FileStream> OpenAsync(CancellationToken cancellationToken)
@@ -98,6 +150,9 @@ sealed class JsonlFile(string path) : IDisposable
             stream.WriteByte((byte)'\n');
             await stream.FlushAsync(cancellationToken);
         }
+        // Lines read back count as written from now on: make sure they are on disk (after a failed sync they may not be).
+        if (written.Count > 0 || !endsWithNewline)
+            stream.Flush(flushToDisk: true);
         _written = written;
         return stream;
     }

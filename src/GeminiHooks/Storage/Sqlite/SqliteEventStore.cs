@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using GeminiHooks.Hosting;
 using Microsoft.Data.Sqlite;
@@ -8,8 +9,9 @@ namespace GeminiHooks.Storage.Sqlite;
 
 /// <summary>
 /// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a commit is on disk when it returns.
-/// All writes go through one connection under one lock (SQLite has a single writer anyway); accepts are queued to a
-/// writer loop that commits everything waiting in one transaction and one sync (group commit), then answers each caller.
+/// All writes go through one connection under one lock (SQLite has a single writer anyway); accepts and dispatch
+/// outcomes are queued to a writer loop that commits everything waiting in one transaction and one sync (group commit),
+/// then answers each caller.
 /// Reads use pooled connections of their own and never wait for the writer.
 /// </summary>
 public sealed partial class SqliteEventStore : IEventStore
@@ -19,7 +21,7 @@ public sealed partial class SqliteEventStore : IEventStore
     readonly TimeProvider _time;
     readonly ILogger _logger;
     readonly SemaphoreSlim _writeLock = new(1, 1);
-    readonly Channel<PendingAccept> _accepts = Channel.CreateBounded<PendingAccept>(
+    readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     readonly WorkSignal _workSignal = new();
     SqliteConnection? _writer;
@@ -71,27 +73,36 @@ public sealed partial class SqliteEventStore : IEventStore
     public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        if (_writerLoop is null)
-            throw new InvalidOperationException("InitializeAsync has not run.");
         var pending = new PendingAccept(delivery);
-        try
-        {
-            await _accepts.Writer.WriteAsync(pending, cancellationToken);
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new StoreUnavailableException("The store is shutting down.", e);
-        }
+        await EnqueueAsync(pending, cancellationToken);
         // The caller's cancellation does not cancel the commit: once queued, the row is written either way,
         // and a redelivery will then be answered as a duplicate.
         return await pending.Completion.Task.WaitAsync(cancellationToken);
     }
 
+    async ValueTask EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
+    {
+        if (_writerLoop is null)
+            throw new InvalidOperationException("InitializeAsync has not run.");
+        try
+        {
+            await _writes.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException e)
+        {
+            throw new StoreUnavailableException("The store is shutting down.", e);
+        }
+    }
+
+    /// <summary>
+    /// The group commit: everything queued (accepts and dispatch outcomes alike, up to MaxBatch) is written in one
+    /// transaction with one sync, then each caller gets its answer. Without GroupCommit each write commits alone.
+    /// </summary>
     async Task RunWriterLoopAsync()
     {
         var maxBatch = _options.GroupCommit ? Math.Max(1, _options.MaxBatch) : 1;
-        var batch = new List<PendingAccept>(maxBatch);
-        var reader = _accepts.Reader;
+        var batch = new List<PendingWrite>(maxBatch);
+        var reader = _writes.Reader;
         while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             batch.Clear();
@@ -100,10 +111,10 @@ public sealed partial class SqliteEventStore : IEventStore
             await _writeLock.WaitAsync();
             try
             {
-                var outcomes = CommitAccepts(batch);
-                for (var i = 0; i < batch.Count; i++)
-                    batch[i].Completion.TrySetResult(outcomes[i]);
-                if (Array.IndexOf(outcomes, AcceptOutcome.Accepted) >= 0)
+                var accepted = CommitBatch(batch);
+                foreach (var item in batch)
+                    item.Complete();
+                if (accepted)
                     _workSignal.Set();
             }
             catch (Exception e)
@@ -113,7 +124,7 @@ public sealed partial class SqliteEventStore : IEventStore
                     : e;
                 LogCommitFailed(_logger, batch.Count, e.Message);
                 foreach (var item in batch)
-                    item.Completion.TrySetException(failure);
+                    item.Fail(failure);
             }
             finally
             {
@@ -122,63 +133,105 @@ public sealed partial class SqliteEventStore : IEventStore
         }
     }
 
-    AcceptOutcome[] CommitAccepts(List<PendingAccept> batch)
+    /// <summary>Writes the batch in one transaction; true when at least one delivery was newly accepted.</summary>
+    bool CommitBatch(List<PendingWrite> batch)
     {
         var writer = _writer!;
-        var outcomes = new AcceptOutcome[batch.Count];
+        var accepted = false;
         using var transaction = writer.BeginTransaction();
-        using var insertEvent = writer.CreateCommand();
-        insertEvent.Transaction = transaction;
-        insertEvent.CommandText = """
-            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
-            VALUES ($endpoint, $id, $ts, $received, $type, $body, $status)
-            ON CONFLICT (endpoint, webhook_id) DO NOTHING
-            RETURNING id
-            """;
-        var pEndpoint = insertEvent.Parameters.Add("$endpoint", SqliteType.Text);
-        var pId = insertEvent.Parameters.Add("$id", SqliteType.Text);
-        var pTs = insertEvent.Parameters.Add("$ts", SqliteType.Integer);
-        var pReceived = insertEvent.Parameters.Add("$received", SqliteType.Integer);
-        var pType = insertEvent.Parameters.Add("$type", SqliteType.Text);
-        var pBody = insertEvent.Parameters.Add("$body", SqliteType.Blob);
-        var pStatus = insertEvent.Parameters.Add("$status", SqliteType.Text);
-        using var insertRun = writer.CreateCommand();
-        insertRun.Transaction = transaction;
-        insertRun.CommandText = """
-            INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
-            VALUES ($event, $handler, 'pending', 0, $now, $now)
-            """;
-        var pEvent = insertRun.Parameters.Add("$event", SqliteType.Integer);
-        var pHandler = insertRun.Parameters.Add("$handler", SqliteType.Text);
-        var pNow = insertRun.Parameters.Add("$now", SqliteType.Integer);
-
-        for (var i = 0; i < batch.Count; i++)
+        using var accepts = new AcceptCommands(writer, transaction);
+        using var finishes = new FinishCommands(writer, transaction, _time);
+        foreach (var item in batch)
         {
-            var d = batch[i].Delivery;
-            pEndpoint.Value = d.Endpoint;
-            pId.Value = d.WebhookId;
-            pTs.Value = d.Timestamp;
-            pReceived.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
-            pType.Value = d.EventType;
-            pBody.Value = d.Body.ToArray();
-            pStatus.Value = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
-            var id = insertEvent.ExecuteScalar();
-            if (id is null)
+            switch (item)
             {
-                outcomes[i] = AcceptOutcome.Duplicate;
-                continue;
-            }
-            outcomes[i] = AcceptOutcome.Accepted;
-            foreach (var handler in d.Handlers)
-            {
-                pEvent.Value = id;
-                pHandler.Value = handler;
-                pNow.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
-                insertRun.ExecuteNonQuery();
+                case PendingAccept accept:
+                    accept.Outcome = accepts.Insert(accept.Delivery);
+                    accepted |= accept.Outcome == AcceptOutcome.Accepted;
+                    break;
+                case PendingFinish finish:
+                    finish.Changed = finishes.Finish(finish);
+                    break;
             }
         }
         transaction.Commit();
-        return outcomes;
+        return accepted;
+    }
+
+    /// <summary>The two prepared inserts of an accept, created on first use within one batch transaction.</summary>
+    sealed class AcceptCommands(SqliteConnection writer, SqliteTransaction transaction) : IDisposable
+    {
+        SqliteCommand? _insertEvent;
+        SqliteCommand? _insertRun;
+        SqliteParameter _pEndpoint = null!, _pId = null!, _pTs = null!, _pReceived = null!, _pType = null!, _pBody = null!, _pStatus = null!;
+        SqliteParameter _pEvent = null!, _pHandler = null!, _pNow = null!;
+
+        public AcceptOutcome Insert(IncomingDelivery d)
+        {
+            if (_insertEvent is null)
+                Prepare();
+            _pEndpoint.Value = d.Endpoint;
+            _pId.Value = d.WebhookId;
+            _pTs.Value = d.Timestamp;
+            _pReceived.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
+            _pType.Value = d.EventType;
+            _pBody.Value = Blob(d.Body);
+            _pStatus.Value = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+            var id = _insertEvent!.ExecuteScalar();
+            if (id is null)
+                return AcceptOutcome.Duplicate;
+            foreach (var handler in d.Handlers)
+            {
+                _pEvent.Value = id;
+                _pHandler.Value = handler;
+                _pNow.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
+                _insertRun!.ExecuteNonQuery();
+            }
+            return AcceptOutcome.Accepted;
+        }
+
+        /// <summary>
+        /// The body as the array SQLite binds. The ingest path hands over an array it owns whole (the exact body it
+        /// read), so it is bound as is; only a slice of a larger buffer is copied.
+        /// </summary>
+        static byte[] Blob(ReadOnlyMemory<byte> body) =>
+            MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : body.ToArray();
+
+        void Prepare()
+        {
+            _insertEvent = writer.CreateCommand();
+            _insertEvent.Transaction = transaction;
+            _insertEvent.CommandText = """
+                INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+                VALUES ($endpoint, $id, $ts, $received, $type, $body, $status)
+                ON CONFLICT (endpoint, webhook_id) DO NOTHING
+                RETURNING id
+                """;
+            _pEndpoint = _insertEvent.Parameters.Add("$endpoint", SqliteType.Text);
+            _pId = _insertEvent.Parameters.Add("$id", SqliteType.Text);
+            _pTs = _insertEvent.Parameters.Add("$ts", SqliteType.Integer);
+            _pReceived = _insertEvent.Parameters.Add("$received", SqliteType.Integer);
+            _pType = _insertEvent.Parameters.Add("$type", SqliteType.Text);
+            _pBody = _insertEvent.Parameters.Add("$body", SqliteType.Blob);
+            _pStatus = _insertEvent.Parameters.Add("$status", SqliteType.Text);
+            _insertRun = writer.CreateCommand();
+            _insertRun.Transaction = transaction;
+            _insertRun.CommandText = """
+                INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
+                VALUES ($event, $handler, 'pending', 0, $now, $now)
+                """;
+            _pEvent = _insertRun.Parameters.Add("$event", SqliteType.Integer);
+            _pHandler = _insertRun.Parameters.Add("$handler", SqliteType.Text);
+            _pNow = _insertRun.Parameters.Add("$now", SqliteType.Integer);
+        }
+
+        public void Dispose()
+        {
+            _insertEvent?.Dispose();
+            _insertRun?.Dispose();
+        }
     }
 
     public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -186,8 +239,10 @@ public sealed partial class SqliteEventStore : IEventStore
         {
             var now = _time.GetUtcNow();
             using var transaction = connection.BeginTransaction();
-            // A running pair's next_attempt_at is its lease expiry, so one range over the index finds both
-            // due pending pairs and pairs whose dispatcher died.
+            // A running pair's next_attempt_at is its lease expiry, so the due index finds both due pending pairs
+            // and pairs whose dispatcher died. One ordered range per status, each already in next_attempt_at order and
+            // cut at $max, then merged: "status IN (...) ORDER BY next_attempt_at" sorted every due pair on each claim,
+            // which with a backlog of 100k pairs made claiming the dispatcher's bottleneck.
             var claimed = new List<(long EventId, string Handler, int Attempt)>();
             using (var claim = connection.CreateCommand())
             {
@@ -197,9 +252,15 @@ public sealed partial class SqliteEventStore : IEventStore
                     SET status = 'running', attempts = attempts + 1, lease_owner = $owner,
                         next_attempt_at = $until, updated_at = $now
                     WHERE rowid IN (
-                        SELECT rowid FROM handler_runs
-                        WHERE status IN ('pending', 'running') AND next_attempt_at <= $now
-                        ORDER BY next_attempt_at LIMIT $max)
+                        SELECT id FROM (
+                            SELECT * FROM (
+                                SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
+                                WHERE status = 'pending' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $max)
+                            UNION ALL
+                            SELECT * FROM (
+                                SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
+                                WHERE status = 'running' AND next_attempt_at <= $now ORDER BY next_attempt_at LIMIT $max))
+                        ORDER BY due LIMIT $max)
                     RETURNING event_id, handler, attempts
                     """;
                 claim.Parameters.AddWithValue("$owner", owner);
@@ -226,39 +287,87 @@ public sealed partial class SqliteEventStore : IEventStore
         });
 
     public Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken) =>
-        FinishRun(item, RunStatus.Succeeded, error: null, retryAt: null);
+        FinishRunAsync(item, RunStatus.Succeeded, error: null, retryAt: null);
 
     public Task<bool> FailAsync(DispatchItem item, string error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        FinishRun(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt);
+        FinishRunAsync(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt);
 
-    Task<bool> FinishRun(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) => Write(connection =>
+    /// <summary>
+    /// A run's outcome goes through the writer loop like an accept, so at a high dispatch rate outcomes share
+    /// commits (and syncs) with each other and with incoming deliveries instead of costing one sync each.
+    /// </summary>
+    async Task<bool> FinishRunAsync(DispatchItem item, string status, string? error, DateTimeOffset? retryAt)
     {
         ArgumentNullException.ThrowIfNull(item);
-        var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
-        using var transaction = connection.BeginTransaction();
-        using var update = connection.CreateCommand();
-        update.Transaction = transaction;
-        update.CommandText = """
-            UPDATE handler_runs
-            SET status = $status, lease_owner = NULL, next_attempt_at = $next, updated_at = $now,
-                last_error = COALESCE($error, last_error)
-            WHERE event_id = $event AND handler = $handler AND status = 'running'
-              AND lease_owner = $owner AND attempts = $attempt
-            """;
-        update.Parameters.AddWithValue("$status", status);
-        update.Parameters.AddWithValue("$next", retryAt?.ToUnixTimeMilliseconds() ?? now);
-        update.Parameters.AddWithValue("$now", now);
-        update.Parameters.AddWithValue("$error", (object?)error ?? DBNull.Value);
-        update.Parameters.AddWithValue("$event", item.EventId);
-        update.Parameters.AddWithValue("$handler", item.Handler);
-        update.Parameters.AddWithValue("$owner", item.Owner);
-        update.Parameters.AddWithValue("$attempt", item.Attempt);
-        if (update.ExecuteNonQuery() == 0)
-            return false;
-        RefreshEventStatus(connection, transaction, "id = $event", ("$event", item.EventId));
-        transaction.Commit();
-        return true;
-    });
+        var pending = new PendingFinish(item, status, error, retryAt);
+        await EnqueueAsync(pending, CancellationToken.None);
+        return await pending.Completion.Task;
+    }
+
+    /// <summary>
+    /// The two statements of a run's outcome, prepared once per batch transaction: at a high dispatch rate a batch
+    /// holds hundreds of outcomes, and preparing each statement again was a large part of the writer's time.
+    /// </summary>
+    sealed class FinishCommands(SqliteConnection writer, SqliteTransaction transaction, TimeProvider time) : IDisposable
+    {
+        SqliteCommand? _update;
+        SqliteCommand? _refresh;
+        SqliteParameter _pStatus = null!, _pNext = null!, _pNow = null!, _pError = null!, _pEvent = null!, _pHandler = null!,
+            _pOwner = null!, _pAttempt = null!, _pRefreshEvent = null!;
+
+        /// <summary>Records the outcome; false (and no change) when the claim was lost to another owner.</summary>
+        public bool Finish(PendingFinish finish)
+        {
+            if (_update is null)
+                Prepare();
+            var item = finish.Item;
+            var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+            _pStatus.Value = finish.Status;
+            _pNext.Value = finish.RetryAt?.ToUnixTimeMilliseconds() ?? now;
+            _pNow.Value = now;
+            _pError.Value = (object?)finish.Error ?? DBNull.Value;
+            _pEvent.Value = item.EventId;
+            _pHandler.Value = item.Handler;
+            _pOwner.Value = item.Owner;
+            _pAttempt.Value = item.Attempt;
+            if (_update!.ExecuteNonQuery() == 0)
+                return false;
+            _pRefreshEvent.Value = item.EventId;
+            _refresh!.ExecuteNonQuery();
+            return true;
+        }
+
+        void Prepare()
+        {
+            _update = writer.CreateCommand();
+            _update.Transaction = transaction;
+            _update.CommandText = """
+                UPDATE handler_runs
+                SET status = $status, lease_owner = NULL, next_attempt_at = $next, updated_at = $now,
+                    last_error = COALESCE($error, last_error)
+                WHERE event_id = $event AND handler = $handler AND status = 'running'
+                  AND lease_owner = $owner AND attempts = $attempt
+                """;
+            _pStatus = _update.Parameters.Add("$status", SqliteType.Text);
+            _pNext = _update.Parameters.Add("$next", SqliteType.Integer);
+            _pNow = _update.Parameters.Add("$now", SqliteType.Integer);
+            _pError = _update.Parameters.Add("$error", SqliteType.Text);
+            _pEvent = _update.Parameters.Add("$event", SqliteType.Integer);
+            _pHandler = _update.Parameters.Add("$handler", SqliteType.Text);
+            _pOwner = _update.Parameters.Add("$owner", SqliteType.Text);
+            _pAttempt = _update.Parameters.Add("$attempt", SqliteType.Integer);
+            _refresh = writer.CreateCommand();
+            _refresh.Transaction = transaction;
+            _refresh.CommandText = RefreshEventStatusSql("id = $event");
+            _pRefreshEvent = _refresh.Parameters.Add("$event", SqliteType.Integer);
+        }
+
+        public void Dispose()
+        {
+            _update?.Dispose();
+            _refresh?.Dispose();
+        }
+    }
 
     public async Task<int?> ReplayAsync(string endpoint, string webhookId, IReadOnlyList<string> handlers, CancellationToken cancellationToken)
     {
@@ -426,7 +535,7 @@ public sealed partial class SqliteEventStore : IEventStore
 
     public async ValueTask DisposeAsync()
     {
-        _accepts.Writer.TryComplete();
+        _writes.Writer.TryComplete();
         if (_writerLoop is not null)
             await _writerLoop;
         if (_writer is not null)
@@ -438,16 +547,18 @@ public sealed partial class SqliteEventStore : IEventStore
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"""
-            UPDATE events SET status = CASE
-                WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status = 'dead') THEN 'dead'
-                WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status IN ('pending', 'running')) THEN 'pending'
-                ELSE 'done' END
-            WHERE {where}
-            """;
+        command.CommandText = RefreshEventStatusSql(where);
         command.Parameters.AddWithValue(parameter.Name, parameter.Value);
         command.ExecuteNonQuery();
     }
+
+    static string RefreshEventStatusSql(string where) => $"""
+        UPDATE events SET status = CASE
+            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status = 'dead') THEN 'dead'
+            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status IN ('pending', 'running')) THEN 'pending'
+            ELSE 'done' END
+        WHERE {where}
+        """;
 
     static Dictionary<long, StoredEvent> LoadEvents(SqliteConnection connection, SqliteTransaction? transaction, IEnumerable<long> ids)
     {
@@ -543,10 +654,32 @@ public sealed partial class SqliteEventStore : IEventStore
         }
     }
 
-    sealed class PendingAccept(IncomingDelivery delivery)
+/// <summary>A write waiting for the writer loop; answered once its batch has committed (or failed).</summary>
+    abstract class PendingWrite
+    {
+        public abstract void Complete();
+        public abstract void Fail(Exception e);
+    }
+
+    sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
     {
         public IncomingDelivery Delivery { get; } = delivery;
+        public AcceptOutcome Outcome { get; set; }
         public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public override void Complete() => Completion.TrySetResult(Outcome);
+        public override void Fail(Exception e) => Completion.TrySetException(e);
+    }
+
+    sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
+    {
+        public DispatchItem Item { get; } = item;
+        public string Status { get; } = status;
+        public string? Error { get; } = error;
+        public DateTimeOffset? RetryAt { get; } = retryAt;
+        public bool Changed { get; set; }
+        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public override void Complete() => Completion.TrySetResult(Changed);
+        public override void Fail(Exception e) => Completion.TrySetException(e);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SQLite commit of {Count} deliveries failed: {Reason}")]

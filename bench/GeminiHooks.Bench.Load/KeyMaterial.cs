@@ -1,0 +1,58 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using GeminiHooks.Verification;
+using Microsoft.IdentityModel.Tokens;
+using NSec.Cryptography;
+
+namespace GeminiHooks.Bench.Load;
+
+/// <summary>
+/// Throwaway keys for one bench run: a static secret, an RSA key for RS256 JWTs and an Ed25519 key for v1a, with the
+/// public halves as a JWKS the receiver fetches from loopback. Nothing here is ever used outside the bench.
+/// </summary>
+static class KeyMaterial
+{
+    public const string RsaKid = "bench-rsa";
+    public const string Ed25519Kid = "bench-ed25519";
+    public const string Audience = "geminihooks-bench";
+    public const string Issuer = "https://bench.geminihooks.local";
+
+    public static int Write(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        File.WriteAllText(Path.Combine(directory, "secret.txt"), StandardWebhooks.GenerateSecret());
+
+        using var rsa = RSA.Create(2048);
+        File.WriteAllText(Path.Combine(directory, "rsa.pem"), rsa.ExportPkcs8PrivateKeyPem());
+        var p = rsa.ExportParameters(includePrivateParameters: false);
+
+        using var ed = Key.Create(SignatureAlgorithm.Ed25519, new KeyCreationParameters { ExportPolicy = KeyExportPolicies.AllowPlaintextExport });
+        File.WriteAllBytes(Path.Combine(directory, "ed25519.seed"), ed.Export(KeyBlobFormat.RawPrivateKey));
+
+        var jwks = new JsonObject
+        {
+            ["keys"] = new JsonArray(
+                new JsonObject { ["kty"] = "RSA", ["kid"] = RsaKid, ["alg"] = "RS256", ["use"] = "sig", ["n"] = B64(p.Modulus!), ["e"] = B64(p.Exponent!) },
+                new JsonObject { ["kty"] = "OKP", ["crv"] = "Ed25519", ["kid"] = Ed25519Kid, ["alg"] = "EdDSA", ["use"] = "sig", ["x"] = B64(ed.PublicKey.Export(KeyBlobFormat.RawPublicKey)) }),
+        };
+        File.WriteAllText(Path.Combine(directory, "jwks.json"), jwks.ToJsonString());
+        Console.WriteLine(directory);
+        return 0;
+    }
+
+    public static string Secret(string directory) => File.ReadAllText(Path.Combine(directory, "secret.txt")).Trim();
+
+    /// <summary>A fresh RSA instance per caller: signing threads do not share one.</summary>
+    public static RsaSecurityKey Rsa(string directory)
+    {
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(File.ReadAllText(Path.Combine(directory, "rsa.pem")));
+        return new RsaSecurityKey(rsa) { KeyId = RsaKid };
+    }
+
+    public static Key Ed25519(string directory) =>
+        Key.Import(SignatureAlgorithm.Ed25519, File.ReadAllBytes(Path.Combine(directory, "ed25519.seed")), KeyBlobFormat.RawPrivateKey);
+
+    static string B64(byte[] bytes) => Base64Url.EncodeToString(bytes);
+}
