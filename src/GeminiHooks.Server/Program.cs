@@ -14,11 +14,10 @@ try
     builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
     builder.AddGeminiHooksOperations();
     builder.AddGeminiHooksTelemetry();
-    builder.Services.AddProblemDetails(); // every error answer, 404 and 405 included, is RFC 9457 JSON
 
     var app = builder.Build();
-    app.UseExceptionHandler();
-    app.UseStatusCodePages();
+    app.UseExceptionHandler();  // problem details; an unreachable store is a 503 with Retry-After
+    app.UseStatusCodePages();   // every error answer, 404 and 405 included, is RFC 9457 JSON
     app.UseGeminiHooksOperations();
     app.MapGeminiHooksTelemetry();
     app.MapGeminiHooks();

@@ -42,6 +42,8 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<IngestEndpoint>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
         services.AddDeliveryRateLimiting();
         return services.AddGeminiHooksDispatch();
     }

@@ -67,6 +67,7 @@ public class DurabilityTests
         {
             // Wait one second for a lock held elsewhere before counting the store as unavailable.
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={Path.Combine(data.Path, "geminihooks.db")};Default Timeout=1",
+            ["GeminiHooks:Admin:ApiKey"] = "admin-key",
         });
         using var client = receiver.Start();
         using (var first = await client.SendAsync(receiver.SignedStatic("msg_before", Receiver.Event())))
@@ -86,6 +87,14 @@ public class DurabilityTests
             Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
             Assert.Equal(TimeSpan.FromSeconds(10), blocked.Headers.RetryAfter?.Delta);
             Assert.Equal("application/problem+json", blocked.Content.Headers.ContentType?.MediaType);
+
+            // The operator API answers the same way when a write cannot reach the store.
+            using var replay = new HttpRequestMessage(HttpMethod.Post, "/admin/dead-letters/replay");
+            replay.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin-key");
+            using var replayed = await client.SendAsync(replay);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, replayed.StatusCode);
+            Assert.NotNull(replayed.Headers.RetryAfter);
+            Assert.Equal("application/problem+json", replayed.Content.Headers.ContentType?.MediaType);
             transaction.Rollback();
         }
 
