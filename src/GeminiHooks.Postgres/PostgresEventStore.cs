@@ -265,8 +265,9 @@ public sealed partial class PostgresEventStore : IEventStore
             if (max <= 0)
                 return [];
             var now = _time.GetUtcNow();
+            var leaseToken = LeaseToken.New(owner);
             await using var command = _dataSource.CreateCommand(ClaimSql);
-            command.Parameters.Add(Text(owner));
+            command.Parameters.Add(Text(leaseToken));
             command.Parameters.Add(Time(now + lease));
             command.Parameters.Add(Time(now));
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = max });
@@ -276,7 +277,7 @@ public sealed partial class PostgresEventStore : IEventStore
             {
                 items.Add(new DispatchItem(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
                     reader.GetFieldValue<DateTimeOffset>(4), reader.GetString(5), reader.GetFieldValue<byte[]>(6),
-                    reader.GetString(7), reader.GetInt32(8), owner));
+                    reader.GetString(7), reader.GetInt32(8), leaseToken));
             }
             return items;
         }, cancellationToken);

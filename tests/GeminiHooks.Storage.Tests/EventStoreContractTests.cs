@@ -191,7 +191,7 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Assert.All(items, item =>
         {
             Assert.Equal(1, item.Attempt);
-            Assert.Equal("w1", item.Owner);
+            Assert.StartsWith("w1#", item.Owner, StringComparison.Ordinal); // the owner plus this claim's nonce
             Assert.Equal("msg_1", item.WebhookId);
             Assert.Equal("static", item.Endpoint);
             Assert.Equal("batch.failed", item.EventType);
@@ -257,7 +257,7 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Time.Advance(TimeSpan.FromSeconds(1));
         var fresh = Assert.Single(await Store.ClaimAsync("w2", 10, TimeSpan.FromMinutes(1), Ct));
         Assert.Equal(2, fresh.Attempt);
-        Assert.Equal("w2", fresh.Owner);
+        Assert.StartsWith("w2#", fresh.Owner, StringComparison.Ordinal);
 
         Assert.False(await Store.CompleteAsync(stale, Ct));
         Assert.False(await Store.FailAsync(stale, "late", Time.GetUtcNow(), Ct));
@@ -266,6 +266,22 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Assert.Null(run.LastError);
 
         Assert.True(await Store.CompleteAsync(fresh, Ct));
+        Assert.Equal(EventStatus.Done, (await GetAsync(Store, "msg_1")).Status);
+    }
+
+    [Fact]
+    public async Task A_run_replayed_while_running_and_claimed_again_by_the_same_owner_ignores_the_earlier_runs_outcome()
+    {
+        await Store.AcceptAsync(Delivery("msg_1", handlers: ["a"]), Ct);
+        var earlier = Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(1, await Store.ReplayAsync("static", "msg_1", ["a"], Ct)); // attempts back to 0
+        var again = Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(earlier.Attempt, again.Attempt); // same owner, same attempt number: only the lease tells them apart
+
+        Assert.False(await Store.FailAsync(earlier, "late failure of the earlier run", null, Ct));
+        var run = Assert.Single((await GetAsync(Store, "msg_1")).Handlers);
+        Assert.Equal(RunStatus.Running, run.Status);
+        Assert.True(await Store.CompleteAsync(again, Ct));
         Assert.Equal(EventStatus.Done, (await GetAsync(Store, "msg_1")).Status);
     }
 

@@ -23,7 +23,8 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>
     /// Claims up to <paramref name="max"/> due pairs for <paramref name="owner"/> until now + <paramref name="lease"/>:
     /// pending pairs whose next attempt is due, and running pairs whose lease has expired.
-    /// Each claim increments the pair's attempt count. No pair is held by two owners at once.
+    /// Each claim increments the pair's attempt count. No pair is held by two owners at once. Each call leases under a
+    /// token of its own (<see cref="LeaseToken"/>, returned as <see cref="DispatchItem.Owner"/>) that outcomes are fenced on.
     /// </summary>
     Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken);
 
@@ -80,7 +81,10 @@ public sealed record IncomingDelivery(
     ReadOnlyMemory<byte> Body,
     IReadOnlyList<string> Handlers);
 
-/// <summary>One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try.</summary>
+/// <summary>
+/// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="Owner"/> is the claim's
+/// lease token (the dispatcher's owner id and a nonce), which Complete and Fail must match.
+/// </summary>
 public sealed record DispatchItem(
     long EventId,
     string Endpoint,

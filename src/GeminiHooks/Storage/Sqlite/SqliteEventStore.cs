@@ -238,6 +238,7 @@ public sealed partial class SqliteEventStore : IEventStore
         Write<IReadOnlyList<DispatchItem>>(connection =>
         {
             var now = _time.GetUtcNow();
+            var leaseToken = LeaseToken.New(owner);
             using var transaction = connection.BeginTransaction();
             // A running pair's next_attempt_at is its lease expiry, so the due index finds both due pending pairs
             // and pairs whose dispatcher died. One ordered range per status, each already in next_attempt_at order and
@@ -263,7 +264,7 @@ public sealed partial class SqliteEventStore : IEventStore
                         ORDER BY due LIMIT $max)
                     RETURNING event_id, handler, attempts
                     """;
-                claim.Parameters.AddWithValue("$owner", owner);
+                claim.Parameters.AddWithValue("$owner", leaseToken);
                 claim.Parameters.AddWithValue("$until", (now + lease).ToUnixTimeMilliseconds());
                 claim.Parameters.AddWithValue("$now", now.ToUnixTimeMilliseconds());
                 claim.Parameters.AddWithValue("$max", max);
@@ -279,7 +280,7 @@ public sealed partial class SqliteEventStore : IEventStore
                 {
                     var e = events[eventId];
                     items.Add(new DispatchItem(eventId, e.Endpoint, e.WebhookId, e.Timestamp, e.ReceivedAt, e.EventType,
-                        e.Body!.Value, handler, attempt, owner));
+                        e.Body!.Value, handler, attempt, leaseToken));
                 }
             }
             transaction.Commit();
