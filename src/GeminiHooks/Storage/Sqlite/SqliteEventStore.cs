@@ -46,8 +46,6 @@ public sealed partial class SqliteEventStore : IEventStore
         _connectionString = builder.ToString();
     }
 
-    public string DataSource => new SqliteConnectionStringBuilder(_connectionString).DataSource;
-
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
         if (_writer is not null)

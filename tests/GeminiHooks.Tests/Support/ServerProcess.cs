@@ -2,10 +2,9 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
 using GeminiHooks.Verification;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Tests.Support;
 
 /// <summary>
 /// The published server (as the Dockerfile runs it) in Production with the given environment, for the tests that need
@@ -26,6 +25,9 @@ sealed class ServerProcess : IAsyncDisposable
         _output = output;
         _data = data;
     }
+
+    /// <summary>The server's data folder (its SQLite file is <c>geminihooks.db</c> there).</summary>
+    public string DataDirectory => _data.Path;
 
     public string Log
     {
