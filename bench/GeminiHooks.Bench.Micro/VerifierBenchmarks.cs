@@ -6,7 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using GeminiHooks.Events;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Verification;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;

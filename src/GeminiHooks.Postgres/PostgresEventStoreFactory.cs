@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Postgres;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,8 +27,8 @@ namespace GeminiHooks.Postgres
     }
 }
 
-// In the DI namespace, like the framework's own Add* extensions, so it is found without an extra using.
-namespace Microsoft.Extensions.DependencyInjection
+// With the library's other Add*/Map* extensions: one `using GeminiHooks.Hosting;` finds them all.
+namespace GeminiHooks.Hosting
 {
     public static class GeminiHooksPostgresServiceCollectionExtensions
     {

@@ -48,7 +48,7 @@ public class LifecycleTests
         var recorder = new Recorder();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var store = new GeminiHooks.Storage.Sqlite.SqliteEventStore(
-            new Hosting.StoreOptions { ConnectionString = $"Data Source={dir.File("late.db")}" }, time,
+            new Configuration.StoreOptions { ConnectionString = $"Data Source={dir.File("late.db")}" }, time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<GeminiHooks.Storage.Sqlite.SqliteEventStore>.Instance);
         await using var host = await TestHost.StartAsync(dir, handlers: hooks => hooks.AddHandler<SteadyHandler>("steady"),
             services: services => services.AddSingleton(recorder), time: time, store: store);

@@ -1,9 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text;
+using GeminiHooks.Hosting;
 using GeminiHooks.Admin;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Handlers;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -80,7 +81,7 @@ public sealed class TestHost : IAsyncDisposable
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         services?.Invoke(builder.Services);
-        var hooks = builder.Services.AddGeminiHooksDispatch(builder.Configuration);
+        var hooks = builder.Services.AddGeminiHooks(builder.Configuration);
         handlers?.Invoke(hooks);
         var app = builder.Build();
         app.MapGeminiHooksAdmin();
@@ -96,6 +97,8 @@ public sealed class TestHost : IAsyncDisposable
         store ??= await OpenStoreAsync(dir.File("events.db"), time);
         var all = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
+            // Dispatch is under test here; deliveries are stored by the tests themselves.
+            ["GeminiHooks:Static:Enabled"] = "false",
             ["GeminiHooks:Dispatch:PollInterval"] = "00:00:01",
             ["GeminiHooks:Idempotency:CleanupInterval"] = "1.00:00:00",
         };

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Extensions.Options;

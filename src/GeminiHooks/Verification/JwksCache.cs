@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

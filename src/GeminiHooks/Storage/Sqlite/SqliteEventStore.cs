@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
