@@ -38,7 +38,7 @@ public sealed class TempDir : IDisposable
 /// A real host as the server builds it: AddGeminiHooksDispatch, a SQLite store on a file, Kestrel on a free loopback
 /// port, the admin API mapped, and a fake clock.
 /// </summary>
-public sealed class TestHost : IAsyncDisposable
+sealed class TestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
     public const string AdminKey = "test-admin-key-0123456789";
