@@ -4,11 +4,7 @@ using GeminiHooks.Hosting;
 using GeminiHooks.Http;
 using GeminiHooks.Ingest;
 using GeminiHooks.Observability;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Server;

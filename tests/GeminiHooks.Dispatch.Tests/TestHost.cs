@@ -1,9 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using GeminiHooks.Hosting;
-using GeminiHooks.Admin;
-using GeminiHooks.Dispatch;
-using GeminiHooks.Handlers;
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;

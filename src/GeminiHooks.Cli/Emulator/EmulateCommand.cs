@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Net.Http.Json;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;

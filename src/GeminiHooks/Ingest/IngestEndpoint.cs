@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Configuration;
 using GeminiHooks.Events;
@@ -13,7 +12,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace GeminiHooks.Ingest;
 
@@ -153,7 +151,7 @@ sealed partial class IngestEndpoint(
     static bool TryGetHeader(HttpRequest request, string name, int maxLength, out string value)
     {
         value = "";
-        if (!request.Headers.TryGetValue(name, out StringValues values) || values.Count != 1)
+        if (!request.Headers.TryGetValue(name, out var values) || values.Count != 1)
             return false;
         value = values[0]!.Trim();
         return value.Length > 0 && value.Length <= maxLength;
