@@ -186,8 +186,8 @@ if want static; then
   # What the one Information line per delivery costs: the same run with that line turned off by configuration.
   echo "==> static HMAC, GroupCommit=true, per-delivery log line off"
   service_scenario static-nolog "static HMAC, group commit on, per-delivery log off" "$OUT/static" /webhooks/gemini \
-    "Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning" \
-    Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning
+    "Serilog__MinimumLevel__Override__GeminiHooks.Ingest.IngestEndpoint=Warning" \
+    Serilog__MinimumLevel__Override__GeminiHooks.Ingest.IngestEndpoint=Warning
 fi
 
 # --- duplicates: 2,000 deliveries stored by the warm-up, then only redeliveries ---------------------------------------
