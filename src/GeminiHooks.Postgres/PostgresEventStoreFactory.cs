@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Postgres
 {
     /// <summary>Creates the PostgreSQL store when <c>Store:Provider</c> is <c>Postgres</c>.</summary>
-    public sealed class PostgresEventStoreFactory : IEventStoreFactory
+    sealed class PostgresEventStoreFactory : IEventStoreFactory
     {
         public const string ProviderName = "Postgres";
 

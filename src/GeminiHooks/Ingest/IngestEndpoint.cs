@@ -21,7 +21,7 @@ namespace GeminiHooks.Ingest;
 /// The delivery path, one straight line: size limit → headers → timestamp window → signature over the raw bytes →
 /// envelope type → durable store → answer. Nothing unverified is parsed beyond the headers, stored or logged in full.
 /// </summary>
-public sealed partial class IngestEndpoint(
+sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
@@ -31,8 +31,8 @@ public sealed partial class IngestEndpoint(
     GeminiHooksMetrics metrics,
     ILogger<IngestEndpoint> logger)
 {
-    public const string Static = "static";
-    public const string Dynamic = "dynamic";
+    public const string Static = DeliveryEndpoints.Static;
+    public const string Dynamic = DeliveryEndpoints.Dynamic;
     const int MaxIdLength = 256;
     const int MaxSignatureLength = 16 * 1024;
 
