@@ -7,7 +7,7 @@ public static class GeminiEventTypes
 {
     public const string BatchSucceeded = "batch.succeeded";
 
-    /// <summary>Older docs' name for <see cref="BatchSucceeded"/>; read into the same record.</summary>
+    /// <summary>In the docs' examples but in no SDK enum; read into the same record as <see cref="BatchSucceeded"/>.</summary>
     public const string BatchCompleted = "batch.completed";
 
     public const string BatchFailed = "batch.failed";
