@@ -35,7 +35,7 @@ internal static class EmulateCommand
         var pingData = new Option<string?>("--ping-data") { Description = "Assumption, as --ping-type: the data object of the ping event (default {\"webhook_id\": <id>})." };
         var allowUnlisted = new Option<bool>("--allow-unlisted-events")
         {
-            Description = $"Let webhooks subscribe to any event name, not only the subscribable ones ({SampleEvents.CatalogText}); Gemini refuses others.",
+            Description = $"Let webhooks subscribe to any event name, not only the subscribable ones ({SampleEvents.CatalogText}), the only ones in the SDKs' enums.",
         };
         var issuer = new Option<string>("--issuer") { Description = "iss of the JWTs of dynamic deliveries.", DefaultValueFactory = _ => "https://generativelanguage.googleapis.com" };
 
