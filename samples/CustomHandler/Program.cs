@@ -15,7 +15,7 @@ builder.Services.AddProblemDetails();
 var app = builder.Build();
 app.UseExceptionHandler();
 app.MapGeminiHooks();            // the delivery endpoints only; conventions chained here apply to them alone
-app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains(GeminiHooksServiceCollectionExtensions.ReadinessTag) });
 app.MapGeminiHooksAdmin();       // /admin, only when GeminiHooks:Admin:ApiKey is set
 app.MapGet("/outputs", (OutputFiles outputs) => outputs.ByBatch.ToDictionary());
 await app.RunAsync();

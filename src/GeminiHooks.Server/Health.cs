@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GeminiHooks.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -14,7 +15,7 @@ static class Health
     public static void MapGeminiHooksHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready"), ResponseWriter = WriteAsync });
+        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(GeminiHooksServiceCollectionExtensions.ReadinessTag), ResponseWriter = WriteAsync });
     }
 
     static Task WriteAsync(HttpContext context, HealthReport report)

@@ -2,7 +2,6 @@ using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;
 using GeminiHooks.Cli.Signing;
-using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using static GeminiHooks.Cli.Emulator.EmulatorHttp;

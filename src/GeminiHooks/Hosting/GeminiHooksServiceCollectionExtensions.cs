@@ -15,6 +15,12 @@ namespace GeminiHooks.Hosting;
 public static class GeminiHooksServiceCollectionExtensions
 {
     /// <summary>
+    /// The tag of the readiness health check (the store answers; with dynamic webhooks on, a JWKS is loaded): map it
+    /// with <c>app.MapHealthChecks("/readyz", new() { Predicate = c => c.Tags.Contains(ReadinessTag) })</c>.
+    /// </summary>
+    public const string ReadinessTag = "ready";
+
+    /// <summary>
     /// Registers everything the receiver needs, bound to the <c>GeminiHooks</c> section of <paramref name="configuration"/>
     /// and validated at start: verification, the store named by <c>GeminiHooks:Store:Provider</c>, the ingest endpoint,
     /// the readiness health check, and dispatch (handler catalog, configured handlers, dispatcher, retention cleanup).
@@ -47,7 +53,7 @@ public static class GeminiHooksServiceCollectionExtensions
 
         services.TryAddSingleton<IngestEndpoint>();
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
-        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessHealthCheck.Tag]);
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessTag]);
         return services.AddGeminiHooksDispatch();
     }
 

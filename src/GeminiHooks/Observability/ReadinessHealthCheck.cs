@@ -8,13 +8,12 @@ namespace GeminiHooks.Observability;
 
 /// <summary>
 /// Ready when the store answers and, with dynamic webhooks on, a JWKS has been loaded: before that, every delivery
-/// would be a 503. Registered with the tag <see cref="Tag"/>; the host maps it where it wants (the server: <c>/readyz</c>).
+/// would be a 503. Registered with the tag <c>ready</c>; the host maps it where it wants (the server: <c>/readyz</c>).
 /// The result's data names each part (<c>store</c>, <c>jwks</c>) with <c>ok</c>, <c>unavailable</c> or <c>not loaded</c>.
 /// </summary>
 sealed class ReadinessHealthCheck(IEventStore store, JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options) : IHealthCheck
 {
     public const string Name = "geminihooks";
-    public const string Tag = "ready";
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
