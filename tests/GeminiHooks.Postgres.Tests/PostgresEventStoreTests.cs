@@ -3,12 +3,14 @@ using System.Diagnostics;
 using GeminiHooks.Hosting;
 using GeminiHooks.Configuration;
 using GeminiHooks.Postgres;
+using GeminiHooks.Storage;
+using GeminiHooks.TestSupport.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Xunit.Abstractions;
 
-namespace GeminiHooks.Storage.Tests;
+namespace GeminiHooks.Postgres.Tests;
 
 /// <summary>
 /// The contract on a real PostgreSQL server (GEMINIHOOKS_TEST_POSTGRES, started by tests/scripts/postgres.sh),
@@ -17,47 +19,18 @@ namespace GeminiHooks.Storage.Tests;
 /// </summary>
 public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
 {
-    public const string Variable = "GEMINIHOOKS_TEST_POSTGRES";
-
-    readonly string _database = "geminihooks_" + Guid.NewGuid().ToString("N")[..16];
-
-    static string ServerConnectionString =>
-        Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                $"{Variable} is not set, so the PostgreSQL store cannot be tested. These tests never skip: run them with " +
-                "tests/scripts/test-storage.sh, or start the throwaway server first with eval \"$(tests/scripts/postgres.sh start)\".");
+    string _database = "";
 
     // Short timeouts so that an unreachable server shows up as StoreUnavailableException within seconds.
-    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(ServerConnectionString)
+    protected override string ConnectionString => new NpgsqlConnectionStringBuilder(_database)
     {
-        Database = _database,
         Timeout = 3,
         CommandTimeout = 5,
     }.ConnectionString;
 
-    /// <summary>Unpooled, so a connection that died with the server in the outage test is never handed out again.</summary>
-    static NpgsqlConnection AdminConnection() => new(new NpgsqlConnectionStringBuilder(ServerConnectionString)
-    {
-        Database = "postgres",
-        Pooling = false,
-    }.ConnectionString);
+    protected override async Task CreateDatabaseAsync() => _database = await TestPostgres.CreateDatabaseAsync();
 
-    protected override async Task CreateDatabaseAsync()
-    {
-        await using var connection = AdminConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{_database}\"", connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    protected override async Task DropDatabaseAsync()
-    {
-        await using var connection = AdminConnection();
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{_database}\" WITH (FORCE)", connection);
-        await command.ExecuteNonQueryAsync();
-    }
+    protected override Task DropDatabaseAsync() => TestPostgres.DropDatabaseAsync(_database);
 
     protected override IEventStore NewStore(StoreOptions options, TimeProvider time) =>
         new PostgresEventStore(options, time, NullLogger<PostgresEventStore>.Instance);
@@ -162,8 +135,8 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
 
         try
         {
-            await WaitUntilAsync(() => accepted.Count >= 50, TimeSpan.FromSeconds(20));
-            await RunScriptAsync(stop);
+            await Eventually.UntilAsync(() => accepted.Count >= 50, "50 accepts before the stop", TimeSpan.FromSeconds(20));
+            await TestPostgres.RunScriptAsync(stop);
 
             var stopwatch = Stopwatch.StartNew();
             await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.AcceptAsync(Delivery("msg_outage"), Ct));
@@ -172,17 +145,17 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
             await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.PingAsync(Ct));
             await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
             await Assert.ThrowsAsync<StoreUnavailableException>(() => Store.CountAsync(Ct));
-            await WaitUntilAsync(() => Volatile.Read(ref unavailable) > 0, TimeSpan.FromSeconds(10));
+            await Eventually.UntilAsync(() => Volatile.Read(ref unavailable) > 0, "an accept answered unavailable", TimeSpan.FromSeconds(10));
         }
         finally
         {
-            await RunScriptAsync("start");
+            await TestPostgres.RunScriptAsync("start");
         }
 
         // The same instance, not re-created, serves again once PostgreSQL is back (the first attempts may still meet
         // connections that died with the server; the sender's retry is what the 503 asks for).
         var recovered = Stopwatch.StartNew();
-        await WaitUntilAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             try
             {
@@ -192,10 +165,10 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
             {
                 return false;
             }
-        }, TimeSpan.FromSeconds(15));
+        }, "accepting again after the restart", TimeSpan.FromSeconds(15));
         Output.WriteLine($"accepting again {recovered.ElapsedMilliseconds} ms after the server was started");
         var acceptedBeforeRecovery = accepted.Count;
-        await WaitUntilAsync(() => accepted.Count > acceptedBeforeRecovery + 20, TimeSpan.FromSeconds(15));
+        await Eventually.UntilAsync(() => accepted.Count > acceptedBeforeRecovery + 20, "20 more accepts after recovery", TimeSpan.FromSeconds(15));
         await stopLoad.CancelAsync();
         await Task.WhenAll(load);
 
@@ -204,7 +177,7 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
         // The other instance's listener reconnected by itself: accepts here wake its waiters again. Its reconnect
         // wakes it once on its own, so only several wake-ups in a row, each right after an accept, show notifications.
         var inARow = 0;
-        await WaitUntilAsync(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             await DrainSignalAsync(listener);
             var wait = listener.WaitForWorkAsync(TimeSpan.FromHours(1), Ct);
@@ -212,7 +185,7 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
             var woke = await Task.WhenAny(wait, Task.Delay(TimeSpan.FromSeconds(1), Ct)) == wait;
             inARow = woke ? inARow + 1 : 0;
             return inARow == 3;
-        }, TimeSpan.FromSeconds(20));
+        }, "three wake-ups in a row, each right after an accept", TimeSpan.FromSeconds(20));
 
         foreach (var id in accepted)
             Assert.NotNull(await Store.GetEventAsync("static", id, Ct));
@@ -223,52 +196,13 @@ public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventSto
 
     static async Task EnsureScriptOwnsServerAsync()
     {
-        var env = await RunScriptAsync("env");
-        var port = new NpgsqlConnectionStringBuilder(ServerConnectionString).Port;
+        var env = await TestPostgres.RunScriptAsync("env");
+        var port = new NpgsqlConnectionStringBuilder(TestPostgres.ServerConnectionString).Port;
         if (!env.Contains($"Port={port};", StringComparison.Ordinal))
         {
             throw new InvalidOperationException(
-                $"The outage test stops and starts the server through tests/scripts/postgres.sh, but {Variable} names " +
+                $"The outage test stops and starts the server through tests/scripts/postgres.sh, but {TestPostgres.Variable} names " +
                 $"another server (script says: {env.Trim()}).");
-        }
-    }
-
-    static async Task<string> RunScriptAsync(params string[] arguments)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot(), "tests", "scripts", "postgres.sh"));
-        foreach (var argument in arguments)
-            start.ArgumentList.Add(argument);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"postgres.sh {string.Join(' ', arguments)} failed: {await stderr}");
-        return await stdout;
-    }
-
-    static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "GeminiHooks.sln")))
-                return directory.FullName;
-        }
-        throw new InvalidOperationException("GeminiHooks.sln not found above " + AppContext.BaseDirectory);
-    }
-
-    static Task WaitUntilAsync(Func<bool> condition, TimeSpan timeout) =>
-        WaitUntilAsync(() => Task.FromResult(condition()), timeout);
-
-    static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (stopwatch.Elapsed > timeout)
-                throw new TimeoutException($"Condition not met within {timeout}.");
-            await Task.Delay(50);
         }
     }
 }

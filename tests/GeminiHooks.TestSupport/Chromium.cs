@@ -4,16 +4,15 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.TestSupport;
 
 /// <summary>
 /// Headless Chromium (Debian's <c>chromium</c>, installed by scripts/test.sh) driven over the Chrome DevTools protocol:
 /// a minimal client on <see cref="ClientWebSocket"/> with just what the dashboard test needs (navigate, evaluate,
 /// click, screenshot). A fresh profile per instance; the browser is killed on dispose.
 /// </summary>
-sealed class Chromium : IAsyncDisposable
+public sealed class Chromium : IAsyncDisposable
 {
     static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(20);
 
@@ -31,8 +30,10 @@ sealed class Chromium : IAsyncDisposable
         _profile = profile;
     }
 
+    static readonly string[] Candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
+
     public static string Executable =>
-        new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(File.Exists)
+        Candidates.FirstOrDefault(File.Exists)
         ?? throw new InvalidOperationException("chromium is not installed; scripts/test.sh installs it (apt-get install chromium)");
 
     public static async Task<Chromium> LaunchAsync()

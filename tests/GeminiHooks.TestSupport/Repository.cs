@@ -1,9 +1,22 @@
-namespace GeminiHooks.Tests.Support;
+namespace GeminiHooks.TestSupport;
 
-static class Repository
+/// <summary>Paths in the repository, found by walking up to GeminiHooks.sln from the test binaries.</summary>
+public static class Repository
 {
-    /// <summary>The repository root: the folder holding GeminiHooks.sln, found upwards from the test binaries.</summary>
+    /// <summary>The repository root: the folder holding GeminiHooks.sln.</summary>
     public static string Root { get; } = FindRoot();
+
+    /// <summary>tests/js: the independent implementations (npm standardwebhooks, jose, @google/genai) the tests run.</summary>
+    public static string JsDirectory => Path.Combine(Root, "tests", "js");
+
+    /// <summary>tests/js, with a clear failure when <c>npm ci</c> has not been run there.</summary>
+    public static string RequireNodeModules()
+    {
+        if (!Directory.Exists(Path.Combine(JsDirectory, "node_modules", "@google", "genai")) ||
+            !Directory.Exists(Path.Combine(JsDirectory, "node_modules", "standardwebhooks")))
+            throw new InvalidOperationException($"tests/js/node_modules is missing or incomplete in {Root}; run: npm ci --prefix tests/js");
+        return JsDirectory;
+    }
 
     static string FindRoot()
     {
@@ -11,21 +24,5 @@ static class Repository
             if (File.Exists(Path.Combine(dir.FullName, "GeminiHooks.sln")))
                 return dir.FullName;
         throw new InvalidOperationException("GeminiHooks.sln not found above " + AppContext.BaseDirectory);
-    }
-}
-
-/// <summary>A temporary folder deleted with the test.</summary>
-sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "geminihooks-tests", Guid.NewGuid().ToString("N"));
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
     }
 }

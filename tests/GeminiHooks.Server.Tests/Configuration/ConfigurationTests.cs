@@ -1,12 +1,12 @@
 using GeminiHooks.Hosting;
 using GeminiHooks.Configuration;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Tests.Configuration;
+namespace GeminiHooks.Server.Tests.Configuration;
 
 /// <summary>
 /// Start-up validation, on a host wired exactly as Program wires it. (That Program turns the failure into one line per

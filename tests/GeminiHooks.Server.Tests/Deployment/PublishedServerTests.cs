@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 
-namespace GeminiHooks.Tests.Deployment;
+namespace GeminiHooks.Server.Tests.Deployment;
 
 /// <summary>No container engine runs here, so the Dockerfile's entrypoint is exercised on the same publish output.</summary>
 public class PublishedServerTests

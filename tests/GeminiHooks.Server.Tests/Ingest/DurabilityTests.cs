@@ -1,8 +1,8 @@
 using System.Net;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.Data.Sqlite;
 
-namespace GeminiHooks.Tests.Ingest;
+namespace GeminiHooks.Server.Tests.Ingest;
 
 public class DurabilityTests
 {

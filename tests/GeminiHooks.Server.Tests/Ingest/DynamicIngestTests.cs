@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using GeminiHooks.Verification;
 using Microsoft.IdentityModel.Tokens;
 
-namespace GeminiHooks.Tests.Ingest;
+namespace GeminiHooks.Server.Tests.Ingest;
 
 /// <summary>Dynamic deliveries against a JWKS served on loopback, signed by jose (JWT) and node:crypto (v1a).</summary>
 public class DynamicIngestTests : IAsyncLifetime
@@ -32,7 +32,7 @@ public class DynamicIngestTests : IAsyncLifetime
             ["GeminiHooks:Dynamic:Audiences:0"] = Audience,
         });
         _client = _receiver.Start();
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await _client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;
@@ -290,7 +290,7 @@ public class DynamicReadinessTests
             ["GeminiHooks:Dynamic:RequireAudience"] = "false",
         });
         using var client = receiver.Start();
-        await StaticIngestTests.Eventually(() => Task.FromResult(jwks.Fetches > 0));
+        await Eventually.UntilAsync(() => Task.FromResult(jwks.Fetches > 0));
         using (var notReady = await client.GetAsync("/readyz"))
         {
             Assert.Equal(HttpStatusCode.ServiceUnavailable, notReady.StatusCode);
@@ -304,7 +304,7 @@ public class DynamicReadinessTests
 
         jwks.Available = true;
         receiver.Time.Advance(TimeSpan.FromSeconds(5)); // the background fetcher's retry delay
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;

@@ -2,11 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using GeminiHooks.Verification;
 using Microsoft.Data.Sqlite;
 
-namespace GeminiHooks.Tests.Ingest;
+namespace GeminiHooks.Server.Tests.Ingest;
 
 public class StaticIngestTests : IDisposable
 {
@@ -171,7 +171,7 @@ public class StaticIngestTests : IDisposable
             ["GeminiHooks:Static:Secrets:1"] = newSecret["whsec_".Length..], // the prefix is optional
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={_receiver.DatabaseFile}",
         });
-        await Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var response = await _client.SendAsync(_receiver.SignedStatic("msg_rot_1", Receiver.Event(), newSecret));
             return response.StatusCode == HttpStatusCode.OK;
@@ -184,7 +184,7 @@ public class StaticIngestTests : IDisposable
             ["GeminiHooks:Static:Secrets:0"] = newSecret,
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={_receiver.DatabaseFile}",
         });
-        await Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var response = await _client.SendAsync(_receiver.SignedStatic("msg_rot_3", Receiver.Event()));
             return response.StatusCode == HttpStatusCode.Unauthorized;
@@ -216,7 +216,7 @@ public class StaticIngestTests : IDisposable
             ["GeminiHooks:Static:Secrets:0"] = newSecret,
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={_receiver.DatabaseFile}",
         });
-        await Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var response = await _client.SendAsync(_receiver.SignedStatic("msg_fixed", Receiver.Event(), newSecret));
             return response.StatusCode == HttpStatusCode.OK;
@@ -251,17 +251,6 @@ public class StaticIngestTests : IDisposable
         request.RequestUri = new Uri("/webhooks/gemini/dynamic", UriKind.Relative);
         using var response = await _client.SendAsync(request);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
-    }
-
-    internal static async Task Eventually(Func<Task<bool>> condition, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"the condition did not hold within {seconds} s");
-            await Task.Delay(100);
-        }
     }
 
     (string Endpoint, string Type, long Timestamp, string Body)? ReadRow(string webhookId)

@@ -1,17 +1,13 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>The dashboard at /admin in a real (headless) browser, against the real server.</summary>
 public class DashboardTests(ITestOutputHelper output)
@@ -108,36 +104,24 @@ public class DashboardTests(ITestOutputHelper output)
     /// <summary>The http handler's target on loopback: answers 500 until <see cref="Succeed"/> is set, then 200.</summary>
     sealed class Downstream : IAsyncDisposable
     {
-        readonly WebApplication _app;
+        LoopbackServer _server = null!;
         int _calls;
 
-        Downstream(WebApplication app) => _app = app;
-
-        public string Url { get; private set; } = "";
+        public string Url => _server.Url("/hook");
         public volatile bool Succeed;
         public int Calls => Volatile.Read(ref _calls);
 
         public static async Task<Downstream> StartAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var downstream = new Downstream(app);
-            app.MapPost("/hook", () =>
+            var downstream = new Downstream();
+            downstream._server = await LoopbackServer.StartAsync(app => app.MapPost("/hook", () =>
             {
                 Interlocked.Increment(ref downstream._calls);
                 return downstream.Succeed ? Results.Ok() : Results.StatusCode(500);
-            });
-            await app.StartAsync();
-            downstream.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
+            }));
             return downstream;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }

@@ -3,9 +3,9 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>
 /// HTTPS straight from Kestrel with the standard <c>Kestrel:Endpoints</c> keys, and the client address behind a

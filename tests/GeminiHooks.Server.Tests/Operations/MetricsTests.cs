@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 public class MetricsTests
 {

@@ -1,12 +1,12 @@
 using GeminiHooks.Hosting;
 using GeminiHooks.Server;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>The operations settings fail the start the same way the core ones do: one line naming the key.</summary>
 public class OperationsConfigurationTests

@@ -2,16 +2,11 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>With a collector configured, the published server exports its spans and metrics over OTLP.</summary>
 public class OtlpExportTests
@@ -51,12 +46,10 @@ public class OtlpExportTests
     /// <summary>An OTLP/HTTP endpoint on loopback that keeps every request body.</summary>
     sealed class Collector : IAsyncDisposable
     {
-        readonly WebApplication _app;
         readonly ConcurrentQueue<(string Path, string Body)> _requests = new();
+        LoopbackServer _server = null!;
 
-        Collector(WebApplication app) => _app = app;
-
-        public string Url { get; private set; } = "";
+        public string Url => _server.Address;
         public IEnumerable<string> Paths => _requests.Select(r => r.Path).Distinct();
 
         public bool Received(string path, string text) =>
@@ -64,12 +57,8 @@ public class OtlpExportTests
 
         public static async Task<Collector> StartAsync()
         {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var collector = new Collector(app);
-            app.MapPost("/v1/{signal}", async (HttpContext context) =>
+            var collector = new Collector();
+            collector._server = await LoopbackServer.StartAsync(app => app.MapPost("/v1/{signal}", async (HttpContext context) =>
             {
                 using var body = new MemoryStream();
                 await context.Request.Body.CopyToAsync(body);
@@ -77,16 +66,10 @@ public class OtlpExportTests
                 collector._requests.Enqueue((context.Request.Path.Value!, Encoding.Latin1.GetString(body.ToArray())));
                 context.Response.ContentType = "application/x-protobuf";
                 return Results.Bytes([], "application/x-protobuf");
-            });
-            await app.StartAsync();
-            collector.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            }));
             return collector;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }

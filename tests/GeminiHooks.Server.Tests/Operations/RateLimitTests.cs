@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>
 /// The delivery rate limit per client address. A one-minute window makes the counts exact: every request of a test

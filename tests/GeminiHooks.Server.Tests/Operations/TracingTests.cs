@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using GeminiHooks.Observability;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Support;
 
-namespace GeminiHooks.Tests.Operations;
+namespace GeminiHooks.Server.Tests.Operations;
 
 /// <summary>The <c>GeminiHooks</c> activity source: one span per delivery, one per handler attempt, tied by webhook-id.</summary>
 public class TracingTests

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
 
-namespace GeminiHooks.Tests.Replicas;
+namespace GeminiHooks.Server.Tests.Replicas;
 
 /// <summary>What every replica's handler did, shared across the replicas of one test (they run in one process).</summary>
 sealed class RunLog

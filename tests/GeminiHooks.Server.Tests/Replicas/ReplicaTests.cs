@@ -2,12 +2,12 @@ using System.Collections.Concurrent;
 using System.Net;
 using GeminiHooks.Hosting;
 using GeminiHooks.Configuration;
-using GeminiHooks.Tests.Ingest;
-using GeminiHooks.Tests.Support;
+using GeminiHooks.Server.Tests.Ingest;
+using GeminiHooks.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace GeminiHooks.Tests.Replicas;
+namespace GeminiHooks.Server.Tests.Replicas;
 
 /// <summary>Several receivers on one PostgreSQL database, as behind a load balancer; real HTTP, real PostgreSQL.</summary>
 public class ReplicaTests
@@ -67,7 +67,7 @@ public class ReplicaTests
         Assert.Equal(500, answers.Count(x => x == """{"status":"duplicate"}"""));
         Assert.Equal(500, await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM events"));
 
-        await StaticIngestTests.Eventually(() => Task.FromResult(log.RunsByWebhookId.Count == 500), seconds: 60);
+        await Eventually.UntilAsync(() => Task.FromResult(log.RunsByWebhookId.Count == 500), TimeSpan.FromSeconds(60));
         await Task.Delay(500); // a second run of any pair would show up here
         Assert.All(ids, id => Assert.Equal(1, log.RunsByWebhookId[id]));
         Assert.Equal(1, log.MaxConcurrentPerId);
@@ -90,7 +90,7 @@ public class ReplicaTests
                 using var response = await clientA.SendAsync(a.SignedStatic($"msg_stop_{i}", Receiver.Event()));
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             }
-            await StaticIngestTests.Eventually(async () =>
+            await Eventually.UntilAsync(async () =>
                 await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'running'") > 0);
         }
         await a.DisposeAsync(); // stopped with runs in flight: their leases are held by an owner that is gone
@@ -103,15 +103,15 @@ public class ReplicaTests
         await using var b = Replica("b", data, database, log);
         using var clientB = b.Start();
         // Replica b runs what was never claimed, but leaves leased work alone until the lease (1 minute) expires...
-        await StaticIngestTests.Eventually(async () =>
-            await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'succeeded'") == 20 - stranded, seconds: 30);
+        await Eventually.UntilAsync(async () =>
+            await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'succeeded'") == 20 - stranded, TimeSpan.FromSeconds(30));
         await Task.Delay(500);
         Assert.Equal(stranded, await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'running'"));
 
         // ...and completes all of it once the leases have expired. Nothing is lost, nothing runs twice.
         b.Time.Advance(TimeSpan.FromMinutes(2));
-        await StaticIngestTests.Eventually(async () =>
-            await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'succeeded'") == 20, seconds: 30);
+        await Eventually.UntilAsync(async () =>
+            await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM handler_runs WHERE status = 'succeeded'") == 20, TimeSpan.FromSeconds(30));
         Assert.Equal(20, log.RunsByReplica.GetValueOrDefault("b"));
         Assert.All(Enumerable.Range(0, 20), i => Assert.Equal(1, log.RunsByWebhookId[$"msg_stop_{i}"]));
         hang.Release(100); // let replica a's abandoned handler tasks end
@@ -152,15 +152,15 @@ public class ReplicaTests
             }
         })).ToArray();
 
-        await StaticIngestTests.Eventually(() => Task.FromResult(accepted.Count >= 50));
+        await Eventually.UntilAsync(() => Task.FromResult(accepted.Count >= 50));
         await cluster.StopAsync();
-        await StaticIngestTests.Eventually(() => Task.FromResult(Volatile.Read(ref unavailable) >= 10), seconds: 30);
+        await Eventually.UntilAsync(() => Task.FromResult(Volatile.Read(ref unavailable) >= 10), TimeSpan.FromSeconds(30));
         using (var ready = await client.GetAsync("/readyz"))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
 
         await cluster.RestartAsync();
         var acceptedAtRestart = accepted.Count;
-        await StaticIngestTests.Eventually(() => Task.FromResult(accepted.Count >= acceptedAtRestart + 50), seconds: 30);
+        await Eventually.UntilAsync(() => Task.FromResult(accepted.Count >= acceptedAtRestart + 50), TimeSpan.FromSeconds(30));
         await stopLoad.CancelAsync();
         await Task.WhenAll(load);
         using (var ready = await client.GetAsync("/readyz"))
@@ -172,7 +172,7 @@ public class ReplicaTests
         var stored = await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM events");
         Assert.Equal(accepted.Count, stored);
         receiver.Time.Advance(TimeSpan.FromMinutes(2));
-        await StaticIngestTests.Eventually(() => Task.FromResult(accepted.All(log.RunsByWebhookId.ContainsKey)), seconds: 60);
+        await Eventually.UntilAsync(() => Task.FromResult(accepted.All(log.RunsByWebhookId.ContainsKey)), TimeSpan.FromSeconds(60));
         Console.WriteLine($"{accepted.Count} accepted, {unavailable} answered 503 during the outage");
     }
 }

@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace GeminiHooks.Tests.Support;
+namespace GeminiHooks.Server.Tests.Support;
 
 /// <summary>
 /// The Release publish output, run the way the Dockerfile's ENTRYPOINT runs it: <c>dotnet GeminiHooks.Server.dll</c>

@@ -8,7 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace GeminiHooks.Tests.Support;
+namespace GeminiHooks.Server.Tests.Support;
 
 /// <summary>
 /// The real server (Program) on a real Kestrel port, with settings from a JSON file that tests may rewrite

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using GeminiHooks.Verification;
 
-namespace GeminiHooks.Tests.Support;
+namespace GeminiHooks.Server.Tests.Support;
 
 /// <summary>
 /// The published server (as the Dockerfile runs it) in Production with the given environment, for the tests that need

@@ -2,10 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using GeminiHooks.Configuration;
+using GeminiHooks.Storage;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
-namespace GeminiHooks.Storage.Tests;
+namespace GeminiHooks.TestSupport.Storage;
 
 /// <summary>
 /// What every <see cref="IEventStore"/> must do. Each store runs these through a subclass that gives every test

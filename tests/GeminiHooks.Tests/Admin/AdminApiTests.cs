@@ -3,14 +3,14 @@ using System.Text.Json;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Admin;
 
 public class AdminApiTests
 {
     [Fact]
     public async Task Without_a_key_the_admin_api_does_not_exist()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         await using var host = await TestHost.StartAsync(dir);
         using var list = host.AdminRequest(HttpMethod.Get, "/admin/events");
         using var response = await host.Client.SendAsync(list);
@@ -26,7 +26,7 @@ public class AdminApiTests
     [InlineData(null)]
     public async Task A_wrong_or_missing_key_is_401_problem_details(string? key)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         await using var host = await TestHost.StartAsync(dir, new Dictionary<string, string?> { ["GeminiHooks:Admin:ApiKey"] = TestHost.AdminKey });
         using var request = host.AdminRequest(HttpMethod.Get, "/admin/events", key);
         using var response = await host.Client.SendAsync(request);
@@ -39,7 +39,7 @@ public class AdminApiTests
     [Fact]
     public async Task List_filters_pages_shows_and_replays()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var recorder = new Recorder();
         await using var host = await TestHost.StartAsync(dir, new Dictionary<string, string?>
         {
@@ -51,7 +51,7 @@ public class AdminApiTests
         var ids = new List<string>();
         foreach (var type in new[] { "batch.failed", "batch.succeeded", "batch.failed", "interaction.completed", "batch.failed" })
             ids.Add(await host.AcceptAsync(type));
-        await Wait.UntilAsync(async () => (await host.Store.CountAsync(CancellationToken.None)) is { Pending: 0, Running: 0 }, "all ran");
+        await Eventually.UntilAsync(async () => (await host.Store.CountAsync(CancellationToken.None)) is { Pending: 0, Running: 0 }, "all ran");
 
         // Paging: newest first, two at a time.
         var seen = new List<string>();
@@ -98,7 +98,7 @@ public class AdminApiTests
         Assert.Equal(HttpStatusCode.BadRequest, await StatusAsync(host, HttpMethod.Post, $"/admin/events/{TestHost.Endpoint}/{ids[0]}/replay?handler=flaky"));
         using (var replayed = await PostJsonAsync(host, $"/admin/events/{TestHost.Endpoint}/{ids[0]}/replay"))
             Assert.Equal(1, replayed.RootElement.GetProperty("queued").GetInt32());
-        await Wait.UntilAsync(() => recorder.CallsOf("steady") == 6, "the replayed event ran again");
+        await Eventually.UntilAsync(() => recorder.CallsOf("steady") == 6, "the replayed event ran again");
 
         // Dead letters: only the matching type is re-queued.
         recorder.Failing = false;
@@ -106,7 +106,7 @@ public class AdminApiTests
             Assert.Equal(0, none.RootElement.GetProperty("queued").GetInt32());
         using (var all = await PostJsonAsync(host, "/admin/dead-letters/replay"))
             Assert.Equal(1, all.RootElement.GetProperty("queued").GetInt32());
-        await Wait.UntilAsync(async () => (await host.RunAsync(ids[1], "flaky"))?.Status == RunStatus.Succeeded, "the dead letter recovered");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(ids[1], "flaky"))?.Status == RunStatus.Succeeded, "the dead letter recovered");
         Assert.Equal(6, recorder.CallsOf("steady"));
     }
 

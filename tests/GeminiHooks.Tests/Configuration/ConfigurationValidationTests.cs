@@ -2,7 +2,7 @@ using GeminiHooks.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Configuration;
 
 public class ConfigurationValidationTests
 {
@@ -18,7 +18,7 @@ public class ConfigurationValidationTests
     public async Task Invalid_handler_configuration_stops_the_start_naming_the_key(string key1, string value1, string? key2, string? value2,
         string expected)
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var time = new FakeTimeProvider();
         await using var store = await TestHost.OpenStoreAsync(dir.File("events.db"), time);
         var settings = new Dictionary<string, string?> { ["GeminiHooks:Handlers:archive:" + key1] = value1 };
@@ -33,7 +33,7 @@ public class ConfigurationValidationTests
     [Fact]
     public async Task A_bad_secret_is_named_without_echoing_it()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var time = new FakeTimeProvider();
         await using var store = await TestHost.OpenStoreAsync(dir.File("events.db"), time);
         await using var app = TestHost.Build(new Dictionary<string, string?>
@@ -50,7 +50,7 @@ public class ConfigurationValidationTests
     [Fact]
     public async Task A_configured_handler_may_not_take_the_name_of_a_code_handler()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var time = new FakeTimeProvider();
         await using var store = await TestHost.OpenStoreAsync(dir.File("events.db"), time);
         await using var app = TestHost.Build(new Dictionary<string, string?> { ["GeminiHooks:Handlers:steady:Type"] = "log" }, time, store,

@@ -4,7 +4,7 @@ using GeminiHooks.Handlers;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Dispatch;
 
 public class ConcurrencyTests
 {
@@ -35,7 +35,7 @@ public class ConcurrencyTests
     [Fact]
     public async Task Three_hosts_over_one_sqlite_file_run_every_pair_exactly_once_and_never_concurrently()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var probe = new Probe();
         var settings = new Dictionary<string, string?>
         {
@@ -60,7 +60,7 @@ public class ConcurrencyTests
             for (var i = 0; i < events; i++)
                 ids.Add(await hosts[i % 3].AcceptAsync(i % 2 == 0 ? "batch.succeeded" : "interaction.completed"));
 
-            await Wait.UntilAsync(async () => (await stores[0].CountAsync(CancellationToken.None)).Succeeded == events * 2,
+            await Eventually.UntilAsync(async () => (await stores[0].CountAsync(CancellationToken.None)).Succeeded == events * 2,
                 "every pair succeeded", TimeSpan.FromSeconds(60));
             var counts = await stores[0].CountAsync(CancellationToken.None);
             Assert.Equal(new BacklogCounts(0, 0, events * 2, 0), counts);

@@ -4,7 +4,7 @@ using GeminiHooks.Events;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Dispatch;
 
 public class RetryAndReplayTests
 {
@@ -13,7 +13,7 @@ public class RetryAndReplayTests
     [Fact]
     public async Task Failing_handler_retries_on_schedule_dead_letters_and_recovers_after_replay_while_the_other_runs_once()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var recorder = new Recorder();
         await using var host = await TestHost.StartAsync(dir, new Dictionary<string, string?>
         {
@@ -30,7 +30,7 @@ public class RetryAndReplayTests
 
         for (var attempt = 1; attempt <= 3; attempt++)
         {
-            await Wait.UntilAsync(async () => (await host.RunAsync(id, "flaky")) is { Attempts: var a, Status: not RunStatus.Running } && a == attempt,
+            await Eventually.UntilAsync(async () => (await host.RunAsync(id, "flaky")) is { Attempts: var a, Status: not RunStatus.Running } && a == attempt,
                 $"attempt {attempt} is recorded");
             Assert.Equal(attempt, recorder.CallsOf("flaky"));
             var run = (await host.RunAsync(id, "flaky"))!;
@@ -59,7 +59,7 @@ public class RetryAndReplayTests
             Assert.True(time.GetUtcNow() < run.NextAttemptAt);
 
             // Once it is due, it runs.
-            await Wait.AdvanceUntilAsync(time, TimeSpan.FromSeconds(1), () => Task.FromResult(recorder.CallsOf("flaky") == attempt + 1),
+            await Eventually.AdvanceUntilAsync(time, TimeSpan.FromSeconds(1), () => Task.FromResult(recorder.CallsOf("flaky") == attempt + 1),
                 $"attempt {attempt + 1} runs");
             Assert.True(time.GetUtcNow() >= run.NextAttemptAt);
         }
@@ -81,7 +81,7 @@ public class RetryAndReplayTests
         using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(1, answer.RootElement.GetProperty("queued").GetInt32());
 
-        await Wait.UntilAsync(async () => (await host.RunAsync(id, "flaky"))?.Status == RunStatus.Succeeded, "the replay succeeds");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "flaky"))?.Status == RunStatus.Succeeded, "the replay succeeds");
         Assert.Equal(4, recorder.CallsOf("flaky"));
         Assert.Equal(1, recorder.CallsOf("steady"));
         Assert.Equal(EventStatus.Done, (await host.Store.GetEventAsync(TestHost.Endpoint, id, CancellationToken.None))!.Status);
@@ -92,7 +92,7 @@ public class RetryAndReplayTests
     [Fact]
     public async Task Unknown_types_reach_all_events_handlers_as_UnknownEvent_and_typed_handlers_get_only_their_records()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var recorder = new Recorder();
         await using var host = await TestHost.StartAsync(dir, handlers: hooks => hooks.AddHandler<SteadyHandler>("all")
             .AddHandler<BatchOnlyHandler>(), services: services => services.AddSingleton(recorder));
@@ -105,7 +105,7 @@ public class RetryAndReplayTests
         var unknown = await host.AcceptAsync("model.tuned", """{"type":"model.tuned","data":{"score":0.5}}""");
         var completed = await host.AcceptAsync("batch.completed");
         var failed = await host.AcceptAsync("batch.failed");
-        await Wait.UntilAsync(() => recorder.Seen.Count == 5, "five runs");
+        await Eventually.UntilAsync(() => recorder.Seen.Count == 5, "five runs");
 
         var seenUnknown = Assert.IsType<UnknownEvent>(recorder.Seen.Single(s => s.Event.Delivery.WebhookId == unknown).Event);
         Assert.Equal("model.tuned", seenUnknown.Type);
@@ -120,12 +120,12 @@ public class RetryAndReplayTests
     [Fact]
     public async Task A_pair_whose_handler_is_gone_is_dead_lettered_with_a_clear_error()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         await using var host = await TestHost.StartAsync(dir);
         var now = host.Time.GetUtcNow();
         await host.Store.AcceptAsync(new IncomingDelivery(TestHost.Endpoint, "msg_orphan", now.ToUnixTimeSeconds(), now,
             "batch.failed", """{"type":"batch.failed","data":{}}"""u8.ToArray(), ["removed-handler"]), CancellationToken.None);
-        await Wait.UntilAsync(async () => (await host.RunAsync("msg_orphan", "removed-handler"))?.Status == RunStatus.Dead,
+        await Eventually.UntilAsync(async () => (await host.RunAsync("msg_orphan", "removed-handler"))?.Status == RunStatus.Dead,
             "the orphaned pair is dead-lettered");
         Assert.Contains("'removed-handler' is not registered or configured", (await host.RunAsync("msg_orphan", "removed-handler"))!.LastError,
             StringComparison.Ordinal);

@@ -1,6 +1,7 @@
+using GeminiHooks.Dispatch;
 using GeminiHooks.Handlers;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Dispatch;
 
 public class UnitTests
 {

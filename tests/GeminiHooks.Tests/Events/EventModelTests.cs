@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using GeminiHooks.Events;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Events;
 
 public class EventModelTests
 {

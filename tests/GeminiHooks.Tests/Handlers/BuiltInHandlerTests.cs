@@ -6,14 +6,14 @@ using GeminiHooks.Handlers.BuiltIn;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Handlers;
 
 public class BuiltInHandlerTests
 {
     [Fact]
     public async Task Http_forwards_re_signed_deliveries_that_npm_standardwebhooks_verifies_and_slack_gets_a_one_liner()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         await using var downstream = await LoopbackReceiver.StartAsync();
         downstream.FailNext = 1; // the first forward meets a 503 and is retried
         downstream.FailPath = "/hook";
@@ -37,10 +37,10 @@ public class BuiltInHandlerTests
         var body = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "batch.succeeded.json"));
         var id = await host.AcceptAsync("batch.succeeded", body);
 
-        await Wait.UntilAsync(async () => (await host.RunAsync(id, "forward")) is { Status: RunStatus.Pending, Attempts: 1 },
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "forward")) is { Status: RunStatus.Pending, Attempts: 1 },
             "the 503 is recorded as a failure");
         Assert.Contains("503", (await host.RunAsync(id, "forward"))!.LastError, StringComparison.Ordinal);
-        await Wait.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromSeconds(2),
+        await Eventually.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromSeconds(2),
             async () => (await host.RunAsync(id, "forward"))?.Status == RunStatus.Succeeded, "the retry is delivered");
 
         var forwards = downstream.Requests.Where(r => r.Path == "/hook").ToList();
@@ -49,7 +49,7 @@ public class BuiltInHandlerTests
         Assert.Equal(id, delivered.Headers["webhook-id"]);
         Assert.Equal(body, delivered.Body);
         Assert.StartsWith("application/json", delivered.Headers["content-type"], StringComparison.Ordinal);
-        var verified = await NodeSigner.RunAsync("verify-static", new JsonObject
+        var verified = await Node.SignerAsync("verify-static", new JsonObject
         {
             ["secret"] = secret,
             ["headers"] = new JsonObject
@@ -63,7 +63,7 @@ public class BuiltInHandlerTests
         Assert.True(verified["ok"]!.GetValue<bool>(), verified.ToJsonString());
 
         // A signature by another secret must not verify: the check above is not vacuous.
-        var rejected = await NodeSigner.RunAsync("verify-static", new JsonObject
+        var rejected = await Node.SignerAsync("verify-static", new JsonObject
         {
             ["secret"] = StandardWebhooks.GenerateSecret(),
             ["headers"] = new JsonObject
@@ -76,7 +76,7 @@ public class BuiltInHandlerTests
         });
         Assert.False(rejected["ok"]!.GetValue<bool>());
 
-        await Wait.UntilAsync(async () => (await host.RunAsync(id, "chat"))?.Status == RunStatus.Succeeded, "slack is posted");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "chat"))?.Status == RunStatus.Succeeded, "slack is posted");
         var slack = Assert.Single(downstream.Requests, r => r.Path == "/services/T000/B000/XXXX");
         using var message = JsonDocument.Parse(slack.Body);
         Assert.Equal($"Batch batches/abc123 succeeded: output files/batch-abc123-output.jsonl [{id}]",
@@ -86,7 +86,7 @@ public class BuiltInHandlerTests
     [Fact]
     public async Task Slack_failure_status_fails_the_run_without_naming_the_url()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         await using var downstream = await LoopbackReceiver.StartAsync();
         downstream.FailNext = 100;
         downstream.FailStatus = 404;
@@ -96,7 +96,7 @@ public class BuiltInHandlerTests
             ["GeminiHooks:Handlers:chat:Url"] = downstream.Url("/services/SECRET-TOKEN"),
         });
         var id = await host.AcceptAsync("interaction.failed");
-        await Wait.UntilAsync(async () => (await host.RunAsync(id, "chat")) is { Status: RunStatus.Pending, Attempts: 1 }, "failure recorded");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "chat")) is { Status: RunStatus.Pending, Attempts: 1 }, "failure recorded");
         var error = (await host.RunAsync(id, "chat"))!.LastError!;
         Assert.Contains("404", error, StringComparison.Ordinal);
         Assert.DoesNotContain("SECRET-TOKEN", error, StringComparison.Ordinal);
@@ -105,7 +105,7 @@ public class BuiltInHandlerTests
     [Fact]
     public async Task Jsonl_holds_each_event_once_after_a_replay_and_after_a_lease_expiry_re_run()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.File("out/events.jsonl");
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var store = await TestHost.OpenStoreAsync(dir.File("events.db"), time);
@@ -132,7 +132,7 @@ public class BuiltInHandlerTests
 
         var first = await host.AcceptAsync("batch.succeeded");
         var second = await host.AcceptAsync("video.generated");
-        await Wait.UntilAsync(async () => (await host.RunAsync(first, "archive"))?.Status == RunStatus.Succeeded &&
+        await Eventually.UntilAsync(async () => (await host.RunAsync(first, "archive"))?.Status == RunStatus.Succeeded &&
                                           (await host.RunAsync(second, "archive"))?.Status == RunStatus.Succeeded, "both are archived");
         Assert.Equal(RunStatus.Running, (await host.RunAsync("msg_crashed", "archive"))!.Status); // still leased to the dead process
 
@@ -140,10 +140,10 @@ public class BuiltInHandlerTests
         using (var replay = host.AdminRequest(HttpMethod.Post, $"/admin/events/{TestHost.Endpoint}/{first}/replay"))
         using (var response = await host.Client.SendAsync(replay))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        await Wait.UntilAsync(async () => (await host.RunAsync(first, "archive"))?.Status == RunStatus.Succeeded, "the replay ran");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(first, "archive"))?.Status == RunStatus.Succeeded, "the replay ran");
 
         // The lease runs out: this process re-runs the abandoned pair, and finds its line already written.
-        await Wait.AdvanceUntilAsync(time, TimeSpan.FromMinutes(1),
+        await Eventually.AdvanceUntilAsync(time, TimeSpan.FromMinutes(1),
             async () => (await host.RunAsync("msg_crashed", "archive"))?.Status == RunStatus.Succeeded, "the abandoned pair re-runs");
         Assert.Equal(2, (await host.RunAsync("msg_crashed", "archive"))!.Attempts);
 
@@ -162,7 +162,7 @@ public class BuiltInHandlerTests
     [Fact]
     public async Task Jsonl_repairs_a_torn_last_line_and_keeps_appending()
     {
-        using var dir = new TempDir();
+        using var dir = new TempDirectory();
         var path = dir.File("events.jsonl");
         await File.WriteAllTextAsync(path, """{"endpoint":"static","webhook_id":"a","event":{}}""" + "\n" + """{"endpoint":"static","webhook_i""");
         using var files = new JsonlFiles();

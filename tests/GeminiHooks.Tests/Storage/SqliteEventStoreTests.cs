@@ -1,28 +1,24 @@
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
+using GeminiHooks.TestSupport.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
-namespace GeminiHooks.Storage.Tests;
+namespace GeminiHooks.Tests.Storage;
 
 /// <summary>The contract on a real SQLite file, a new one per test.</summary>
 public sealed class SqliteEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
 {
-    readonly string _directory = Path.Combine(Path.GetTempPath(), "geminihooks-store-tests", Guid.NewGuid().ToString("N"));
+    readonly TempDirectory _directory = new();
 
-    protected override string ConnectionString => $"Data Source={Path.Combine(_directory, "events.db")}";
+    protected override string ConnectionString => $"Data Source={_directory.File("events.db")}";
 
-    protected override Task CreateDatabaseAsync()
-    {
-        Directory.CreateDirectory(_directory);
-        return Task.CompletedTask;
-    }
+    protected override Task CreateDatabaseAsync() => Task.CompletedTask;
 
     protected override Task DropDatabaseAsync()
     {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_directory, recursive: true);
+        _directory.Dispose();
         return Task.CompletedTask;
     }
 

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
 
-namespace GeminiHooks.Dispatch.Tests;
+namespace GeminiHooks.Tests.Support;
 
 /// <summary>Shared, thread-safe record of what test handlers saw; registered as a singleton instance.</summary>
 public sealed class Recorder

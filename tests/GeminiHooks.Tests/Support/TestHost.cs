@@ -9,30 +9,13 @@ using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
-namespace GeminiHooks.Dispatch.Tests;
-
-/// <summary>A temp folder for the SQLite file and handler output, removed at the end.</summary>
-public sealed class TempDir : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("geminihooks-dispatch-").FullName;
-
-    public string File(string name) => System.IO.Path.Combine(Path, name);
-
-    public void Dispose()
-    {
-        SqliteConnection.ClearAllPools();
-        try { Directory.Delete(Path, recursive: true); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-    }
-}
+namespace GeminiHooks.Tests.Support;
 
 /// <summary>
 /// A real host as the server builds it: AddGeminiHooksDispatch, a SQLite store on a file, Kestrel on a free loopback
@@ -90,7 +73,7 @@ sealed class TestHost : IAsyncDisposable
         return app;
     }
 
-    public static async Task<TestHost> StartAsync(TempDir dir, IDictionary<string, string?>? settings = null,
+    public static async Task<TestHost> StartAsync(TempDirectory dir, IDictionary<string, string?>? settings = null,
         Action<GeminiHooksBuilder>? handlers = null, Action<IServiceCollection>? services = null,
         TimeProvider? time = null, IEventStore? store = null)
     {
@@ -143,44 +126,5 @@ sealed class TestHost : IAsyncDisposable
         await App.DisposeAsync();
         if (_ownsStore)
             await Store.DisposeAsync();
-    }
-}
-
-public static class Wait
-{
-    /// <summary>Polls in real time: the dispatcher runs on its own threads even when the clock is fake.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(15));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"Timed out waiting until {what}");
-            await Task.Delay(20);
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, timeout);
-
-    /// <summary>
-    /// Moves the fake clock in steps until the condition holds. Stepping (rather than one jump) also wakes a dispatcher
-    /// whose idle timer was armed just after the previous step.
-    /// </summary>
-    public static async Task AdvanceUntilAsync(FakeTimeProvider time, TimeSpan step, Func<Task<bool>> condition, string what,
-        int maxSteps = 40)
-    {
-        for (var i = 0; i < maxSteps; i++)
-        {
-            var deadline = DateTime.UtcNow + TimeSpan.FromMilliseconds(150);
-            while (DateTime.UtcNow < deadline)
-            {
-                if (await condition())
-                    return;
-                await Task.Delay(15);
-            }
-            time.Advance(step);
-        }
-        await UntilAsync(condition, what, TimeSpan.FromSeconds(2));
     }
 }
