@@ -14,7 +14,7 @@ apt_install() {
 }
 
 command -v node >/dev/null || apt_install nodejs npm
-# Headless Chromium drives the /admin dashboard test (tests/GeminiHooks.Tests/Operations).
+# Headless Chromium drives the /admin dashboard test (tests/GeminiHooks.Server.Tests/Operations).
 command -v chromium >/dev/null || apt_install chromium
 echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
@@ -31,11 +31,11 @@ fi
 echo "==> dotnet build"
 dotnet build GeminiHooks.sln -c Release --nologo -v quiet
 
-# One project after another: the store tests stop and start the shared PostgreSQL server, which
-# must not happen while another project uses it.
+# One project after another: the PostgreSQL store tests stop and start the shared server, which
+# must not happen while another project uses it. Only *.Tests projects hold tests (not TestSupport).
 log=$(mktemp)
 status=0
-for project in tests/*/*.csproj; do
+for project in tests/*/*.Tests.csproj; do
   echo "==> dotnet test $project"
   set +e
   dotnet test "$project" -c Release --no-build --nologo "$@" 2>&1 | tee -a "$log"

@@ -8,9 +8,11 @@ namespace GeminiHooks.Cli.Tests;
 /// <summary>The emulator's deliveries: retries with the same webhook-id, disabling after persistent failure, dynamic signing.</summary>
 public sealed class EmulatorDeliveryTests : IDisposable
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("geminihooks-cli-").FullName;
+    readonly TempDirectory _temp = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    string _dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task A_receiver_that_fails_twice_gets_the_third_attempt_with_the_same_webhook_id()

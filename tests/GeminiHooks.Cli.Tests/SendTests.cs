@@ -9,9 +9,11 @@ namespace GeminiHooks.Cli.Tests;
 /// <summary><c>send</c> against a real receiver, checked by independent verifiers (npm standardwebhooks, jose, node:crypto).</summary>
 public sealed class SendTests : IDisposable
 {
-    readonly string _dir = Directory.CreateTempSubdirectory("geminihooks-cli-").FullName;
+    readonly TempDirectory _temp = new();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    string _dir => _temp.Path;
+
+    public void Dispose() => _temp.Dispose();
 
     [Fact]
     public async Task Static_deliveries_verify_with_npm_standardwebhooks_and_the_summary_counts_them()

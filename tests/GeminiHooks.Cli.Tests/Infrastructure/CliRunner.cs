@@ -51,21 +51,3 @@ internal sealed class LockedStringWriter : StringWriter
         throw new TimeoutException($"'{marker}' did not appear within {limit}; output so far:\n{this}");
     }
 }
-
-internal static class Eventually
-{
-    /// <summary>Polls until the condition holds; fails with <paramref name="what"/> after the limit.</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null)
-    {
-        var deadline = DateTime.UtcNow + (limit ?? TimeSpan.FromSeconds(20));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out waiting for {what}");
-            await Task.Delay(50);
-        }
-    }
-
-    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
-        UntilAsync(() => Task.FromResult(condition()), what, limit);
-}

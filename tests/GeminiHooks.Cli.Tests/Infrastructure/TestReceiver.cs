@@ -1,10 +1,5 @@
-using System.Net;
 using System.Text;
 using GeminiHooks.Verification;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace GeminiHooks.Cli.Tests.Infrastructure;
 
@@ -17,13 +12,18 @@ internal sealed record ReceivedDelivery(string Id, string Timestamp, string Sign
 /// </summary>
 internal sealed class TestReceiver : IAsyncDisposable
 {
-    readonly WebApplication _app;
+    readonly LoopbackReceiver _server;
     readonly Lock _lock = new();
     readonly List<ReceivedDelivery> _received = [];
 
-    TestReceiver(WebApplication app) => _app = app;
+    TestReceiver(LoopbackReceiver server)
+    {
+        _server = server;
+        server.Answer = AnswerAsync;
+        Url = new Uri(server.Url("/hook"));
+    }
 
-    public Uri Url { get; private set; } = null!;
+    public Uri Url { get; }
 
     /// <summary>Status for the n-th request (0-based); default 200.</summary>
     public Func<int, int> Respond { get; set; } = _ => 200;
@@ -36,32 +36,20 @@ internal sealed class TestReceiver : IAsyncDisposable
 
     public IReadOnlyList<ReceivedDelivery> Received { get { lock (_lock) return [.. _received]; } }
 
-    public static async Task<TestReceiver> StartAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var receiver = new TestReceiver(app);
-        app.MapPost("/hook", receiver.HandleAsync);
-        await app.StartAsync();
-        receiver.Url = new Uri(new Uri(app.Urls.First()), "/hook");
-        return receiver;
-    }
+    public static async Task<TestReceiver> StartAsync() => new(await LoopbackReceiver.StartAsync());
 
-    async Task<IResult> HandleAsync(HttpRequest request)
+    async Task<int> AnswerAsync(LoopbackReceiver.Received request, int number)
     {
-        using var reader = new StreamReader(request.Body, Encoding.UTF8);
-        var body = await reader.ReadToEndAsync();
-        var id = request.Headers["webhook-id"].ToString();
-        var timestamp = request.Headers["webhook-timestamp"].ToString();
-        var signature = request.Headers["webhook-signature"].ToString();
+        var body = request.Body;
+        var id = request.Headers.GetValueOrDefault("webhook-id", "");
+        var timestamp = request.Headers.GetValueOrDefault("webhook-timestamp", "");
+        var signature = request.Headers.GetValueOrDefault("webhook-signature", "");
         int status;
         TimeSpan delay;
         lock (_lock)
         {
-            status = Respond(_received.Count);
-            delay = Delay(_received.Count);
+            status = Respond(number);
+            delay = Delay(number);
             // Recorded before the delay so a caller that gave up (timeout) still sees the attempt.
             _received.Add(new ReceivedDelivery(id, timestamp, signature, body, status));
         }
@@ -77,15 +65,11 @@ internal sealed class TestReceiver : IAsyncDisposable
                 _received[index] = _received[index] with { AnsweredStatus = status };
             }
         }
-        return Results.StatusCode(status);
+        return status;
     }
 
     public Task WaitForAsync(int count, string? what = null) =>
         Eventually.UntilAsync(() => Received.Count >= count, what ?? $"{count} deliveries at the test receiver");
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using GeminiHooks.Server.Tests.Support;
+
+namespace GeminiHooks.Server.Tests.Operations;
+
+public class MetricsTests
+{
+    [Fact]
+    public async Task After_a_known_mix_of_deliveries_a_scrape_of_the_metrics_port_shows_exactly_those_counts()
+    {
+        var port = PublishedServer.FreePort();
+        var metricsPort = PublishedServer.FreePort();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
+            ["GeminiHooks__Metrics__Port"] = metricsPort.ToString(CultureInfo.InvariantCulture),
+            ["GeminiHooks__Admin__ApiKey"] = "metrics-admin-key",
+            ["GeminiHooks__Handlers__archive__Type"] = "log",
+        });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await server.WaitUntilUpAsync(client);
+
+        async Task Send(HttpRequestMessage request, HttpStatusCode status)
+        {
+            using (request)
+            using (var response = await client.SendAsync(request))
+                Assert.Equal(status, response.StatusCode);
+        }
+        foreach (var id in new[] { "msg_m1", "msg_m2", "msg_m3" })
+            await Send(ServerProcess.Delivery(id), HttpStatusCode.OK);
+        await Send(ServerProcess.Delivery("msg_m1"), HttpStatusCode.OK); // duplicate
+        await Send(ServerProcess.Delivery("msg_m2"), HttpStatusCode.OK); // duplicate
+        await Send(ServerProcess.Delivery("msg_m4", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), HttpStatusCode.Unauthorized);
+        await Send(Receiver.Delivery("/webhooks/gemini", "msg_m5", "1", null, Receiver.Event()), HttpStatusCode.BadRequest);
+
+        // Let the three accepted events be dispatched before the first scrape, so the backlog gauge is read after.
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key");
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (!(await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the three events were not dispatched in 15 s");
+            await Task.Delay(100);
+        }
+
+        using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
+        var scrape = await metrics.GetStringAsync("/metrics");
+        var deliveries = "geminihooks_deliveries_total";
+        Assert.Equal(3, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "accepted")));
+        Assert.Equal(2, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "duplicate")));
+        Assert.Equal(2, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "rejected")));
+        Assert.Equal(7, Prometheus.Value(scrape, deliveries));
+        Assert.Equal(1, Prometheus.Value(scrape, "geminihooks_verification_failures_total", ("reason", "missing_webhook_signature")));
+        Assert.Equal(2, Prometheus.Value(scrape, "geminihooks_verification_failures_total"));
+        Assert.Equal(7, Prometheus.Value(scrape, "geminihooks_ingest_duration_seconds_count"));
+        Assert.Equal(3, Prometheus.Value(scrape, "geminihooks_handler_runs_total", ("handler", "archive"), ("outcome", "succeeded")));
+        Assert.Equal(3, Prometheus.Value(scrape, "geminihooks_handler_runs_total"));
+        Assert.Equal(3, Prometheus.Value(scrape, "geminihooks_dispatch_lag_seconds_count"));
+        Assert.Equal(0, Prometheus.Value(scrape, "geminihooks_dead_letters_total"));
+        Assert.Equal(3, Prometheus.Value(scrape, "geminihooks_backlog", ("status", "succeeded")));
+        Assert.Equal(0, Prometheus.Value(scrape, "geminihooks_backlog", ("status", "pending")));
+
+        // On its own port, the scrape endpoint is not on the public listener.
+        using var publicScrape = await client.GetAsync("/metrics");
+        Assert.Equal(HttpStatusCode.NotFound, publicScrape.StatusCode);
+    }
+}
+
+/// <summary>Reads the Prometheus text format: the sum of a metric's samples whose labels include the given ones.</summary>
+static class Prometheus
+{
+    public static double Value(string scrape, string metric, params (string Name, string Value)[] labels)
+    {
+        double sum = 0;
+        foreach (var line in scrape.Split('\n'))
+        {
+            if (line.StartsWith('#') || !(line.StartsWith(metric + "{", StringComparison.Ordinal) || line.StartsWith(metric + " ", StringComparison.Ordinal)))
+                continue;
+            if (!labels.All(l => line.Contains($"{l.Name}=\"{l.Value}\"", StringComparison.Ordinal)))
+                continue;
+            var value = line[(line.LastIndexOf(' ') + 1)..].Trim();
+            sum += double.Parse(value, CultureInfo.InvariantCulture);
+        }
+        return sum;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json.Nodes;
+using GeminiHooks.Server.Tests.Support;
+
+namespace GeminiHooks.Server.Tests.Operations;
+
+/// <summary>
+/// The delivery rate limit per client address. A one-minute window makes the counts exact: every request of a test
+/// falls in the window its first request opened.
+/// </summary>
+public class RateLimitTests
+{
+    [Fact]
+    public async Task Past_the_limit_deliveries_get_429_with_problem_details_and_Retry_After_and_a_reload_lifts_it()
+    {
+        using var data = new TempDirectory();
+        var settings = new Dictionary<string, string?>
+        {
+            ["GeminiHooks:RateLimit:Enabled"] = "true",
+            ["GeminiHooks:RateLimit:PermitLimit"] = "3",
+            ["GeminiHooks:RateLimit:Window"] = "00:01:00",
+        };
+        using var receiver = new Receiver(data.Path, settings);
+        using var client = receiver.Start();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            using var ok = await client.SendAsync(receiver.SignedStatic($"msg_rl_{i}", Receiver.Event()));
+            statuses.Add(ok.StatusCode);
+        }
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.OK, s));
+
+        for (var i = 3; i < 5; i++)
+        {
+            using var limited = await client.SendAsync(receiver.SignedStatic($"msg_rl_{i}", Receiver.Event()));
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+            Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+            var problem = JsonNode.Parse(await limited.Content.ReadAsStringAsync())!;
+            Assert.Equal(429, (int)problem["status"]!);
+            var retryAfter = int.Parse(limited.Headers.GetValues("Retry-After").Single(), CultureInfo.InvariantCulture);
+            Assert.InRange(retryAfter, 1, 60);
+        }
+        // Only the delivery endpoints are limited.
+        using (var health = await client.GetAsync("/healthz"))
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+
+        // Settings are read per request: turning the limit off lets the next delivery through, no restart.
+        settings["GeminiHooks:RateLimit:Enabled"] = "false";
+        receiver.WriteSettings(WithBase(receiver, settings));
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        HttpStatusCode status;
+        do
+        {
+            await Task.Delay(100);
+            using var retry = await client.SendAsync(receiver.SignedStatic("msg_rl_after_reload", Receiver.Event()));
+            status = retry.StatusCode;
+        } while (status == HttpStatusCode.TooManyRequests && DateTime.UtcNow < deadline);
+        Assert.Equal(HttpStatusCode.OK, status);
+    }
+
+    [Fact]
+    public async Task Under_the_limit_and_when_it_is_off_no_delivery_is_ever_refused()
+    {
+        using var offData = new TempDirectory();
+        using var off = new Receiver(offData.Path);
+        using var offClient = off.Start();
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await offClient.SendAsync(off.SignedStatic($"msg_off_{i}", Receiver.Event()));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using var onData = new TempDirectory();
+        using var on = new Receiver(onData.Path, new Dictionary<string, string?>
+        {
+            ["GeminiHooks:RateLimit:Enabled"] = "true",
+            ["GeminiHooks:RateLimit:PermitLimit"] = "10",
+            ["GeminiHooks:RateLimit:Window"] = "00:01:00",
+        });
+        using var onClient = on.Start();
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await onClient.SendAsync(on.SignedStatic($"msg_on_{i}", Receiver.Event()));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+    }
+
+    /// <summary>The receiver's base settings (secret, store) plus the test's.</summary>
+    static Dictionary<string, string?> WithBase(Receiver receiver, Dictionary<string, string?> settings) => new(settings)
+    {
+        ["GeminiHooks:Static:Secrets:0"] = Receiver.Secret,
+        ["GeminiHooks:Store:ConnectionString"] = $"Data Source={receiver.DatabaseFile}",
+    };
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using GeminiHooks.Verification;
+
+namespace GeminiHooks.Server.Tests.Support;
+
+/// <summary>
+/// The published server (as the Dockerfile runs it) in Production with the given environment, for the tests that need
+/// the real configuration path (Kestrel endpoints, forwarded headers, exporters) and a process of its own, so metrics
+/// count only what the test sent. Killed on dispose.
+/// </summary>
+sealed class ServerProcess : IAsyncDisposable
+{
+    public const string Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+    readonly Process _process;
+    readonly StringBuilder _output;
+    readonly TempDirectory _data;
+
+    ServerProcess(Process process, StringBuilder output, TempDirectory data)
+    {
+        _process = process;
+        _output = output;
+        _data = data;
+    }
+
+    /// <summary>The server's data folder (its SQLite file is <c>geminihooks.db</c> there).</summary>
+    public string DataDirectory => _data.Path;
+
+    public string Log
+    {
+        get { lock (_output) return _output.ToString(); }
+    }
+
+    /// <summary>Starts the server with a fresh data folder; <paramref name="environment"/> adds to (or overrides) the base settings.</summary>
+    public static async Task<ServerProcess> StartAsync(IDictionary<string, string> environment)
+    {
+        var app = await PublishedServer.DirectoryAsync();
+        var data = new TempDirectory();
+        var settings = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["GeminiHooks__Store__ConnectionString"] = $"Data Source={data.File("geminihooks.db")}",
+            ["GeminiHooks__Static__Secrets__0"] = Secret,
+        };
+        foreach (var (key, value) in environment)
+            settings[key] = value;
+        var process = PublishedServer.Start("dotnet", ["GeminiHooks.Server.dll"], app, settings, out var output);
+        return new ServerProcess(process, output, data);
+    }
+
+    /// <summary>Waits for <c>/healthz</c> through <paramref name="client"/> (at most 60 s).</summary>
+    public async Task WaitUntilUpAsync(HttpClient client)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            if (_process.HasExited)
+                Assert.Fail("the server exited: " + Log);
+            try
+            {
+                using var health = await client.GetAsync("/healthz");
+                if (health.IsSuccessStatusCode)
+                    return;
+            }
+            catch (HttpRequestException) { }
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail("the server did not come up in 60 s: " + Log);
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>The JSON log entry of the delivery with this webhook-id (waits up to 10 s for it to be written).</summary>
+    public async Task<JsonNode> DeliveryLogAsync(string webhookId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (true)
+        {
+            var line = Log.Split('\n').FirstOrDefault(l => l.Contains($"\"WebhookId\":\"{webhookId}\"", StringComparison.Ordinal));
+            if (line is not null)
+                return JsonNode.Parse(line)!;
+            if (DateTime.UtcNow > deadline)
+                Assert.Fail($"no log line for {webhookId}: " + Log);
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A static delivery signed now with <see cref="Secret"/> (or <paramref name="secret"/>).</summary>
+    public static HttpRequestMessage Delivery(string id, string? body = null, string secret = Secret)
+    {
+        body ??= Receiver.Event();
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var signature = StandardWebhooks.SignV1(StandardWebhooks.DecodeSecret(secret), id, ts, Encoding.UTF8.GetBytes(body));
+        return Receiver.Delivery("/webhooks/gemini", id, ts.ToString(CultureInfo.InvariantCulture), signature, body);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            if (!_process.HasExited)
+                _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        finally
+        {
+            _process.Dispose();
+            _data.Dispose();
+        }
+    }
+}
