@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using GeminiHooks.Hosting;
 using GeminiHooks.Configuration;
-using GeminiHooks.Postgres;
 using GeminiHooks.Storage;
 using GeminiHooks.TestSupport.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using GeminiHooks.Configuration;
-using GeminiHooks.Server;
 using Microsoft.Extensions.Configuration;
 
 namespace GeminiHooks.Server.Tests.Configuration;

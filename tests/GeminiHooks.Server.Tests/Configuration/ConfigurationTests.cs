@@ -1,6 +1,4 @@
 using GeminiHooks.Hosting;
-using GeminiHooks.Configuration;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

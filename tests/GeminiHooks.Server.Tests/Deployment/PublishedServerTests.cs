@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Deployment;
 

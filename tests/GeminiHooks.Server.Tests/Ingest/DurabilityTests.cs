@@ -1,5 +1,4 @@
 using System.Net;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.Data.Sqlite;
 
 namespace GeminiHooks.Server.Tests.Ingest;

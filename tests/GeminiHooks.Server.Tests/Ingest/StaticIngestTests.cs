@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 using GeminiHooks.Verification;
 using Microsoft.Data.Sqlite;
 

@@ -1,9 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using GeminiHooks.Hosting;
-using GeminiHooks.Configuration;
-using GeminiHooks.Server.Tests.Ingest;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,4 +1,5 @@
 using GeminiHooks.Configuration;
+using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.TestSupport.Storage;
 using Microsoft.Extensions.Logging.Abstractions;

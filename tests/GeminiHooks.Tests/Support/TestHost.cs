@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using GeminiHooks.Hosting;
 using GeminiHooks.Configuration;
+using GeminiHooks.Dispatch;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
