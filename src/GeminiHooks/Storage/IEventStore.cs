@@ -24,7 +24,7 @@ public interface IEventStore : IAsyncDisposable
     /// Claims up to <paramref name="max"/> due pairs for <paramref name="owner"/> until now + <paramref name="lease"/>:
     /// pending pairs whose next attempt is due, and running pairs whose lease has expired.
     /// Each claim increments the pair's attempt count. No pair is held by two owners at once. Each call leases under a
-    /// token of its own (<see cref="LeaseToken"/>, returned as <see cref="DispatchItem.Owner"/>) that outcomes are fenced on.
+    /// token of its own (<see cref="LeaseToken"/>, returned as <see cref="DispatchItem.LeaseToken"/>) that outcomes are fenced on.
     /// </summary>
     Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken);
 
@@ -82,7 +82,7 @@ public sealed record IncomingDelivery(
     IReadOnlyList<string> Handlers);
 
 /// <summary>
-/// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="Owner"/> is the claim's
+/// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="LeaseToken"/> is the claim's
 /// lease token (the dispatcher's owner id and a nonce), which Complete and Fail must match.
 /// </summary>
 public sealed record DispatchItem(
@@ -95,7 +95,7 @@ public sealed record DispatchItem(
     ReadOnlyMemory<byte> Body,
     string Handler,
     int Attempt,
-    string Owner);
+    string LeaseToken);
 
 public static class EventStatus
 {

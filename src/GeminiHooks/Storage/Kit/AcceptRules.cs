@@ -1,0 +1,18 @@
+namespace GeminiHooks.Storage.Kit;
+
+/// <summary>What both stores check before a delivery is queued, so both answer the same input the same way.</summary>
+public static class AcceptRules
+{
+    /// <summary>
+    /// Returns the delivery, or throws <see cref="StoreRejectedException"/> when its key (endpoint, webhook id) holds a
+    /// character no text column can store (see <see cref="StoredText"/>): unlike the event type, the key is looked up
+    /// by its exact value, so it cannot be stored in a replaced form.
+    /// </summary>
+    public static IncomingDelivery Check(IncomingDelivery delivery)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        if (!StoredText.IsRepresentable(delivery.Endpoint) || !StoredText.IsRepresentable(delivery.WebhookId))
+            throw new StoreRejectedException("The webhook id or endpoint holds a NUL character or an unpaired surrogate, which the store cannot keep.");
+        return delivery;
+    }
+}

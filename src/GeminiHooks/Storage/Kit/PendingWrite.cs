@@ -1,0 +1,34 @@
+namespace GeminiHooks.Storage.Kit;
+
+/// <summary>
+/// A write waiting in a <see cref="GroupCommitQueue{T}"/>. The store's commit sets the result fields of each item it
+/// wrote; the queue answers the callers once the batch is committed (or has failed).
+/// </summary>
+public abstract class PendingWrite
+{
+    internal abstract void Complete();
+    internal abstract void Fail(Exception failure);
+}
+
+/// <summary>A delivery to accept; the commit sets <see cref="Outcome"/>.</summary>
+public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
+{
+    public IncomingDelivery Delivery { get; } = delivery;
+    public AcceptOutcome Outcome { get; set; }
+    public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal override void Complete() => Completion.TrySetResult(Outcome);
+    internal override void Fail(Exception failure) => Completion.TrySetException(failure);
+}
+
+/// <summary>A run's outcome to record; the commit sets <see cref="Changed"/> (false when the lease was lost).</summary>
+public sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
+{
+    public DispatchItem Item { get; } = item;
+    public string Status { get; } = status;
+    public string? Error { get; } = error is null ? null : StoredText.Representable(error);
+    public DateTimeOffset? RetryAt { get; } = retryAt;
+    public bool Changed { get; set; }
+    public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal override void Complete() => Completion.TrySetResult(Changed);
+    internal override void Fail(Exception failure) => Completion.TrySetException(failure);
+}
