@@ -121,21 +121,25 @@ public sealed partial class PostgresEventStore : IEventStore
 
     public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
     {
+        if (_options.GroupCommit)
+            return await PendingAccept.SubmitAsync(delivery, _accepts.EnqueueAsync, cancellationToken);
+        // Without group commit each accept is its own transaction on its own pooled connection, so accepts still
+        // run in parallel (PostgreSQL, unlike SQLite, has many writers).
+        if (!_lifetime.IsInitialized)
+            throw new InvalidOperationException("InitializeAsync has not run.");
         var pending = new PendingAccept(AcceptRules.Check(delivery));
-        if (!_options.GroupCommit)
-        {
-            // Without group commit each accept is its own transaction on its own pooled connection, so accepts still
-            // run in parallel (PostgreSQL, unlike SQLite, has many writers).
-            if (!_lifetime.IsInitialized)
-                throw new InvalidOperationException("InitializeAsync has not run.");
-            await CommitAsync([pending], cancellationToken);
-            return pending.Outcome;
-        }
-        await _accepts.EnqueueAsync(pending, cancellationToken);
-        // The caller's cancellation does not cancel the commit: once queued, the row is written either way,
-        // and a redelivery will then be answered as a duplicate.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
+        await CommitAsync([pending], cancellationToken);
+        return pending.Outcome;
     }
+
+    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) : Guard(async () =>
+    {
+        await using var command = _dataSource.CreateCommand("SELECT 1 FROM events WHERE endpoint = $1 AND webhook_id = $2");
+        command.Parameters.Add(Text(endpoint));
+        command.Parameters.Add(Text(webhookId));
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }, cancellationToken);
 
     Task CommitAsync(IReadOnlyList<PendingAccept> batch) => CommitAsync(batch, CancellationToken.None);
 
@@ -288,11 +292,13 @@ public sealed partial class PostgresEventStore : IEventStore
             return items;
         }, cancellationToken);
 
+    // Outcomes are queued like accepts: at a high dispatch rate one round trip records a whole batch of them,
+    // instead of one connection and one round trip each.
     public Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, RunStatus.Succeeded, error: null, retryAt: null, cancellationToken);
+        PendingFinish.SubmitAsync(item, succeeded: true, error: null, retryAt: null, _finishes.EnqueueAsync, cancellationToken);
 
     public Task<bool> FailAsync(DispatchItem item, string error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt, cancellationToken);
+        PendingFinish.SubmitAsync(item, succeeded: false, error, retryAt, _finishes.EnqueueAsync, cancellationToken);
 
     /// <summary>
     /// Derives each event's status from its pairs. Every transaction that changes pairs first locks the events
@@ -301,19 +307,6 @@ public sealed partial class PostgresEventStore : IEventStore
     /// status update takes anyway; it does not block the foreign-key checks of pairs being inserted.)
     /// </summary>
     static readonly string RefreshStatusSql = StoreSql.RefreshEventStatus("events.id = ANY($1)");
-
-    /// <summary>
-    /// Outcomes are queued like accepts: at a high dispatch rate one round trip records a whole batch of them, instead
-    /// of one connection and one round trip each.
-    /// </summary>
-    async Task<bool> FinishRunAsync(DispatchItem item, string status, string? error, DateTimeOffset? retryAt,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        var pending = new PendingFinish(item, status, error, retryAt);
-        await _finishes.EnqueueAsync(pending, cancellationToken);
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
 
     async Task CommitFinishesAsync(IReadOnlyList<PendingFinish> batch) => await Guard(async () =>
     {
@@ -378,6 +371,8 @@ public sealed partial class PostgresEventStore : IEventStore
     public async Task<int?> ReplayAsync(string endpoint, string webhookId, IReadOnlyList<string> handlers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handlers);
+        if (!AcceptRules.IsStorableKey(endpoint, webhookId))
+            return null;
         var distinct = handlers.Distinct(StringComparer.Ordinal).ToArray();
         var queued = await Guard<int?>(async () =>
         {
@@ -430,7 +425,7 @@ public sealed partial class PostgresEventStore : IEventStore
                 "SELECT id FROM events WHERE status = 'dead' AND ($1::text IS NULL OR type = $1) ORDER BY id FOR NO KEY UPDATE",
                 connection, transaction))
             {
-                find.Parameters.Add(Text(eventType));
+                find.Parameters.Add(Text(eventType is null ? null : StoredText.Representable(eventType)));
                 await using var reader = await find.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                     ids.Add(reader.GetInt64(0));
@@ -486,7 +481,7 @@ public sealed partial class PostgresEventStore : IEventStore
         }
         if (query.EventType is not null)
         {
-            command.Parameters.Add(Text(query.EventType));
+            command.Parameters.Add(Text(StoredText.Representable(query.EventType)));
             sql.Append(CultureInfo.InvariantCulture, $" AND type = ${command.Parameters.Count}");
         }
         if (EventPaging.Cursor(query) is { } cursor)
@@ -508,7 +503,8 @@ public sealed partial class PostgresEventStore : IEventStore
         return EventPaging.Page(rows, runs, next);
     }, cancellationToken);
 
-    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) => Guard(async () =>
+    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Guard(async () =>
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         StoredEvent stored;

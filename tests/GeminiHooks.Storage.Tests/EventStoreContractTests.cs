@@ -12,7 +12,7 @@ namespace GeminiHooks.Storage.Tests;
 /// (xunit makes one instance per test) a database of its own, so tests are independent and may open several
 /// store instances over that one database: a restart, or two replicas.
 /// </summary>
-public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract partial class EventStoreContractTests(ITestOutputHelper output) : IAsyncLifetime
 {
     static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 

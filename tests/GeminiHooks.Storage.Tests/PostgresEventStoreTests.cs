@@ -15,7 +15,7 @@ namespace GeminiHooks.Storage.Tests;
 /// a new database per test; plus what only a server can show: notifications between instances, concurrent
 /// migrations, and an outage in the middle of accepting.
 /// </summary>
-public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
+public sealed partial class PostgresEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
 {
     public const string Variable = "GEMINIHOOKS_TEST_POSTGRES";
 

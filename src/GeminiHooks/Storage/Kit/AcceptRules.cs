@@ -11,8 +11,12 @@ public static class AcceptRules
     public static IncomingDelivery Check(IncomingDelivery delivery)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        if (!StoredText.IsRepresentable(delivery.Endpoint) || !StoredText.IsRepresentable(delivery.WebhookId))
+        if (!IsStorableKey(delivery.Endpoint, delivery.WebhookId))
             throw new StoreRejectedException("The webhook id or endpoint holds a NUL character or an unpaired surrogate, which the store cannot keep.");
         return delivery;
     }
+
+    /// <summary>False when no event can be stored under this key, so a lookup can answer "not found" without asking.</summary>
+    public static bool IsStorableKey(string endpoint, string webhookId) =>
+        StoredText.IsRepresentable(endpoint) && StoredText.IsRepresentable(webhookId);
 }

@@ -14,6 +14,20 @@ public abstract class PendingWrite
 public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
 {
     public IncomingDelivery Delivery { get; } = delivery;
+
+    /// <summary>
+    /// Checks the delivery (<see cref="AcceptRules"/>), queues it and waits for its commit. The caller's cancellation
+    /// does not cancel the commit: once queued, the row is written either way, and a redelivery is then a duplicate.
+    /// </summary>
+    public static async Task<AcceptOutcome> SubmitAsync(IncomingDelivery delivery,
+        Func<PendingAccept, CancellationToken, ValueTask> enqueue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(enqueue);
+        var pending = new PendingAccept(AcceptRules.Check(delivery));
+        await enqueue(pending, cancellationToken).ConfigureAwait(false);
+        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public AcceptOutcome Outcome { get; set; }
     public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     internal override void Complete() => Completion.TrySetResult(Outcome);
@@ -24,6 +38,22 @@ public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
 public sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
 {
     public DispatchItem Item { get; } = item;
+
+    /// <summary>
+    /// Queues a run's outcome and waits for its commit: succeeded, or failed (pending again at
+    /// <paramref name="retryAt"/>, dead-lettered when it is null). False when the lease was lost.
+    /// </summary>
+    public static async Task<bool> SubmitAsync(DispatchItem item, bool succeeded, string? error, DateTimeOffset? retryAt,
+        Func<PendingFinish, CancellationToken, ValueTask> enqueue, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(item);
+        ArgumentNullException.ThrowIfNull(enqueue);
+        var status = succeeded ? RunStatus.Succeeded : retryAt is null ? RunStatus.Dead : RunStatus.Pending;
+        var pending = new PendingFinish(item, status, error, retryAt);
+        await enqueue(pending, cancellationToken).ConfigureAwait(false);
+        return await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     public string Status { get; } = status;
     public string? Error { get; } = error is null ? null : StoredText.Representable(error);
     public DateTimeOffset? RetryAt { get; } = retryAt;

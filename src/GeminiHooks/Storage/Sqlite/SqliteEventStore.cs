@@ -75,14 +75,19 @@ public sealed partial class SqliteEventStore : IEventStore
         return 0;
     }, cancellationToken);
 
-    public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
-    {
-        var pending = new PendingAccept(AcceptRules.Check(delivery));
-        await _writes.EnqueueAsync(pending, cancellationToken);
-        // The caller's cancellation does not cancel the commit: once queued, the row is written either way,
-        // and a redelivery will then be answered as a duplicate.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken) =>
+        PendingAccept.SubmitAsync(delivery, _writes.EnqueueAsync, cancellationToken);
+
+    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) :
+        Read((connection, _) =>
+        {
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1 FROM events WHERE endpoint = $endpoint AND webhook_id = $id";
+            command.Parameters.AddWithValue("$endpoint", endpoint);
+            command.Parameters.AddWithValue("$id", webhookId);
+            return command.ExecuteScalar() is not null;
+        }, cancellationToken);
 
     /// <summary>
     /// One group commit: accepts and dispatch outcomes alike share the transaction and its sync, under the write lock
@@ -273,24 +278,13 @@ public sealed partial class SqliteEventStore : IEventStore
             return items;
         }, cancellationToken);
 
+    // A run's outcome goes through the writer loop like an accept, so at a high dispatch rate outcomes share
+    // commits (and syncs) with each other and with incoming deliveries instead of costing one sync each.
     public Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, RunStatus.Succeeded, error: null, retryAt: null, cancellationToken);
+        PendingFinish.SubmitAsync(item, succeeded: true, error: null, retryAt: null, _writes.EnqueueAsync, cancellationToken);
 
     public Task<bool> FailAsync(DispatchItem item, string error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt, cancellationToken);
-
-    /// <summary>
-    /// A run's outcome goes through the writer loop like an accept, so at a high dispatch rate outcomes share
-    /// commits (and syncs) with each other and with incoming deliveries instead of costing one sync each.
-    /// </summary>
-    async Task<bool> FinishRunAsync(DispatchItem item, string status, string? error, DateTimeOffset? retryAt,
-        CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        var pending = new PendingFinish(item, status, error, retryAt);
-        await _writes.EnqueueAsync(pending, cancellationToken);
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+        PendingFinish.SubmitAsync(item, succeeded: false, error, retryAt, _writes.EnqueueAsync, cancellationToken);
 
     /// <summary>
     /// The two statements of a run's outcome, prepared once per batch transaction: at a high dispatch rate a batch
@@ -360,6 +354,8 @@ public sealed partial class SqliteEventStore : IEventStore
     public async Task<int?> ReplayAsync(string endpoint, string webhookId, IReadOnlyList<string> handlers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handlers);
+        if (!AcceptRules.IsStorableKey(endpoint, webhookId))
+            return null;
         var queued = await Write<int?>((connection, _) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -411,10 +407,10 @@ public sealed partial class SqliteEventStore : IEventStore
                   AND ($type IS NULL OR event_id IN (SELECT id FROM events WHERE type = $type))
                 """;
             update.Parameters.AddWithValue("$now", now);
-            update.Parameters.AddWithValue("$type", (object?)eventType ?? DBNull.Value);
+            update.Parameters.AddWithValue("$type", (object?)StoredType(eventType) ?? DBNull.Value);
             var count = update.ExecuteNonQuery();
             RefreshEventStatus(connection, transaction, "status = 'dead' AND ($type IS NULL OR type = $type)",
-                ("$type", (object?)eventType ?? DBNull.Value));
+                ("$type", (object?)StoredType(eventType) ?? DBNull.Value));
             transaction.Commit();
             return count;
         }, cancellationToken);
@@ -434,7 +430,7 @@ public sealed partial class SqliteEventStore : IEventStore
             ORDER BY id DESC LIMIT $limit
             """;
         command.Parameters.AddWithValue("$status", (object?)query.Status ?? DBNull.Value);
-        command.Parameters.AddWithValue("$type", (object?)query.EventType ?? DBNull.Value);
+        command.Parameters.AddWithValue("$type", (object?)StoredType(query.EventType) ?? DBNull.Value);
         command.Parameters.AddWithValue("$cursor", (object?)EventPaging.Cursor(query) ?? DBNull.Value);
         command.Parameters.AddWithValue("$limit", EventPaging.FetchCount(limit));
         var rows = new List<StoredEvent>();
@@ -447,7 +443,8 @@ public sealed partial class SqliteEventStore : IEventStore
         return EventPaging.Page(rows, LoadRuns(connection, null, rows.ConvertAll(r => r.Id)), next);
     }, cancellationToken);
 
-    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) => Read((connection, _) =>
+    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Read((connection, _) =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -565,6 +562,9 @@ public sealed partial class SqliteEventStore : IEventStore
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetString(5), reader.GetString(6), [],
         withBody ? (byte[])reader.GetValue(7) : (ReadOnlyMemory<byte>?)null);
+
+    /// <summary>A type filter in the form types are stored in.</summary>
+    static string? StoredType(string? type) => type is null ? null : StoredText.Representable(type);
 
     static void Execute(SqliteConnection connection, string sql)
     {
