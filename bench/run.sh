@@ -186,8 +186,8 @@ if want static; then
   # What the one Information line per delivery costs: the same run with that line turned off by configuration.
   echo "==> static HMAC, GroupCommit=true, per-delivery log line off"
   service_scenario static-nolog "static HMAC, group commit on, per-delivery log off" "$OUT/static" /webhooks/gemini \
-    "Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning" \
-    Serilog__MinimumLevel__Override__GeminiHooks.Hosting.IngestEndpoint=Warning
+    "Serilog__MinimumLevel__Override__GeminiHooks.Ingest.IngestEndpoint=Warning" \
+    Serilog__MinimumLevel__Override__GeminiHooks.Ingest.IngestEndpoint=Warning
 fi
 
 # --- duplicates: 2,000 deliveries stored by the warm-up, then only redeliveries ---------------------------------------
@@ -285,6 +285,12 @@ bare_rps=$(awk -F'\t' '$1 ~ /^bare/ { if (match($2, /rps=[0-9.]+/)) { sum += sub
       "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
   done <"$DISPATCH_ROWS"
 } >"$OUT/results.md"
+# The hand-written part below the marker (micro-benchmarks, targets, what limits them) survives a new run; re-read it
+# against the new numbers.
+marker='<!-- Notes below this line are kept by bench/run.sh; the table above is replaced on every run. -->'
+if [ -f bench/results.md ] && grep -qxF "$marker" bench/results.md; then
+  { echo; awk -v m="$marker" 'found || $0 == m { found = 1; print }' bench/results.md; } >>"$OUT/results.md"
+fi
 cp "$OUT/results.md" bench/results.md
 # The pre-signed deliveries are most of the work dir's size (hundreds of MB) and are regenerated on every run.
 rm -f "$OUT"/*.tsv

@@ -18,6 +18,9 @@ command -v node >/dev/null || apt_install nodejs npm
 command -v chromium >/dev/null || apt_install chromium
 echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
+# @google/genai declares Node >= 22: the SDK test runs on this one (the machine's node when new enough).
+GEMINIHOOKS_NODE22="$(tests/scripts/node22.sh)"
+export GEMINIHOOKS_NODE22
 
 if [ -x tests/scripts/postgres.sh ]; then
   echo "==> starting a throwaway PostgreSQL"

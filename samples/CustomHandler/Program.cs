@@ -1,6 +1,6 @@
 using CustomHandler;
 using GeminiHooks.Hosting;
-using GeminiHooks.Configuration;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 
 // A whole receiver with two handlers of your own: verification, durable store, retries and replay come with it.
 var builder = WebApplication.CreateBuilder(args);
@@ -8,8 +8,14 @@ builder.Services.AddSingleton<OutputFiles>();
 builder.Services.AddGeminiHooks(builder.Configuration)
     .AddHandler<RecordBatchOutput>()
     .AddHandler<EscalateRequiredAction>();
+// With UseExceptionHandler below: an unreachable store is a 503 with Retry-After on every endpoint, other errors
+// problem details without a stack trace.
+builder.Services.AddProblemDetails();
 
 var app = builder.Build();
-app.MapGeminiHooks();
+app.UseExceptionHandler();
+app.MapGeminiHooks();            // the delivery endpoints only; conventions chained here apply to them alone
+app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready") });
+app.MapGeminiHooksAdmin();       // /admin, only when GeminiHooks:Admin:ApiKey is set
 app.MapGet("/outputs", (OutputFiles outputs) => outputs.ByBatch.ToDictionary());
 await app.RunAsync();

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Postgres
 {
     /// <summary>Creates the PostgreSQL store when <c>Store:Provider</c> is <c>Postgres</c>.</summary>
-    public sealed class PostgresEventStoreFactory : IEventStoreFactory
+    sealed class PostgresEventStoreFactory : IEventStoreFactory
     {
         public const string ProviderName = "Postgres";
 
@@ -27,8 +27,11 @@ namespace GeminiHooks.Postgres
     }
 }
 
-// With the library's other Add*/Map* extensions: one `using GeminiHooks.Hosting;` finds them all.
+// With the library's other Add*/Map* extensions: one `using GeminiHooks.Hosting;` finds them all, hence the namespace
+// that does not follow this project's folders.
+#pragma warning disable IDE0130
 namespace GeminiHooks.Hosting
+#pragma warning restore IDE0130
 {
     public static class GeminiHooksPostgresServiceCollectionExtensions
     {

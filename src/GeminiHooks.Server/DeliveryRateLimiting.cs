@@ -4,11 +4,7 @@ using GeminiHooks.Hosting;
 using GeminiHooks.Http;
 using GeminiHooks.Ingest;
 using GeminiHooks.Observability;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.RateLimiting;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Server;
@@ -54,8 +50,8 @@ static class DeliveryRateLimiting
         context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
         var endpoint = context.GetEndpoint()?.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ==
                        GeminiHooksEndpointRouteBuilderExtensions.DynamicEndpointName
-            ? IngestEndpoint.Dynamic
-            : IngestEndpoint.Static;
+            ? DeliveryEndpoints.Dynamic
+            : DeliveryEndpoints.Static;
         context.RequestServices.GetRequiredService<GeminiHooksMetrics>().RateLimited(endpoint);
         await ProblemResponse.WriteAsync(context, StatusCodes.Status429TooManyRequests,
             "This client address sent more deliveries than GeminiHooks:RateLimit allows; retry after the Retry-After delay.");

@@ -10,7 +10,7 @@ namespace GeminiHooks.Server;
 /// <summary>
 /// The request pipeline in front of the endpoints: forwarded headers (behind a TLS-terminating proxy), the client
 /// address on every log line of a request, and the delivery rate limit. HTTPS itself is Kestrel's standard
-/// <c>Kestrel:Endpoints</c> configuration and needs no code (README, "Operating it").
+/// <c>Kestrel:Endpoints</c> configuration and needs no code (docs/operations.md).
 /// </summary>
 static class Operations
 {

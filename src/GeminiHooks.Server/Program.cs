@@ -1,7 +1,6 @@
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;
 using GeminiHooks.Server;
-using Microsoft.AspNetCore.Diagnostics;
 using Serilog;
 
 if (args is ["healthcheck"])

@@ -1,123 +1,134 @@
+using System.Net;
 using System.Text.Json.Nodes;
+using GeminiHooks.Cli.Emulator;
 using GeminiHooks.Cli.Tests.Infrastructure;
 
 namespace GeminiHooks.Cli.Tests;
 
-/// <summary>The official JS SDK (@google/genai) manages webhooks on the emulator, which then delivers to a verifying receiver.</summary>
+/// <summary>
+/// The official JavaScript SDK (@google/genai on Node >= 22) drives the emulator through tests/js/sdk-webhooks.mjs,
+/// run as the docs tell a user to run it; the pings it asks for reach a receiver and verify with npm standardwebhooks.
+/// </summary>
 public sealed class EmulatorSdkTests
 {
-    [Fact]
-    public async Task Sdk_manages_webhooks_and_deliveries_verify_before_and_after_a_24h_rotation()
+    [Theory]
+    [InlineData(null, "v1")]        // @google/genai 3.1's default
+    [InlineData("v1beta", "v1beta")]
+    public async Task The_sdk_creates_lists_gets_updates_pings_rotates_both_ways_and_deletes(string? apiVersion, string expectedPath)
     {
-        await using var emulator = await TestEmulator.StartAsync();
+        var node = await Node.Node22PathAsync();
+        var version = await RunVersionAsync(node);
+        Assert.True(version >= 22, $"the SDK test must run on Node >= 22; {node} is {version}");
+
+        var log = new LockedStringWriter();
+        await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions
+        {
+            Port = 0,
+            Retry = RetrySchedule.Fast with { BaseDelay = TimeSpan.FromMilliseconds(100), MaxAttempts = 3 },
+        }, log, CancellationToken.None);
         await using var receiver = await TestReceiver.StartAsync();
-        JsonObject Request(JsonObject fields)
-        {
-            fields["baseUrl"] = emulator.Root();
-            fields["apiKey"] = "test-api-key";
-            return fields;
-        }
+        string[] args = ["--base-url", emulator.Root(), "--api-key", "test-api-key", "--receiver-uri", receiver.Url.ToString()];
+        if (apiVersion is not null)
+            args = [.. args, "--api-version", apiVersion];
 
-        // create: the secret is in the answer once.
-        var created = await Node.SdkAsync("create", Request(new JsonObject
-        {
-            ["uri"] = receiver.Url.ToString(),
-            ["subscribed_events"] = new JsonArray("batch.succeeded", "batch.failed"),
-            ["name"] = "sdk-hook",
-        }));
-        var id = (string)created["id"]!;
-        var firstSecret = (string)created["new_signing_secret"]!;
-        Assert.StartsWith("whsec_", firstSecret, StringComparison.Ordinal);
-        Assert.Equal("enabled", (string?)created["state"]);
-        var other = await Node.SdkAsync("create", Request(new JsonObject
-        {
-            ["uri"] = "http://127.0.0.1:9/elsewhere",
-            ["subscribed_events"] = new JsonArray("video.generated"),
-        }));
+        var run = await Node.SdkAsync(args);
 
-        // list with pagination, get.
-        var listed = await Node.SdkAsync("list-all", Request(new JsonObject { ["page_size"] = 1 }));
-        Assert.Equal(2, (int)listed["pages"]!);
-        Assert.Equal([id, (string)other["id"]!], listed["webhooks"]!.AsArray().Select(w => (string)w!["id"]!));
-        var got = await Node.SdkAsync("get", Request(new JsonObject { ["id"] = id }));
-        Assert.Equal("sdk-hook", (string?)got["name"]);
-        Assert.Null(got["new_signing_secret"]);
-        Assert.Single(got["signing_secrets"]!.AsArray());
+        Assert.True(run.ExitCode == 0, run.ToString());
+        Assert.Contains("all checks passed", run.Err, StringComparison.Ordinal);
+        var report = JsonNode.Parse(run.Out)!.AsObject();
+        Assert.Empty(report["failures"]!.AsArray());
+        // Every call went to the API version asked for (or the SDK's default), and none to the other.
+        var calls = log.ToString().Split('\n').Where(l => l.StartsWith("api: ", StringComparison.Ordinal)).ToList();
+        Assert.True(calls.Count >= 12, log.ToString());
+        Assert.All(calls, call => Assert.Contains($" /{expectedPath}/webhooks", call, StringComparison.Ordinal));
+        Assert.Contains(calls, c => c.Contains(":rotateSigningSecret", StringComparison.Ordinal));
+        Assert.Contains(calls, c => c.StartsWith("api: DELETE", StringComparison.Ordinal));
 
-        // update with an update_mask: only the named field changes.
-        var updated = await Node.SdkAsync("update", Request(new JsonObject
-        {
-            ["id"] = id,
-            ["changes"] = new JsonObject { ["name"] = "renamed", ["uri"] = "http://ignored.example/" },
-            ["update_mask"] = "name",
-        }));
-        Assert.Equal("renamed", (string?)updated["name"]);
-        Assert.Equal(receiver.Url.ToString(), (string?)updated["uri"]);
+        // The first ping is signed with the created secret; the second, sent during the 24-hour overlap, carries one
+        // entry per live secret, and the independent verifier accepts it under either.
+        var pings = report["pings"]!.AsArray().Select(p => (string)p!["delivery_id"]!).ToList();
+        Assert.Equal(2, pings.Count);
+        var first = receiver.Received.First(d => d.Id == pings[0]);
+        var second = receiver.Received.First(d => d.Id == pings[1]);
+        var created = (string)report["created_secret"]!;
+        var rotated = (string)report["rotated_secret"]!;
+        Assert.True(await VerifiesAsync(first, created));
+        Assert.False(await VerifiesAsync(first, rotated));
+        Assert.Equal(2, second.Signature.Split(' ').Count(e => e.StartsWith("v1,", StringComparison.Ordinal)));
+        Assert.True(await VerifiesAsync(second, created));
+        Assert.True(await VerifiesAsync(second, rotated));
+        Assert.False(await VerifiesAsync(second, (string)report["revoked_secret"]!));
+        Assert.Equal("webhook.ping", (string?)JsonNode.Parse(first.Body)!["type"]);
+    }
 
-        // ping: a test event reaches the receiver, which knows the first secret.
-        receiver.Secrets = [firstSecret];
-        await Node.SdkAsync("ping", Request(new JsonObject { ["id"] = id }));
-        await receiver.WaitForAsync(1, "the ping");
-        Assert.Equal(200, receiver.Received[0].AnsweredStatus);
-
-        // trigger batch.succeeded through the CLI: delivered to the subscribed webhook only.
-        var fired = await CliRunner.RunAsync("emulate", "trigger", "--emulator", emulator.Root(), "--type", "batch.succeeded", "--wait", "--json");
-        Assert.True(fired.ExitCode == 0, fired.ToString());
-        var delivery = Assert.Single(JsonNode.Parse(fired.Out)!["deliveries"]!.AsArray())!;
-        Assert.Equal("delivered", (string?)delivery["state"]);
-        Assert.Equal(2, receiver.Received.Count);
-        Assert.Equal(200, receiver.Received[1].AnsweredStatus);
-        Assert.Equal("batch.succeeded", (string?)JsonNode.Parse(receiver.Received[1].Body)!["type"]);
-
-        // rotate with the 24-hour overlap: deliveries carry both secrets, so a receiver that knows only the new one accepts.
-        var rotated = await Node.SdkAsync("rotate", Request(new JsonObject { ["id"] = id, ["revocation_behavior"] = "revoke_previous_secrets_after_h24" }));
-        var newSecret = (string)rotated["secret"]!;
-        Assert.NotEqual(firstSecret, newSecret);
-        var afterRotation = await Node.SdkAsync("get", Request(new JsonObject { ["id"] = id }));
-        var secrets = afterRotation["signing_secrets"]!.AsArray();
-        Assert.Equal(2, secrets.Count);
-        Assert.Single(secrets, s => s!["expire_time"] is not null);
-
-        receiver.Secrets = [newSecret];
-        fired = await CliRunner.RunAsync("emulate", "trigger", "--emulator", emulator.Root(), "--type", "batch.succeeded", "--wait");
-        Assert.True(fired.ExitCode == 0, fired.ToString());
-        var rotatedDelivery = receiver.Received[^1];
-        Assert.Equal(200, rotatedDelivery.AnsweredStatus);
-        Assert.Equal(2, rotatedDelivery.Signature.Split(' ').Count(e => e.StartsWith("v1,", StringComparison.Ordinal)));
-        // The independent verifier agrees for both secrets during the overlap.
-        foreach (var secret in new[] { firstSecret, newSecret })
-        {
-            var verdict = await Node.SignerAsync("verify-static", new JsonObject
-            {
-                ["secret"] = secret,
-                ["headers"] = new JsonObject
-                {
-                    ["webhook-id"] = rotatedDelivery.Id,
-                    ["webhook-timestamp"] = rotatedDelivery.Timestamp,
-                    ["webhook-signature"] = rotatedDelivery.Signature,
-                },
-                ["body"] = rotatedDelivery.Body,
-            });
-            Assert.True((bool)verdict["ok"]!, verdict.ToJsonString());
-        }
-
-        // rotate immediately: only the newest secret is left.
-        await Node.SdkAsync("rotate", Request(new JsonObject { ["id"] = id, ["revocation_behavior"] = "revoke_previous_secrets_immediately" }));
-        Assert.Single((await Node.SdkAsync("get", Request(new JsonObject { ["id"] = id })))["signing_secrets"]!.AsArray());
-
-        // delete: gone for get and list.
-        await Node.SdkAsync("delete", Request(new JsonObject { ["id"] = id }));
-        var missing = await Node.SdkAsync("get", Request(new JsonObject { ["id"] = id }));
-        Assert.Equal(404, (int)missing["error"]!["status"]!);
-        var remaining = await Node.SdkAsync("list", Request(new JsonObject()));
-        Assert.Equal((string)other["id"]!, (string?)Assert.Single(remaining["webhooks"]!.AsArray())!["id"]);
+    [Theory]
+    [InlineData("https://generativelanguage.googleapis.com", "test-key", "loopback")]
+    [InlineData("http://10.0.0.1:8787", "test-key", "loopback")]
+    [InlineData("http://127.0.0.1:9", "", "--api-key is required")]
+    public async Task The_sdk_script_refuses_anything_but_loopback_and_a_missing_key_before_any_request(string baseUrl, string apiKey, string message)
+    {
+        var run = await Node.SdkAsync("--base-url", baseUrl, "--api-key", apiKey, "--receiver-uri", "http://127.0.0.1:9/hook");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(message, run.Err, StringComparison.Ordinal);
+        Assert.Equal("", run.Out);
     }
 
     [Fact]
-    public async Task Management_api_requires_an_api_key()
+    public async Task The_sdk_script_exits_non_zero_when_a_check_fails()
+    {
+        // An emulator that accepts only another key: every call fails, and the script says so in its exit code.
+        await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions { Port = 0, ApiKey = "the-right-key" }, TextWriter.Null, CancellationToken.None);
+        var run = await Node.SdkAsync("--base-url", emulator.Root(), "--api-key", "a-wrong-key", "--receiver-uri", "http://127.0.0.1:9/hook");
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("FAIL create", run.Err, StringComparison.Ordinal);
+        Assert.NotEmpty(JsonNode.Parse(run.Out)!["failures"]!.AsArray());
+    }
+
+    [Fact]
+    public async Task The_management_api_requires_an_api_key_and_is_served_under_v1_and_v1beta_only()
     {
         await using var emulator = await TestEmulator.StartAsync();
-        var answer = await Node.SdkAsync("list", new JsonObject { ["baseUrl"] = emulator.Root(), ["apiKey"] = "" });
-        Assert.Equal(401, (int)answer["error"]!["status"]!);
+        using var http = new HttpClient { BaseAddress = emulator.Address };
+
+        using var anonymous = await http.GetAsync(new Uri("/v1/webhooks", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("UNAUTHENTICATED", (string?)JsonNode.Parse(await anonymous.Content.ReadAsStringAsync())!["error"]!["status"]);
+
+        http.DefaultRequestHeaders.Add("x-goog-api-key", "k");
+        foreach (var version in new[] { "v1", "v1beta" })
+        {
+            using var served = await http.GetAsync(new Uri($"/{version}/webhooks", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.OK, served.StatusCode);
+        }
+        using var other = await http.GetAsync(new Uri("/v2/webhooks", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+        Assert.Contains("use v1 or v1beta", await other.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    static async Task<bool> VerifiesAsync(ReceivedDelivery delivery, string secret)
+    {
+        var verdict = await Node.SignerAsync("verify-static", new JsonObject
+        {
+            ["secret"] = secret,
+            ["headers"] = new JsonObject
+            {
+                ["webhook-id"] = delivery.Id,
+                ["webhook-timestamp"] = delivery.Timestamp,
+                ["webhook-signature"] = delivery.Signature,
+            },
+            ["body"] = delivery.Body,
+        });
+        return (bool)verdict["ok"]!;
+    }
+
+    static async Task<int> RunVersionAsync(string node)
+    {
+        using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(node, ["-p", "process.versions.node.split('.')[0]"])
+        {
+            RedirectStandardOutput = true,
+        })!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return int.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
     }
 }

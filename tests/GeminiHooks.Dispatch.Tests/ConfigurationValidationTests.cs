@@ -1,4 +1,3 @@
-using GeminiHooks.Storage;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,9 +1,6 @@
 using System.Net.Http.Headers;
 using System.Text;
 using GeminiHooks.Hosting;
-using GeminiHooks.Admin;
-using GeminiHooks.Dispatch;
-using GeminiHooks.Handlers;
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
@@ -38,7 +35,7 @@ public sealed class TempDir : IDisposable
 /// A real host as the server builds it: AddGeminiHooksDispatch, a SQLite store on a file, Kestrel on a free loopback
 /// port, the admin API mapped, and a fake clock.
 /// </summary>
-public sealed class TestHost : IAsyncDisposable
+sealed class TestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
     public const string AdminKey = "test-admin-key-0123456789";
@@ -75,6 +72,8 @@ public sealed class TestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
+        // Dispatch is under test here; deliveries are stored by the tests themselves, so no delivery endpoint.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["GeminiHooks:Static:Enabled"] = "false" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -97,8 +96,6 @@ public sealed class TestHost : IAsyncDisposable
         store ??= await OpenStoreAsync(dir.File("events.db"), time);
         var all = new Dictionary<string, string?>(StringComparer.Ordinal)
         {
-            // Dispatch is under test here; deliveries are stored by the tests themselves.
-            ["GeminiHooks:Static:Enabled"] = "false",
             ["GeminiHooks:Dispatch:PollInterval"] = "00:00:01",
             ["GeminiHooks:Idempotency:CleanupInterval"] = "1.00:00:00",
         };

@@ -1,5 +1,4 @@
 using GeminiHooks.Configuration;
-using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;

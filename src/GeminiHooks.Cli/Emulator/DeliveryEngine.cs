@@ -21,18 +21,23 @@ internal sealed class DeliveryRecord
     public required string Format { get; init; }
     public string State { get; private set; } = "pending";
 
+    /// <summary>When the next retry is due (RFC 3339), while one is scheduled.</summary>
+    public string? NextAttemptTime { get; private set; }
+
     public IReadOnlyList<AttemptRecord> Attempts { get { lock (_lock) return [.. _attempts]; } }
 
     public void AddAttempt(AttemptRecord attempt) { lock (_lock) _attempts.Add(attempt); }
-    public void Finish(string state) { lock (_lock) State = state; }
+    public void ScheduleRetry(string? time) { lock (_lock) NextAttemptTime = time; }
+    public void Finish(string state) { lock (_lock) { State = state; NextAttemptTime = null; } }
 }
 
 internal sealed record AttemptRecord(int Attempt, string Time, int? Status, string? Error);
 
 /// <summary>
 /// Delivers like Gemini: POST with the three webhook headers, a non-2xx answer or a timeout is retried with
-/// exponential backoff under the same webhook-id (re-signed with a fresh timestamp), and a registered webhook
-/// whose delivery fails every attempt becomes <c>disabled_due_to_failed_deliveries</c>.
+/// exponential backoff (<see cref="RetrySchedule"/>) under the same webhook-id, re-signed with a fresh timestamp.
+/// A registered webhook whose deliveries keep failing every attempt becomes <c>disabled_due_to_failed_deliveries</c>
+/// (an assumption: see <see cref="EmulatorOptions.DisableAfterFailedDeliveries"/>).
 /// </summary>
 internal sealed class DeliveryEngine : IAsyncDisposable
 {
@@ -84,12 +89,13 @@ internal sealed class DeliveryEngine : IAsyncDisposable
     async Task DeliverAsync(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target,
         string? disableWebhook, CancellationToken stopping)
     {
+        var schedule = _options.Retry;
+        var limit = schedule.MaxAttempts == int.MaxValue ? "" : "/" + schedule.MaxAttempts.ToString(CultureInfo.InvariantCulture);
         try
         {
-            for (var attempt = 1; attempt <= _options.MaxAttempts; attempt++)
+            var first = _options.Time.GetUtcNow();
+            for (var attempt = 1; ; attempt++)
             {
-                if (attempt > 1)
-                    await Task.Delay(Backoff(attempt), _options.Time, stopping);
                 // Re-read each time: a webhook deleted meanwhile gets no more attempts, a rotation changes the signatures.
                 if (target() is not { } current)
                 {
@@ -97,33 +103,37 @@ internal sealed class DeliveryEngine : IAsyncDisposable
                     return;
                 }
                 var (status, error) = await AttemptAsync(record.Id, current.Uri, body, current.Signer, stopping);
-                record.AddAttempt(new AttemptRecord(attempt, CliJson.Rfc3339(_options.Time.GetUtcNow()), status, error));
+                var now = _options.Time.GetUtcNow();
+                record.AddAttempt(new AttemptRecord(attempt, CliJson.Rfc3339(now), status, error));
                 var outcome = status is >= 200 and < 300 ? "delivered" : $"failed ({(status?.ToString(CultureInfo.InvariantCulture) ?? error)})";
-                await _log.WriteLineAsync($"delivery {record.Id} {record.Type} -> {current.Uri} attempt {attempt}/{_options.MaxAttempts}: {outcome}");
+                await _log.WriteLineAsync($"delivery {record.Id} {record.Type} -> {current.Uri} attempt {attempt}{limit}: {outcome}");
                 if (status is >= 200 and < 300)
                 {
                     record.Finish("delivered");
+                    if (disableWebhook is not null)
+                        _registry.RecordDeliveryOutcome(disableWebhook, succeeded: true, _options.DisableAfterFailedDeliveries);
                     return;
                 }
+                if (schedule.NextAttempt(attempt, first, now) is not { } due)
+                    break;
+                // The timer starts before the due time is published, so whoever reads it and moves the clock (tests do)
+                // moves a timer that already exists.
+                var wait = due - _options.Time.GetUtcNow();
+                var delay = wait > TimeSpan.Zero ? Task.Delay(wait, _options.Time, stopping) : Task.CompletedTask;
+                record.ScheduleRetry(CliJson.Rfc3339(due));
+                await delay;
+                record.ScheduleRetry(null);
             }
             record.Finish("failed");
-            if (disableWebhook is not null)
-            {
-                _registry.MarkFailedDeliveries(disableWebhook);
-                await _log.WriteLineAsync($"webhook {disableWebhook}: every attempt of {record.Id} failed; state is now disabled_due_to_failed_deliveries");
-            }
+            if (disableWebhook is not null &&
+                _registry.RecordDeliveryOutcome(disableWebhook, succeeded: false, _options.DisableAfterFailedDeliveries))
+                await _log.WriteLineAsync($"webhook {disableWebhook}: {_options.DisableAfterFailedDeliveries} delivery(ies) in a row failed every attempt; " +
+                    "state is now disabled_due_to_failed_deliveries (an assumption of this emulator: see --disable-after)");
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             record.Finish("cancelled");
         }
-    }
-
-    TimeSpan Backoff(int attempt)
-    {
-        var factor = Math.Pow(2, attempt - 2);
-        var delay = _options.RetryBaseDelay * factor;
-        return delay > _options.RetryMaxDelay ? _options.RetryMaxDelay : delay;
     }
 
     async Task<(int? Status, string? Error)> AttemptAsync(string id, string uri, byte[] body, IDeliverySigner signer, CancellationToken stopping)

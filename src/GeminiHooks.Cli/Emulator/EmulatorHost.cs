@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;
@@ -7,17 +5,16 @@ using GeminiHooks.Cli.Signing;
 using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using static GeminiHooks.Cli.Emulator.EmulatorHttp;
 
 namespace GeminiHooks.Cli.Emulator;
 
 /// <summary>
-/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API (so the official SDKs can register webhooks),
-/// a JWKS of its own keys, and <c>POST /emulator/trigger</c> to fire events signed and retried as Gemini does.
+/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API under /v1 and /v1beta (so the official SDKs can register webhooks),
+/// a JWKS of its own keys, and <c>POST /emulator/trigger</c> to fire events signed as Gemini signs them and retried per the chosen schedule.
 /// </summary>
 internal sealed class EmulatorHost : IAsyncDisposable
 {
-    static readonly string[] MaskableFields = ["name", "uri", "subscribed_events", "state"];
-
     readonly WebApplication _app;
     readonly EmulatorKeys _keys;
 
@@ -42,7 +39,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
         try
         {
             var (app, address) = await LoopbackHost.StartAsync(options.Port, _ => { },
-                app => Map(app, options, keys, registry, engine), cancellationToken);
+                app => Map(app, options, keys, registry, engine, log), cancellationToken);
             return new EmulatorHost(app, address, keys, registry, engine);
         }
         catch
@@ -61,116 +58,18 @@ internal sealed class EmulatorHost : IAsyncDisposable
         _keys.Dispose();
     }
 
-    static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, WebhookRegistry registry, DeliveryEngine engine)
+    static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, WebhookRegistry registry, DeliveryEngine engine, TextWriter log)
     {
         app.MapGet("/.well-known/jwks.json", () => Results.Text(keys.Jwks, "application/json"));
 
-        // Any API version in the path: the SDKs send whatever they were configured with (v1beta by default).
-        var api = app.MapGroup("/{version}/webhooks").AddEndpointFilter(async (context, next) =>
+        // The Gemini API under each version the SDKs use; endpoints added for other resources belong in these groups too.
+        foreach (var version in EmulatorOptions.ApiVersions)
         {
-            var request = context.HttpContext.Request;
-            var key = request.Headers["x-goog-api-key"].ToString();
-            if (key.Length == 0)
-                key = request.Query["key"].ToString();
-            if (key.Length == 0)
-                return Error(401, "UNAUTHENTICATED", "Missing API key: send it in the x-goog-api-key header.");
-            if (options.ApiKey is not null && key != options.ApiKey)
-                return Error(403, "PERMISSION_DENIED", "API key not valid for this emulator (see its --api-key).");
-            return await next(context);
-        });
-
-        api.MapPost("", async (HttpRequest request, CancellationToken ct) =>
-        {
-            var body = await ReadObjectAsync(request, ct);
-            if (body is null)
-                return Error(400, "INVALID_ARGUMENT", "The body must be a JSON object.");
-            var uri = ValidUri(body["uri"]);
-            if (uri is null)
-                return Error(400, "INVALID_ARGUMENT", "uri is required and must be an absolute http(s) URL.");
-            var events = Events(body["subscribed_events"]);
-            if (events is not { Count: > 0 })
-                return Error(400, "INVALID_ARGUMENT", "subscribed_events must list at least one event type.");
-            return Results.Json(registry.Create(Text(body["name"]), uri, events), CliJson.Snake);
-        });
-
-        api.MapGet("", (HttpRequest request) =>
-        {
-            int? pageSize = int.TryParse(request.Query["page_size"], out var size) ? size : null;
-            try
-            {
-                var (page, next) = registry.List(pageSize, request.Query["page_token"].ToString());
-                return Results.Json(new WebhookList(page, next), CliJson.Snake);
-            }
-            catch (ArgumentException e)
-            {
-                return Error(400, "INVALID_ARGUMENT", e.Message);
-            }
-        });
-
-        api.MapGet("/{id}", (string id) =>
-            registry.Get(id) is { } webhook ? Results.Json(webhook, CliJson.Snake) : NotFound(id));
-
-        api.MapPatch("/{id}", async (string id, HttpRequest request, CancellationToken ct) =>
-        {
-            var body = await ReadObjectAsync(request, ct) ?? [];
-            // With update_mask only the named fields change (camelCase accepted too); without it, the fields present.
-            var mask = request.Query["update_mask"].ToString()
-                .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(SnakeCase).ToHashSet(StringComparer.Ordinal);
-            if (mask.FirstOrDefault(f => !MaskableFields.Contains(f)) is { } unknown)
-                return Error(400, "INVALID_ARGUMENT", $"update_mask names an unknown or read-only field '{unknown}'.");
-            bool Changes(string field) => mask.Count > 0 ? mask.Contains(field) : body.ContainsKey(field);
-
-            string? uri = null;
-            if (Changes("uri") && (uri = ValidUri(body["uri"])) is null)
-                return Error(400, "INVALID_ARGUMENT", "uri must be an absolute http(s) URL.");
-            List<string>? events = null;
-            if (Changes("subscribed_events") && (events = Events(body["subscribed_events"])) is not { Count: > 0 })
-                return Error(400, "INVALID_ARGUMENT", "subscribed_events must list at least one event type.");
-            string? state = null;
-            if (Changes("state"))
-            {
-                state = Text(body["state"]);
-                if (state is not (WebhookStates.Enabled or WebhookStates.Disabled))
-                    return Error(400, "INVALID_ARGUMENT", "state can be set to enabled or disabled.");
-            }
-            var updated = registry.Update(id, Text(body["name"]), Changes("name"), uri, events, state);
-            return updated is null ? NotFound(id) : Results.Json(updated, CliJson.Snake);
-        });
-
-        api.MapDelete("/{id}", (string id) => registry.Delete(id) ? Results.Json(new JsonObject()) : NotFound(id));
-
-        // Custom methods: POST /{version}/webhooks/{id}:ping and :rotateSigningSecret.
-        api.MapPost("/{idAndMethod}", async (string idAndMethod, HttpRequest request, CancellationToken ct) =>
-        {
-            var colon = idAndMethod.LastIndexOf(':');
-            if (colon <= 0)
-                return Error(404, "NOT_FOUND", $"Unknown method: POST {request.Path}. Use :ping or :rotateSigningSecret.");
-            var id = idAndMethod[..colon];
-            switch (idAndMethod[(colon + 1)..])
-            {
-                case "ping":
-                {
-                    if (registry.Get(id) is not { } webhook)
-                        return NotFound(id);
-                    var body = Envelope("webhook.ping", new JsonObject { ["webhook_id"] = id }, options, null);
-                    // A ping tests the endpoint; its failure does not disable the webhook.
-                    engine.EnqueueStatic(id, webhook.Uri!, "webhook.ping", body, disableOnFailure: false);
-                    return Results.Json(new JsonObject());
-                }
-                case "rotateSigningSecret":
-                {
-                    var body = await ReadObjectAsync(request, ct) ?? [];
-                    var behavior = Text(body["revocation_behavior"]) ?? RevocationBehaviors.After24h;
-                    if (behavior is not (RevocationBehaviors.After24h or RevocationBehaviors.Immediately or "revocation_behavior_unspecified"))
-                        return Error(400, "INVALID_ARGUMENT", $"revocation_behavior must be {RevocationBehaviors.After24h} or {RevocationBehaviors.Immediately}.");
-                    var secret = registry.Rotate(id, behavior == RevocationBehaviors.Immediately);
-                    return secret is null ? NotFound(id) : Results.Json(new RotateResult(secret), CliJson.Snake);
-                }
-                default:
-                    return Error(404, "NOT_FOUND", $"Unknown method '{idAndMethod[(colon + 1)..]}'. Use :ping or :rotateSigningSecret.");
-            }
-        });
+            var group = app.MapGroup("/" + version).AddEndpointFilter(RequireApiKey(options, log));
+            ManagementApi.Map(group, options, registry, engine, log);
+        }
+        app.Map("/{version}/webhooks/{**rest}", (string version) => Error(404, "NOT_FOUND",
+            $"API version '{version}' is not served here; use {string.Join(" or ", EmulatorOptions.ApiVersions)}."));
 
         app.MapPost("/emulator/trigger", async (HttpRequest request, CancellationToken ct) =>
         {
@@ -211,38 +110,5 @@ internal sealed class EmulatorHost : IAsyncDisposable
             engine.Find(id) is { } record ? Results.Json(Describe(record), CliJson.Snake) : Error(404, "NOT_FOUND", $"No delivery '{id}'."));
     }
 
-    static object Describe(DeliveryRecord r) => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.Attempts };
-
-    static byte[] Envelope(string type, JsonObject data, EmulatorOptions options, JsonObject? userMetadata) =>
-        Encoding.UTF8.GetBytes(SampleEvents.Envelope(type, data, options.Time.GetUtcNow(), userMetadata).ToJsonString());
-
-    static async Task<JsonObject?> ReadObjectAsync(HttpRequest request, CancellationToken ct)
-    {
-        try
-        {
-            return await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject;
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
-
-    static string? ValidUri(JsonNode? node) =>
-        Text(node) is { } text && Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
-            ? text
-            : null;
-
-    static List<string>? Events(JsonNode? node) =>
-        node is JsonArray array && array.All(e => Text(e) is { Length: > 0 }) ? array.Select(e => Text(e)!).Distinct(StringComparer.Ordinal).ToList() : null;
-
-    static string SnakeCase(string field) => JsonNamingPolicy.SnakeCaseLower.ConvertName(field);
-
-    static IResult NotFound(string id) => Error(404, "NOT_FOUND", $"Webhook '{id}' not found.");
-
-    /// <summary>Google's error shape, so SDKs surface the message.</summary>
-    static IResult Error(int code, string status, string message) =>
-        Results.Json(new { error = new { code, message, status } }, statusCode: code);
+    static object Describe(DeliveryRecord r) => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.NextAttemptTime, r.Attempts };
 }

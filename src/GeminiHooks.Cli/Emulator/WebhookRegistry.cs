@@ -31,6 +31,7 @@ internal sealed class WebhookRegistry(TimeProvider time)
         public string State { get; set; } = WebhookStates.Enabled;
         public List<Secret> Secrets { get; } = [];
         public DateTimeOffset UpdateTime { get; set; }
+        public int ConsecutiveFailedDeliveries { get; set; }
     }
 
     sealed record Secret(string Value, byte[] Key, DateTimeOffset? ExpireTime);
@@ -90,7 +91,11 @@ internal sealed class WebhookRegistry(TimeProvider time)
             if (setName) w.Name = name;
             if (uri is not null) w.Uri = uri;
             if (events is not null) w.Events = events;
-            if (state is not null) w.State = state;
+            if (state is not null)
+            {
+                w.State = state;
+                w.ConsecutiveFailedDeliveries = 0;
+            }
             w.UpdateTime = now;
             return ToResource(w, now);
         }
@@ -143,15 +148,22 @@ internal sealed class WebhookRegistry(TimeProvider time)
         }
     }
 
-    public void MarkFailedDeliveries(string id)
+    /// <summary>
+    /// Counts deliveries that failed every attempt, in a row; at <paramref name="disableAfter"/> (0: never) an enabled
+    /// webhook becomes <c>disabled_due_to_failed_deliveries</c>. True when this call disabled it.
+    /// </summary>
+    public bool RecordDeliveryOutcome(string id, bool succeeded, int disableAfter)
     {
         lock (_lock)
         {
-            if (_webhooks.TryGetValue(id, out var w) && w.State == WebhookStates.Enabled)
-            {
-                w.State = WebhookStates.DisabledDueToFailedDeliveries;
-                w.UpdateTime = time.GetUtcNow();
-            }
+            if (!_webhooks.TryGetValue(id, out var w))
+                return false;
+            w.ConsecutiveFailedDeliveries = succeeded ? 0 : w.ConsecutiveFailedDeliveries + 1;
+            if (succeeded || disableAfter <= 0 || w.ConsecutiveFailedDeliveries < disableAfter || w.State != WebhookStates.Enabled)
+                return false;
+            w.State = WebhookStates.DisabledDueToFailedDeliveries;
+            w.UpdateTime = time.GetUtcNow();
+            return true;
         }
     }
 

@@ -1,21 +1,21 @@
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
+using GeminiHooks.Events;
 
 namespace GeminiHooks.Cli.Events;
 
-/// <summary>The event catalog of SPEC section 1 with plausible sample <c>data</c> per type, and the envelope.</summary>
+/// <summary>Sample <c>data</c> with the fields Gemini's docs list for each type, and the envelope.</summary>
 internal static class SampleEvents
 {
-    public static readonly IReadOnlyList<string> Catalog =
-    [
-        "batch.succeeded", "batch.failed", "batch.cancelled", "batch.expired",
-        "interaction.requires_action", "interaction.completed", "interaction.failed", "interaction.cancelled",
-        "video.generated",
-    ];
+    /// <summary>The subscribable types, shared with the library so help texts, the emulator and the receiver agree.</summary>
+    public static IReadOnlyList<string> Catalog => GeminiEventTypes.Subscribable;
 
     public static string CatalogText => string.Join(", ", Catalog);
 
-    /// <summary>Sample data for a type; unknown types get just an id, since new types must still be deliverable.</summary>
+    /// <summary>
+    /// Sample data for a type. The types no longer offered for subscription (the cancelled ones, batch.completed) keep a
+    /// sample because a receiver must still read them; unknown types get just an id, since new types must be deliverable.
+    /// </summary>
     public static JsonObject Data(string type) => type switch
     {
         "batch.succeeded" or "batch.completed" => new JsonObject
@@ -50,6 +50,7 @@ internal static class SampleEvents
         "video.generated" => new JsonObject
         {
             ["id"] = "operations/sample-video-001",
+            ["file_id"] = "sample-video-001",
             ["video_uri"] = "https://generativelanguage.googleapis.com/v1beta/files/sample-video-001:download",
             ["file_name"] = "files/sample-video-001",
         },

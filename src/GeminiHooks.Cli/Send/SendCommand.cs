@@ -14,7 +14,7 @@ internal static class SendCommand
     public static Command Create(CliIo io)
     {
         var url = UriOption.Create("--url", "Receiver endpoint, e.g. http://localhost:5000/webhooks/gemini.", required: true);
-        var type = new Option<string>("--type") { Description = $"Event type for a sample envelope. Catalog: {SampleEvents.CatalogText}; any other name is sent too.", DefaultValueFactory = _ => "batch.succeeded" };
+        var type = new Option<string>("--type") { Description = $"Event type for a sample envelope: {SampleEvents.CatalogText}. Any other name is sent too (a retired or future type, to test a receiver's tolerance).", DefaultValueFactory = _ => "batch.succeeded" };
         var data = new Option<string?>("--data") { Description = "JSON object to use as the envelope's data instead of the sample." };
         var body = new Option<string?>("--body") { Description = "Send this exact body instead of an envelope." };
         var bodyFile = new Option<FileInfo?>("--body-file") { Description = "Send the contents of this file as the body." };

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
+using GeminiHooks.Cli.Events;
 
 namespace GeminiHooks.Cli.Webhooks;
 
@@ -15,7 +16,13 @@ internal static class WebhooksCommand
     {
         var common = new Common(
             Recursive(UriOption.Create("--base-url", "API root (the emulator's http://127.0.0.1:<port> for local tests).", "https://generativelanguage.googleapis.com")),
-            new Option<string>("--api-version") { Description = "API version path segment.", DefaultValueFactory = _ => "v1beta", Recursive = true },
+            new Option<string>("--api-version")
+            {
+                Description = "API version path segment: v1beta (the API reference and python-genai) or v1 (@google/genai 3.1 and the docs' curl examples). Both serve the webhooks API.",
+                HelpName = "v1beta|v1",
+                DefaultValueFactory = _ => "v1beta",
+                Recursive = true,
+            },
             new Option<string?>("--api-key") { Description = "Gemini API key, sent as x-goog-api-key (default: env GEMINI_API_KEY).", Recursive = true },
             new Option<bool>("--json") { Description = "Print the API's JSON instead of a table.", Recursive = true });
         return new Command("webhooks", "Manage registered (static) webhooks through Gemini's WebhookService API.")
@@ -113,8 +120,8 @@ internal static class WebhooksCommand
         var uri = UriOption.Create("--uri", "New delivery URI.");
         var events = EventsOption(required: false);
         var name = new Option<string?>("--name") { Description = "New display name." };
-        var state = new Option<string?>("--state") { Description = "enabled or disabled (enabling also re-enables a webhook disabled after failed deliveries)." };
-        state.AcceptOnlyFromAmong(WebhookStates.Enabled, WebhookStates.Disabled);
+        var state = new Option<string?>("--state") { Description = "enabled or disabled (enabling also re-enables a webhook disabled after failed deliveries).", HelpName = "enabled|disabled" };
+        state.AcceptOnlyFromAmong(WebhookStates.Enabled, WebhookStates.Disabled, "ENABLED", "DISABLED");
         var command = new Command("update", "Change a webhook's URI, events, name or state; only the options given are changed (update_mask).") { id, uri, events, name, state };
         command.SetAction(async (parse, ct) =>
         {
@@ -123,7 +130,7 @@ internal static class WebhooksCommand
             if (parse.GetValue(uri) is { } u) { body["uri"] = u.ToString(); mask.Add("uri"); }
             if (parse.GetValue(events) is { Length: > 0 } e) { body["subscribed_events"] = new JsonArray(e.Select(x => (JsonNode?)x).ToArray()); mask.Add("subscribed_events"); }
             if (parse.GetValue(name) is { } n) { body["name"] = n; mask.Add("name"); }
-            if (parse.GetValue(state) is { } s) { body["state"] = s; mask.Add("state"); }
+            if (parse.GetValue(state) is { } s) { body["state"] = Lowercase(io, "--state", s); mask.Add("state"); }
             if (mask.Count == 0)
                 throw new CliException("nothing to update: give at least one of --uri, --event, --name, --state.");
             using var http = CreateHttp(parse, common);
@@ -167,15 +174,16 @@ internal static class WebhooksCommand
     static Command RotateCmd(CliIo io, Common common)
     {
         var id = IdArgument();
-        var revocation = new Option<string>("--revocation") { Description = "What happens to the previous secrets: after-24h (keep signing for 24 hours, so receivers can switch) or immediately.", DefaultValueFactory = _ => "after-24h" };
-        // The API's own enum names are accepted too; help shows the short forms only.
-        revocation.AcceptOnlyFromAmong("after-24h", "immediately", RevocationBehaviors.After24h, RevocationBehaviors.Immediately);
+        var revocation = new Option<string>("--revocation") { Description = "What happens to the previous secrets: after-24h (they stay valid for 24 hours; Gemini is expected, not documented, to sign with old and new meanwhile, the Standard Webhooks way) or immediately. Then `webhooks ping` to prove the receiver accepts the new secret.", DefaultValueFactory = _ => "after-24h" };
+        // The API's own enum names are accepted too, also in the uppercase of the docs' samples; help shows the short forms only.
+        revocation.AcceptOnlyFromAmong("after-24h", "immediately", RevocationBehaviors.After24h, RevocationBehaviors.Immediately,
+            RevocationBehaviors.After24h.ToUpperInvariant(), RevocationBehaviors.Immediately.ToUpperInvariant());
         revocation.HelpName = "after-24h|immediately";
         var secretOut = SecretOutOption();
-        var command = new Command("rotate", "Generate a new signing secret (shown once). Add it to the receiver's Static:Secrets before the old one expires.") { id, revocation, secretOut };
+        var command = new Command("rotate", "Generate a new signing secret (shown once). Add it to the receiver's Static:Secrets beside the old one, then `webhooks ping` to prove it.") { id, revocation, secretOut };
         command.SetAction(async (parse, ct) =>
         {
-            var behavior = parse.GetRequiredValue(revocation) switch
+            var behavior = Lowercase(io, "--revocation", parse.GetRequiredValue(revocation)) switch
             {
                 "immediately" or RevocationBehaviors.Immediately => RevocationBehaviors.Immediately,
                 _ => RevocationBehaviors.After24h,
@@ -197,6 +205,18 @@ internal static class WebhooksCommand
         return command;
     }
 
+    /// <summary>
+    /// The SDKs send enum values in lowercase; the docs' samples write some in uppercase, which Gemini may or may not
+    /// accept. Uppercase is taken, with a warning, and sent in lowercase.
+    /// </summary>
+    static string Lowercase(CliIo io, string option, string value)
+    {
+        var lower = value.ToLowerInvariant();
+        if (lower != value)
+            io.Err.WriteLine($"warning: {option} {value}: sending '{lower}', the lowercase form the official SDKs send.");
+        return lower;
+    }
+
     static Option<Uri> Recursive(Option<Uri> option)
     {
         option.Recursive = true;
@@ -207,7 +227,7 @@ internal static class WebhooksCommand
 
     static Option<string[]> EventsOption(bool required) => new("--event", "--events", "-e")
     {
-        Description = "Event type to subscribe to (repeat, or comma-separate), e.g. batch.succeeded,video.generated.",
+        Description = $"Event type to subscribe to (repeat, or comma-separate): {SampleEvents.CatalogText}.",
         Required = required,
         Arity = required ? ArgumentArity.OneOrMore : ArgumentArity.ZeroOrMore,
         AllowMultipleArgumentsPerToken = true,
@@ -251,24 +271,27 @@ internal static class WebhooksCommand
 
     static string Details(WebhookResource w)
     {
-        var lines = new List<string> { "id:      " + w.Id };
+        var lines = new List<string> { "id:      " + OrDash(w.Id) };
         if (w.Name is not null) lines.Add("name:    " + w.Name);
-        lines.Add("uri:     " + w.Uri);
-        lines.Add("events:  " + string.Join(", ", w.SubscribedEvents ?? []));
-        lines.Add("state:   " + w.State);
+        lines.Add("uri:     " + OrDash(w.Uri));
+        lines.Add("events:  " + OrDash(string.Join(", ", w.SubscribedEvents ?? [])));
+        lines.Add("state:   " + OrDash(w.State));
         foreach (var s in w.SigningSecrets ?? [])
             lines.Add("secret:  " + s.TruncatedSecret + (s.ExpireTime is null ? "" : " (expires " + s.ExpireTime + ")"));
-        lines.Add("created: " + w.CreateTime);
-        lines.Add("updated: " + w.UpdateTime);
+        // The live API has been seen to omit create_time/update_time: print "-" rather than an empty field.
+        lines.Add("created: " + OrDash(w.CreateTime));
+        lines.Add("updated: " + OrDash(w.UpdateTime));
         return string.Join(Environment.NewLine, lines);
     }
+
+    static string OrDash(string? value) => string.IsNullOrEmpty(value) ? "-" : value;
 
     static string Table(List<WebhookResource> webhooks)
     {
         if (webhooks.Count == 0)
             return "no webhooks";
         string[] header = ["ID", "NAME", "STATE", "EVENTS", "URI"];
-        var rows = webhooks.Select(w => new[] { w.Id ?? "", w.Name ?? "", w.State ?? "", string.Join(",", w.SubscribedEvents ?? []), w.Uri ?? "" }).ToList();
+        var rows = webhooks.Select(w => new[] { OrDash(w.Id), OrDash(w.Name), OrDash(w.State), OrDash(string.Join(",", w.SubscribedEvents ?? [])), OrDash(w.Uri) }).ToList();
         var widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
         var text = new StringBuilder();
         foreach (var row in rows.Prepend(header))

@@ -1,6 +1,6 @@
 namespace GeminiHooks.Configuration;
 
-/// <summary>The <c>GeminiHooks</c> configuration section. Every default is documented in the README.</summary>
+/// <summary>The <c>GeminiHooks</c> configuration section. Every key and its default: docs/configuration.md.</summary>
 public sealed class GeminiHooksOptions
 {
     public const string SectionName = "GeminiHooks";
@@ -68,7 +68,7 @@ public sealed class StoreOptions
     public string Provider { get; set; } = "Sqlite";
     public string ConnectionString { get; set; } = "Data Source=data/geminihooks.db";
 
-    /// <summary>Concurrent deliveries share one transaction and one sync (see README, "Group commit").</summary>
+    /// <summary>Concurrent deliveries share one transaction and one sync (docs/storage.md).</summary>
     public bool GroupCommit { get; set; } = true;
 
     /// <summary>Most deliveries committed together.</summary>

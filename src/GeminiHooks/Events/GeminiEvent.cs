@@ -58,7 +58,7 @@ public sealed record BatchFailed : GeminiEvent
     public string? ErrorMessage { get; init; }
 }
 
-/// <summary><c>batch.cancelled</c>.</summary>
+/// <summary><c>batch.cancelled</c>: removed from the SDKs' enums in April 2026, so no longer subscribable; still read when sent.</summary>
 public sealed record BatchCancelled : GeminiEvent
 {
     public string? Id { get; init; }
@@ -92,7 +92,7 @@ public sealed record InteractionFailed : GeminiEvent
     public string? ErrorMessage { get; init; }
 }
 
-/// <summary><c>interaction.cancelled</c>.</summary>
+/// <summary><c>interaction.cancelled</c>: removed from the SDKs' enums in April 2026, so no longer subscribable; still read when sent.</summary>
 public sealed record InteractionCancelled : GeminiEvent
 {
     public string? Id { get; init; }

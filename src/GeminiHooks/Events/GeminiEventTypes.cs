@@ -7,17 +7,35 @@ public static class GeminiEventTypes
 {
     public const string BatchSucceeded = "batch.succeeded";
 
-    /// <summary>Older docs' name for <see cref="BatchSucceeded"/>; read into the same record.</summary>
+    /// <summary>In the docs' examples but in no SDK enum; read into the same record as <see cref="BatchSucceeded"/>.</summary>
     public const string BatchCompleted = "batch.completed";
 
     public const string BatchFailed = "batch.failed";
+
+    /// <summary>Removed from the SDKs' enums in April 2026; still read, never offered for subscription.</summary>
     public const string BatchCancelled = "batch.cancelled";
     public const string BatchExpired = "batch.expired";
     public const string InteractionRequiresAction = "interaction.requires_action";
     public const string InteractionCompleted = "interaction.completed";
     public const string InteractionFailed = "interaction.failed";
+
+    /// <summary>Removed from the SDKs' enums in April 2026; still read, never offered for subscription.</summary>
     public const string InteractionCancelled = "interaction.cancelled";
     public const string VideoGenerated = "video.generated";
+
+    /// <summary>
+    /// The types a webhook can subscribe to today, as the official SDKs' enums and the API reference list them.
+    /// The CLI, the emulator and the docs offer exactly these; the receiver still accepts any type it is sent.
+    /// </summary>
+    public static IReadOnlyList<string> Subscribable { get; } =
+    [
+        BatchSucceeded, BatchExpired, BatchFailed,
+        InteractionRequiresAction, InteractionCompleted, InteractionFailed,
+        VideoGenerated,
+    ];
+
+    /// <summary>True for one of the <see cref="Subscribable"/> types (exact, lowercase).</summary>
+    public static bool IsSubscribable(string eventType) => Subscribable.Contains(eventType, StringComparer.Ordinal);
 
     static readonly FrozenDictionary<string, Type> Records = new Dictionary<string, Type>(StringComparer.Ordinal)
     {

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Configuration;
 using GeminiHooks.Events;
@@ -13,7 +12,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Primitives;
 
 namespace GeminiHooks.Ingest;
 
@@ -21,7 +19,7 @@ namespace GeminiHooks.Ingest;
 /// The delivery path, one straight line: size limit → headers → timestamp window → signature over the raw bytes →
 /// envelope type → durable store → answer. Nothing unverified is parsed beyond the headers, stored or logged in full.
 /// </summary>
-public sealed partial class IngestEndpoint(
+sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
@@ -31,8 +29,8 @@ public sealed partial class IngestEndpoint(
     GeminiHooksMetrics metrics,
     ILogger<IngestEndpoint> logger)
 {
-    public const string Static = "static";
-    public const string Dynamic = "dynamic";
+    public const string Static = DeliveryEndpoints.Static;
+    public const string Dynamic = DeliveryEndpoints.Dynamic;
     const int MaxIdLength = 256;
     const int MaxSignatureLength = 16 * 1024;
 
@@ -153,7 +151,7 @@ public sealed partial class IngestEndpoint(
     static bool TryGetHeader(HttpRequest request, string name, int maxLength, out string value)
     {
         value = "";
-        if (!request.Headers.TryGetValue(name, out StringValues values) || values.Count != 1)
+        if (!request.Headers.TryGetValue(name, out var values) || values.Count != 1)
             return false;
         value = values[0]!.Trim();
         return value.Length > 0 && value.Length <= maxLength;

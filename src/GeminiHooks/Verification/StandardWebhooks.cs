@@ -17,8 +17,11 @@ public static class StandardWebhooks
     const int HmacSize = 32;
     const int Ed25519SignatureSize = 64;
 
-    /// <summary>Decodes a <c>whsec_&lt;base64&gt;</c> secret (the prefix is optional).</summary>
-    /// <exception cref="FormatException">The secret is empty or not base64.</exception>
+    /// <summary>
+    /// Decodes a <c>whsec_&lt;base64&gt;</c> secret. The prefix and the <c>=</c> padding are optional, and URL-safe
+    /// base64 (<c>-</c>, <c>_</c>) is read too, as the reference Standard Webhooks libraries read them.
+    /// </summary>
+    /// <exception cref="FormatException">The secret is empty, not base64, or shorter than 16 bytes.</exception>
     public static byte[] DecodeSecret(string secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
@@ -26,11 +29,23 @@ public static class StandardWebhooks
         if (encoded.Length == 0)
             throw new FormatException("the secret is empty");
         byte[] key;
-        try { key = Convert.FromBase64String(encoded); }
+        try { key = Convert.FromBase64String(Padded(encoded)); }
         catch (FormatException) { throw new FormatException("the secret is not base64 (expected whsec_<base64>)"); }
         if (key.Length < 16)
             throw new FormatException($"the secret decodes to {key.Length} bytes; at least 16 are required");
         return key;
+    }
+
+    /// <summary>Standard base64 with its padding restored; a length no padding can fix is left for the decoder to refuse.</summary>
+    static string Padded(string encoded)
+    {
+        var text = encoded.TrimEnd('=').Replace('-', '+').Replace('_', '/');
+        return (text.Length % 4) switch
+        {
+            2 => text + "==",
+            3 => text + "=",
+            _ => text,
+        };
     }
 
     /// <summary>A new random 32-byte secret, <c>whsec_</c>-prefixed.</summary>

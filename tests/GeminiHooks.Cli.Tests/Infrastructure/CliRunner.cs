@@ -1,4 +1,3 @@
-using System.Text;
 
 namespace GeminiHooks.Cli.Tests.Infrastructure;
 

@@ -3,28 +3,62 @@ using System.Text.Json.Nodes;
 
 namespace GeminiHooks.Cli.Tests.Infrastructure;
 
-/// <summary>Runs one command of a script in tests/js (independent implementations) with a JSON request on stdin.</summary>
+/// <summary>Runs the scripts in tests/js: independent signers (JSON request on stdin) and the official SDK (arguments).</summary>
 internal static class Node
 {
-    static readonly TimeSpan Limit = TimeSpan.FromSeconds(60);
+    static readonly TimeSpan Limit = TimeSpan.FromSeconds(90);
+    static readonly Lazy<Task<string>> Node22 = new(FindNode22Async);
 
-    public static Task<JsonObject> SignerAsync(string command, JsonObject request) => RunAsync("signer.mjs", command, request);
-
-    public static Task<JsonObject> SdkAsync(string command, JsonObject request) => RunAsync("sdk-webhooks.mjs", command, request);
-
-    static async Task<JsonObject> RunAsync(string script, string command, JsonObject request)
+    public sealed record Result(int ExitCode, string Out, string Err)
     {
-        var dir = Repo.RequireNodeModules();
-        var start = new ProcessStartInfo("node", [script, command])
+        public override string ToString() => $"exit {ExitCode}\nstdout:\n{Out}\nstderr:\n{Err}";
+    }
+
+    /// <summary>signer.mjs (npm standardwebhooks, jose, node:crypto) on the machine's node.</summary>
+    public static async Task<JsonObject> SignerAsync(string command, JsonObject request)
+    {
+        var result = await RunAsync("node", ["signer.mjs", command], request.ToJsonString());
+        if (result.ExitCode != 0)
+            throw new InvalidOperationException($"node signer.mjs {command} failed: {result}");
+        return JsonNode.Parse(result.Out) as JsonObject ?? throw new InvalidOperationException($"node signer.mjs {command} printed no JSON object: {result.Out}");
+    }
+
+    /// <summary>
+    /// sdk-webhooks.mjs as a user runs it: arguments only, stdin left open and unwritten (a script that waited on it would
+    /// time out), on a Node >= 22 as @google/genai requires.
+    /// </summary>
+    public static async Task<Result> SdkAsync(params string[] args) =>
+        await RunAsync(await Node22.Value, ["sdk-webhooks.mjs", .. args], stdin: null);
+
+    /// <summary>The Node the SDK test runs on: GEMINIHOOKS_NODE22 (set by scripts/test.sh), else tests/scripts/node22.sh.</summary>
+    public static Task<string> Node22PathAsync() => Node22.Value;
+
+    static async Task<string> FindNode22Async()
+    {
+        if (Environment.GetEnvironmentVariable("GEMINIHOOKS_NODE22") is { Length: > 0 } configured)
+            return configured;
+        var script = Path.Combine(Repo.Root, "tests", "scripts", "node22.sh");
+        var found = await RunAsync("bash", [script], stdin: "");
+        if (found.ExitCode != 0)
+            throw new InvalidOperationException($"tests/scripts/node22.sh found no Node >= 22: {found}");
+        return found.Out.Trim();
+    }
+
+    static async Task<Result> RunAsync(string program, string[] args, string? stdin)
+    {
+        var start = new ProcessStartInfo(program, args)
         {
-            WorkingDirectory = dir,
+            WorkingDirectory = Repo.RequireNodeModules(),
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start; is Node.js installed?");
-        await process.StandardInput.WriteAsync(request.ToJsonString());
-        process.StandardInput.Close();
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+            process.StandardInput.Close();
+        }
         using var timeout = new CancellationTokenSource(Limit);
         var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
         var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
@@ -35,11 +69,8 @@ internal static class Node
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"node {script} {command} did not finish within {Limit}.");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {Limit}.");
         }
-        var output = await stdout;
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"node {script} {command} exited {process.ExitCode}: {await stderr}");
-        return JsonNode.Parse(output) as JsonObject ?? throw new InvalidOperationException($"node {script} {command} printed no JSON object: {output}");
+        return new Result(process.ExitCode, await stdout, await stderr);
     }
 }

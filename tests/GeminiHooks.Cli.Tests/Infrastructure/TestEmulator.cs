@@ -9,8 +9,7 @@ internal static class TestEmulator
         EmulatorHost.StartAsync(new EmulatorOptions
         {
             Port = 0,
-            MaxAttempts = maxAttempts,
-            RetryBaseDelay = retryBaseDelay ?? TimeSpan.FromMilliseconds(100),
+            Retry = RetrySchedule.Fast with { MaxAttempts = maxAttempts, BaseDelay = retryBaseDelay ?? TimeSpan.FromMilliseconds(100) },
             DeliveryTimeout = deliveryTimeout ?? TimeSpan.FromSeconds(5),
         }, TextWriter.Null, CancellationToken.None);
 

@@ -1,4 +1,9 @@
+using GeminiHooks.Hosting;
+using GeminiHooks.Server;
 using GeminiHooks.Tests.Support;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Tests.Operations;
@@ -19,19 +24,22 @@ public class OperationsConfigurationTests
     };
 
     [Theory, MemberData(nameof(BadSettings))]
-    public void Each_invalid_operations_setting_stops_the_start_with_a_message_naming_the_key(string key, string value, string message)
+    public async Task Each_invalid_operations_setting_stops_the_start_with_a_message_naming_the_key(string key, string value, string message)
     {
         using var data = new TempDirectory();
-        using var receiver = new Receiver(data.Path, new Dictionary<string, string?>
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
+            ["GeminiHooks:Static:Secrets:0"] = Receiver.Secret,
+            ["GeminiHooks:Store:ConnectionString"] = $"Data Source={data.File("geminihooks.db")}",
             ["GeminiHooks:RateLimit:Enabled"] = "true",
             [key] = value,
         });
-        // The server's own settings are validated at start like the library's: one line naming the key.
-        var failure = Assert.ThrowsAny<Exception>(() => receiver.Start());
-        var failures = failure is AggregateException aggregate
-            ? aggregate.InnerExceptions.OfType<OptionsValidationException>().SelectMany(e => e.Failures)
-            : ((OptionsValidationException)failure).Failures;
-        Assert.Contains(failures, f => f.StartsWith(message, StringComparison.Ordinal));
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddGeminiHooks(builder.Configuration);
+        builder.AddGeminiHooksOperations(); // the server's own settings, validated at start like the library's
+        await using var app = builder.Build();
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
+        Assert.Contains(failure.Failures, f => f.StartsWith(message, StringComparison.Ordinal));
     }
 }

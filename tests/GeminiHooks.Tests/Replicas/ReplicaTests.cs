@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using GeminiHooks.Hosting;
-using GeminiHooks.Configuration;
 using GeminiHooks.Tests.Ingest;
 using GeminiHooks.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;

@@ -57,8 +57,23 @@ public class StandardWebhooksTests
     [InlineData("whsec_", "empty")]
     [InlineData("whsec_not*base64", "not base64")]
     [InlineData("whsec_c2hvcnQ=", "at least 16")]
+    [InlineData("whsec_c2hvcnQ", "at least 16")]                    // unpadded, still too short
+    [InlineData("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwB", "not base64")] // a length no padding can make whole
     public void Undecodable_secrets_say_why(string secret, string reason) =>
         Assert.Contains(reason, Assert.Throws<FormatException>(() => StandardWebhooks.DecodeSecret(secret)).Message);
+
+    [Theory]
+    [InlineData("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")]
+    [InlineData("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS=")]
+    [InlineData("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwBr==")]
+    [InlineData("whsec_C2FVsBQIhrscChlQIMV-b5sSYspob7oD", "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD")]   // URL-safe alphabet
+    [InlineData("whsec_C2FVsBQIhrscChlQIMV_b5sSYspob7oD", "whsec_C2FVsBQIhrscChlQIMV/b5sSYspob7oD")]
+    public void Padding_is_optional_and_url_safe_base64_is_read(string written, string canonical) =>
+        Assert.Equal(StandardWebhooks.DecodeSecret(canonical), StandardWebhooks.DecodeSecret(written));
+
+    [Fact]
+    public void The_unpadded_test_secret_decodes_to_23_bytes() =>
+        Assert.Equal(23, StandardWebhooks.DecodeSecret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaS").Length);
 
     [Fact]
     public void Generated_secrets_round_trip()

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Storage.Sqlite;
 
-public sealed class SqliteEventStoreFactory : IEventStoreFactory
+sealed class SqliteEventStoreFactory : IEventStoreFactory
 {
     public string Provider => "Sqlite";
 
