@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>What both stores check before a delivery is queued, so both answer the same input the same way.</summary>
-public static class AcceptRules
+static class AcceptRules
 {
     /// <summary>
     /// Returns the delivery, or throws <see cref="StoreRejectedException"/> when its key (endpoint, webhook id) holds a

@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>Deletes finished events in small chunks, so no transaction holds locks long enough to delay accepts.</summary>
-public static class Cleanup
+static class Cleanup
 {
     public const int ChunkSize = 1000;
 

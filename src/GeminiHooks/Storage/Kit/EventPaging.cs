@@ -6,7 +6,7 @@ namespace GeminiHooks.Storage.Kit;
 /// Keyset paging over events, newest first: a page asks for one row more than it shows, and that extra row's
 /// existence is what says there is a next page; the cursor is the id of the last row shown.
 /// </summary>
-public static class EventPaging
+static class EventPaging
 {
     public const int MaxLimit = 500;
 

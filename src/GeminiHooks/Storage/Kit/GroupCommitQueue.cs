@@ -14,7 +14,7 @@ namespace GeminiHooks.Storage.Kit;
 /// Any other failure fails the whole batch; the loop itself keeps serving, so the store recovers on its own once
 /// the database is back.
 /// </remarks>
-public sealed class GroupCommitQueue<T> where T : PendingWrite
+sealed class GroupCommitQueue<T> where T : PendingWrite
 {
     readonly Channel<T> _writes = Channel.CreateBounded<T>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });

@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>Pairs read in (event, handler) order, grouped by event so each event gets its list.</summary>
-public sealed class HandlerRunsByEvent
+sealed class HandlerRunsByEvent
 {
     readonly Dictionary<long, List<HandlerRun>> _runs = [];
 

@@ -4,14 +4,14 @@ namespace GeminiHooks.Storage.Kit;
 /// A write waiting in a <see cref="GroupCommitQueue{T}"/>. The store's commit sets the result fields of each item it
 /// wrote; the queue answers the callers once the batch is committed (or has failed).
 /// </summary>
-public abstract class PendingWrite
+abstract class PendingWrite
 {
     internal abstract void Complete();
     internal abstract void Fail(Exception failure);
 }
 
 /// <summary>A delivery to accept; the commit sets <see cref="Outcome"/>.</summary>
-public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
+sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
 {
     public IncomingDelivery Delivery { get; } = delivery;
 
@@ -35,7 +35,7 @@ public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
 }
 
 /// <summary>A run's outcome to record; the commit sets <see cref="Changed"/> (false when the lease was lost).</summary>
-public sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
+sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
 {
     public DispatchItem Item { get; } = item;
 

@@ -4,7 +4,7 @@ namespace GeminiHooks.Storage.Kit;
 /// Start and stop as both stores do them: initialization runs once however often and however concurrently it is
 /// called (the host and tests may both call it), and disposal runs once.
 /// </summary>
-public sealed class StoreLifetime : IDisposable
+sealed class StoreLifetime : IDisposable
 {
     readonly SemaphoreSlim _initializeLock = new(1, 1);
     bool _initialized;

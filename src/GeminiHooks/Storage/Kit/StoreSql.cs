@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>SQL that reads the same in SQLite and PostgreSQL; each store keeps its dialect's SQL itself.</summary>
-public static class StoreSql
+static class StoreSql
 {
     /// <summary>Pairs by status; read with <see cref="BacklogCountsReader"/>.</summary>
     public const string CountByStatus = "SELECT status, COUNT(*) FROM handler_runs GROUP BY status";
@@ -20,7 +20,7 @@ public static class StoreSql
 }
 
 /// <summary>Collects the rows of <see cref="StoreSql.CountByStatus"/>.</summary>
-public sealed class BacklogCountsReader
+sealed class BacklogCountsReader
 {
     readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
 
