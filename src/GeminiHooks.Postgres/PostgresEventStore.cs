@@ -2,9 +2,9 @@ using System.Data.Common;
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
-using System.Threading.Channels;
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
+using GeminiHooks.Storage.Kit;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
@@ -34,15 +34,13 @@ sealed partial class PostgresEventStore : IEventStore
     readonly StoreOptions _options;
     readonly TimeProvider _time;
     readonly ILogger _logger;
-    readonly Channel<PendingAccept> _accepts = Channel.CreateBounded<PendingAccept>(
-        new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    readonly GroupCommitQueue<PendingAccept> _accepts;
+    readonly GroupCommitQueue<PendingFinish> _finishes;
+    readonly StoreLifetime _lifetime = new();
     readonly WorkSignal _workSignal = new();
     readonly CancellationTokenSource _stopping = new();
     readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    readonly SemaphoreSlim _initializeLock = new(1, 1);
-    Task? _writerLoop;
     Task? _listenLoop;
-    int _disposed;
 
     public PostgresEventStore(StoreOptions options, TimeProvider time, ILogger<PostgresEventStore> logger)
     {
@@ -68,6 +66,10 @@ sealed partial class PostgresEventStore : IEventStore
         // sender retry, so unless the operator chose otherwise a dead server is reported after 5 s.
         if (!given.ContainsKey("Timeout") && !given.ContainsKey("Connect Timeout") && !given.ContainsKey("Connection Timeout"))
             builder.Timeout = 5;
+        // The store's statements are few and fixed; prepared once per connection, each execution skips parsing and
+        // planning on the server.
+        if (!given.ContainsKey("Max Auto Prepare"))
+            builder.MaxAutoPrepare = 32;
         if (string.IsNullOrEmpty(builder.ApplicationName))
             builder.ApplicationName = "GeminiHooks";
         _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
@@ -79,27 +81,25 @@ sealed partial class PostgresEventStore : IEventStore
         if (!given.ContainsKey("Keepalive"))
             listen.KeepAlive = 15;
         _listenSource = NpgsqlDataSource.Create(listen.ConnectionString);
+        _accepts = new GroupCommitQueue<PendingAccept>(options.MaxBatch, CommitAsync,
+            (count, e) => LogCommitFailed(_logger, count, e.Message));
+        _finishes = new GroupCommitQueue<PendingFinish>(options.MaxBatch, CommitFinishesAsync,
+            (count, e) => LogFinishFailed(_logger, count, e.Message));
     }
 
     public async Task InitializeAsync(CancellationToken cancellationToken)
     {
-        await _initializeLock.WaitAsync(cancellationToken);
-        try
+        await _lifetime.InitializeOnceAsync(async ct =>
         {
-            if (_writerLoop is not null)
-                return;
             await Guard(async () =>
             {
-                await PostgresSchema.MigrateAsync(_dataSource, cancellationToken);
+                await PostgresSchema.MigrateAsync(_dataSource, ct);
                 return 0;
-            }, cancellationToken);
-            _writerLoop = Task.Run(RunWriterLoopAsync, CancellationToken.None);
+            }, ct);
+            _accepts.Start();
+            _finishes.Start();
             _listenLoop = Task.Run(() => RunListenLoopAsync(_stopping.Token), CancellationToken.None);
-        }
-        finally
-        {
-            _initializeLock.Release();
-        }
+        }, cancellationToken);
         // Wait until this store hears other replicas, so a notification sent right after start is not missed.
         // Should listening fail, the store still works: dispatchers then find work at their next poll.
         try
@@ -121,121 +121,131 @@ sealed partial class PostgresEventStore : IEventStore
 
     public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(delivery);
-        if (_writerLoop is null)
+        if (_options.GroupCommit)
+            return await PendingAccept.SubmitAsync(delivery, _accepts.EnqueueAsync, cancellationToken);
+        // Without group commit each accept is its own transaction on its own pooled connection, so accepts still
+        // run in parallel (PostgreSQL, unlike SQLite, has many writers).
+        if (!_lifetime.IsInitialized)
             throw new InvalidOperationException("InitializeAsync has not run.");
-        if (!_options.GroupCommit)
-        {
-            // Without group commit each accept is its own transaction on its own pooled connection, so accepts still
-            // run in parallel (PostgreSQL, unlike SQLite, has many writers).
-            var outcome = (await Guard(() => CommitAcceptsAsync([delivery], cancellationToken), cancellationToken))[0];
-            if (outcome == AcceptOutcome.Accepted)
-                _workSignal.Set();
-            return outcome;
-        }
-        var pending = new PendingAccept(delivery);
-        try
-        {
-            await _accepts.Writer.WriteAsync(pending, cancellationToken);
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new StoreUnavailableException("The store is shutting down.", e);
-        }
-        // The caller's cancellation does not cancel the commit: once queued, the row is written either way,
-        // and a redelivery will then be answered as a duplicate.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
+        var pending = new PendingAccept(AcceptRules.Check(delivery));
+        await CommitAsync([pending], cancellationToken);
+        return pending.Outcome;
     }
 
-    async Task RunWriterLoopAsync()
+    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) : Guard(async () =>
     {
-        var maxBatch = Math.Max(1, _options.MaxBatch);
-        var batch = new List<PendingAccept>(maxBatch);
-        var reader = _accepts.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
-        {
-            batch.Clear();
-            while (batch.Count < maxBatch && reader.TryRead(out var item))
-                batch.Add(item);
-            // Whatever goes wrong with one batch is that batch's callers' problem (they get a 503 and Gemini retries);
-            // the loop itself must keep serving, so that the store recovers on its own once PostgreSQL is back.
-            try
-            {
-                var outcomes = await Guard(
-                    () => CommitAcceptsAsync(batch.ConvertAll(p => p.Delivery), CancellationToken.None), CancellationToken.None);
-                for (var i = 0; i < batch.Count; i++)
-                    batch[i].Completion.TrySetResult(outcomes[i]);
-                if (Array.IndexOf(outcomes, AcceptOutcome.Accepted) >= 0)
-                    _workSignal.Set();
-            }
-            catch (Exception e)
-            {
-                LogCommitFailed(_logger, batch.Count, e.Message);
-                foreach (var item in batch)
-                    item.Completion.TrySetException(e);
-            }
-        }
-    }
+        await using var command = _dataSource.CreateCommand("SELECT 1 FROM events WHERE endpoint = $1 AND webhook_id = $2");
+        command.Parameters.Add(Text(endpoint));
+        command.Parameters.Add(Text(webhookId));
+        return await command.ExecuteScalarAsync(cancellationToken) is not null;
+    }, cancellationToken);
 
-    const string AcceptSql = """
-        WITH e AS (
-            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
-            VALUES ($1, $2, $3, $4, $5, $6, $7)
-            ON CONFLICT (endpoint, webhook_id) DO NOTHING
-            RETURNING id
-        ), runs AS (
-            INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
-            SELECT e.id, h.handler, 'pending', 0, $4, $4 FROM e CROSS JOIN unnest($8::text[]) AS h (handler)
-        )
-        SELECT id, pg_notify('geminihooks_work', '') FROM e
-        """;
+    Task CommitAsync(IReadOnlyList<PendingAccept> batch) => CommitAsync(batch, CancellationToken.None);
+
+    async Task CommitAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)
+    {
+        await Guard(() => CommitAcceptsAsync(batch, cancellationToken), cancellationToken);
+        if (batch.Any(p => p.Outcome == AcceptOutcome.Accepted))
+            _workSignal.Set();
+    }
 
     /// <summary>
-    /// Commits the deliveries in one transaction, one pipelined round trip for all the inserts.
-    /// The NOTIFY rides in the same transaction, so listeners hear of a row only once it is committed,
-    /// and PostgreSQL folds the batch's identical notifications into one.
+    /// A whole batch in one statement, so one round trip: the deliveries arrive as parallel arrays, the events are
+    /// inserted with conflicts resolved by the unique index, and the pairs of the newly inserted events are inserted
+    /// from the handler arrays in the same statement. The statement is its own transaction; its NOTIFY is delivered
+    /// once it commits, and PostgreSQL folds the batch's identical notifications into one.
+    /// Rows are inserted in (endpoint, webhook id) order: two replicas' batches that share ids then wait for each
+    /// other on the unique index in the same order, which rules out deadlocks between them.
     /// </summary>
-    async Task<AcceptOutcome[]> CommitAcceptsAsync(List<IncomingDelivery> deliveries, CancellationToken cancellationToken)
+    const string AcceptSql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bytea[], $7::text[])
+                WITH ORDINALITY AS i (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, ord)
+        ), e AS (
+            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+            SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body, status FROM input ORDER BY ord
+            ON CONFLICT (endpoint, webhook_id) DO NOTHING
+            RETURNING id, endpoint, webhook_id, received_at
+        ), runs AS (
+            INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
+            SELECT e.id, h.handler, 'pending', 0, e.received_at, e.received_at
+            FROM e
+            JOIN input i ON i.endpoint = e.endpoint AND i.webhook_id = e.webhook_id
+            JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = i.ord
+        )
+        SELECT i.ord, pg_notify('geminihooks_work', '') FROM e JOIN input i ON i.endpoint = e.endpoint AND i.webhook_id = e.webhook_id
+        """;
+
+    /// <summary>Stores the batch and sets each item's outcome.</summary>
+    async Task<int> CommitAcceptsAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)
     {
-        // Inserting in one global order means two replicas' transactions that share ids wait for each other
-        // on the unique index in the same order, which rules out deadlocks between them.
-        var order = Enumerable.Range(0, deliveries.Count)
-            .OrderBy(i => deliveries[i].Endpoint, StringComparer.Ordinal)
-            .ThenBy(i => deliveries[i].WebhookId, StringComparer.Ordinal)
-            .ToArray();
-        var outcomes = new AcceptOutcome[deliveries.Count];
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var i in order)
+        // One row per key: a key twice in one batch is one insert, and its later copies are duplicates of the first.
+        var first = new Dictionary<(string, string), PendingAccept>();
+        foreach (var pending in batch)
         {
-            var d = deliveries[i];
-            var command = new NpgsqlBatchCommand(AcceptSql);
-            command.Parameters.Add(Text(d.Endpoint));
-            command.Parameters.Add(Text(d.WebhookId));
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = d.Timestamp });
-            command.Parameters.Add(Time(d.ReceivedAt));
-            command.Parameters.Add(Text(d.EventType));
-            command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = d.Body });
-            command.Parameters.Add(Text(d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending));
-            command.Parameters.Add(new NpgsqlParameter<string[]>
-            {
-                NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
-                TypedValue = d.Handlers.Distinct(StringComparer.Ordinal).ToArray(),
-            });
-            batch.BatchCommands.Add(command);
+            pending.Outcome = AcceptOutcome.Duplicate;
+            first.TryAdd((pending.Delivery.Endpoint, pending.Delivery.WebhookId), pending);
         }
-        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        var rows = first.Values
+            .OrderBy(p => p.Delivery.Endpoint, StringComparer.Ordinal)
+            .ThenBy(p => p.Delivery.WebhookId, StringComparer.Ordinal)
+            .ToArray();
+        var n = rows.Length;
+        var endpoints = new string[n];
+        var ids = new string[n];
+        var timestamps = new long[n];
+        var received = new DateTimeOffset[n];
+        var types = new string[n];
+        var bodies = new byte[n][];
+        var statuses = new string[n];
+        var handlerRows = new List<long>();
+        var handlerNames = new List<string>();
+        for (var i = 0; i < n; i++)
         {
-            foreach (var i in order)
+            var d = rows[i].Delivery;
+            endpoints[i] = d.Endpoint;
+            ids[i] = d.WebhookId;
+            timestamps[i] = d.Timestamp;
+            received[i] = Millis(d.ReceivedAt);
+            types[i] = StoredText.Representable(d.EventType);
+            bodies[i] = Bytes(d.Body);
+            statuses[i] = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+            foreach (var handler in d.Handlers.Distinct(StringComparer.Ordinal))
             {
-                outcomes[i] = await reader.ReadAsync(cancellationToken) ? AcceptOutcome.Accepted : AcceptOutcome.Duplicate;
-                await reader.NextResultAsync(cancellationToken);
+                handlerRows.Add(i + 1); // WITH ORDINALITY counts from 1
+                handlerNames.Add(handler);
             }
         }
-        await transaction.CommitAsync(cancellationToken);
-        return outcomes;
+        await using var command = _dataSource.CreateCommand(AcceptSql);
+        command.Parameters.Add(TextArray(endpoints));
+        command.Parameters.Add(TextArray(ids));
+        command.Parameters.Add(new NpgsqlParameter<long[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = timestamps });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, TypedValue = received });
+        command.Parameters.Add(TextArray(types));
+        command.Parameters.Add(new NpgsqlParameter<byte[][]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea, TypedValue = bodies });
+        command.Parameters.Add(TextArray(statuses));
+        command.Parameters.Add(Ids(handlerRows));
+        command.Parameters.Add(TextArray([.. handlerNames]));
+        var accepted = 0;
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows[reader.GetInt64(0) - 1].Outcome = AcceptOutcome.Accepted;
+            accepted++;
+        }
+        return accepted;
     }
+
+    /// <summary>
+    /// The body as the array Npgsql binds. The ingest path hands over an array it owns whole (the exact body it
+    /// read), so it is bound as is; only a slice of a larger buffer is copied.
+    /// </summary>
+    static byte[] Bytes(ReadOnlyMemory<byte> body) =>
+        System.Runtime.InteropServices.MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0
+            && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : body.ToArray();
 
     // A running pair's next_attempt_at is its lease expiry, so one range over the partial index finds both due pending
     // pairs and pairs whose dispatcher died. SKIP LOCKED lets dispatchers on other replicas take the next rows instead of
@@ -282,11 +292,13 @@ sealed partial class PostgresEventStore : IEventStore
             return items;
         }, cancellationToken);
 
+    // Outcomes are queued like accepts: at a high dispatch rate one round trip records a whole batch of them,
+    // instead of one connection and one round trip each.
     public Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, RunStatus.Succeeded, error: null, retryAt: null, cancellationToken);
+        PendingFinish.SubmitAsync(item, succeeded: true, error: null, retryAt: null, _finishes.EnqueueAsync, cancellationToken);
 
     public Task<bool> FailAsync(DispatchItem item, string error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt, cancellationToken);
+        PendingFinish.SubmitAsync(item, succeeded: false, error, retryAt, _finishes.EnqueueAsync, cancellationToken);
 
     /// <summary>
     /// Derives each event's status from its pairs. Every transaction that changes pairs first locks the events
@@ -294,49 +306,73 @@ sealed partial class PostgresEventStore : IEventStore
     /// otherwise each see the other's pair still running and leave the event pending for good. (NO KEY: the lock the
     /// status update takes anyway; it does not block the foreign-key checks of pairs being inserted.)
     /// </summary>
-    const string RefreshStatusSql = """
-        UPDATE events e SET status = CASE
-            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = e.id AND r.status = 'dead') THEN 'dead'
-            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = e.id AND r.status IN ('pending', 'running')) THEN 'pending'
-            ELSE 'done' END
-        WHERE e.id = ANY($1)
-        """;
+    static readonly string RefreshStatusSql = StoreSql.RefreshEventStatus("events.id = ANY($1)");
 
-    Task<bool> FinishRunAsync(DispatchItem item, string status, string? error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        Guard(async () =>
+    async Task CommitFinishesAsync(IReadOnlyList<PendingFinish> batch) => await Guard(async () =>
+    {
+        var now = _time.GetUtcNow();
+        var n = batch.Count;
+        var eventIds = new long[n];
+        var handlers = new string[n];
+        var leases = new string[n];
+        var attempts = new int[n];
+        var statuses = new string[n];
+        var nextAt = new DateTimeOffset[n];
+        var errors = new string?[n];
+        for (var i = 0; i < n; i++)
         {
-            ArgumentNullException.ThrowIfNull(item);
-            var now = _time.GetUtcNow();
-            // One batch without an explicit transaction runs as one implicit transaction, in one round trip.
-            await using var batch = _dataSource.CreateBatch();
-            var lockEvent = new NpgsqlBatchCommand("SELECT 1 FROM events WHERE id = $1 FOR NO KEY UPDATE");
-            lockEvent.Parameters.Add(new NpgsqlParameter<long> { TypedValue = item.EventId });
-            batch.BatchCommands.Add(lockEvent);
-            // The claim is fenced by owner and attempt: a dispatcher whose lease expired and was re-claimed changes nothing.
-            var update = new NpgsqlBatchCommand("""
-                UPDATE handler_runs
-                SET status = $1, lease_owner = NULL, next_attempt_at = $2, updated_at = $3, last_error = COALESCE($4, last_error)
-                WHERE event_id = $5 AND handler = $6 AND status = 'running' AND lease_owner = $7 AND attempts = $8
-                """);
-            update.Parameters.Add(Text(status));
-            update.Parameters.Add(Time(retryAt ?? now));
-            update.Parameters.Add(Time(now));
-            update.Parameters.Add(Text(error));
-            update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = item.EventId });
-            update.Parameters.Add(Text(item.Handler));
-            update.Parameters.Add(Text(item.Owner));
-            update.Parameters.Add(new NpgsqlParameter<int> { TypedValue = item.Attempt });
-            batch.BatchCommands.Add(update);
-            var refresh = new NpgsqlBatchCommand(RefreshStatusSql);
-            refresh.Parameters.Add(Ids([item.EventId]));
-            batch.BatchCommands.Add(refresh);
-            await batch.ExecuteNonQueryAsync(cancellationToken);
-            return update.RecordsAffected > 0;
-        }, cancellationToken);
+            var f = batch[i];
+            f.Changed = false;
+            eventIds[i] = f.Item.EventId;
+            handlers[i] = f.Item.Handler;
+            leases[i] = f.Item.LeaseToken;
+            attempts[i] = f.Item.Attempt;
+            statuses[i] = f.Status;
+            nextAt[i] = Millis(f.RetryAt ?? now);
+            errors[i] = f.Error;
+        }
+        // Three statements in one round trip, which PostgreSQL runs as one implicit transaction: lock the events
+        // (in id order, as every writer of pairs does), record the outcomes, derive the events' status from the
+        // pairs as they now are (a later statement sees what an earlier one wrote; a CTE of the same statement would not).
+        await using var batchCommand = _dataSource.CreateBatch();
+        var lockEvents = new NpgsqlBatchCommand("SELECT 1 FROM events WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE");
+        lockEvents.Parameters.Add(Ids(eventIds));
+        batchCommand.BatchCommands.Add(lockEvents);
+        // Each outcome is fenced by its lease and attempt: a dispatcher whose lease expired and was re-claimed changes nothing.
+        var update = new NpgsqlBatchCommand("""
+            UPDATE handler_runs r
+            SET status = i.status, lease_owner = NULL, next_attempt_at = i.next_at, updated_at = $8,
+                last_error = COALESCE(i.error, r.last_error)
+            FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::text[])
+                WITH ORDINALITY AS i (event_id, handler, lease, attempt, status, next_at, error, ord)
+            WHERE r.event_id = i.event_id AND r.handler = i.handler AND r.status = 'running'
+              AND r.lease_owner = i.lease AND r.attempts = i.attempt
+            RETURNING i.ord
+            """);
+        update.Parameters.Add(Ids(eventIds));
+        update.Parameters.Add(TextArray(handlers));
+        update.Parameters.Add(TextArray(leases));
+        update.Parameters.Add(new NpgsqlParameter<int[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer, TypedValue = attempts });
+        update.Parameters.Add(TextArray(statuses));
+        update.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz, TypedValue = nextAt });
+        update.Parameters.Add(new NpgsqlParameter<string?[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = errors });
+        update.Parameters.Add(Time(now));
+        batchCommand.BatchCommands.Add(update);
+        var refresh = new NpgsqlBatchCommand(RefreshStatusSql);
+        refresh.Parameters.Add(Ids(eventIds));
+        batchCommand.BatchCommands.Add(refresh);
+        await using var reader = await batchCommand.ExecuteReaderAsync(CancellationToken.None);
+        await reader.NextResultAsync(CancellationToken.None); // past the lock's rows
+        while (await reader.ReadAsync(CancellationToken.None))
+            batch[(int)reader.GetInt64(0) - 1].Changed = true;
+        return 0;
+    }, CancellationToken.None);
 
     public async Task<int?> ReplayAsync(string endpoint, string webhookId, IReadOnlyList<string> handlers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handlers);
+        if (!AcceptRules.IsStorableKey(endpoint, webhookId))
+            return null;
         var distinct = handlers.Distinct(StringComparer.Ordinal).ToArray();
         var queued = await Guard<int?>(async () =>
         {
@@ -389,7 +425,7 @@ sealed partial class PostgresEventStore : IEventStore
                 "SELECT id FROM events WHERE status = 'dead' AND ($1::text IS NULL OR type = $1) ORDER BY id FOR NO KEY UPDATE",
                 connection, transaction))
             {
-                find.Parameters.Add(Text(eventType));
+                find.Parameters.Add(Text(eventType is null ? null : StoredText.Representable(eventType)));
                 await using var reader = await find.ExecuteReaderAsync(cancellationToken);
                 while (await reader.ReadAsync(cancellationToken))
                     ids.Add(reader.GetInt64(0));
@@ -433,8 +469,7 @@ sealed partial class PostgresEventStore : IEventStore
 
     public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Guard(async () =>
     {
-        ArgumentNullException.ThrowIfNull(query);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = EventPaging.Limit(query);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand { Connection = connection };
         // Only the filters that are set go into the SQL, so each combination gets a plan that uses its index.
@@ -446,15 +481,15 @@ sealed partial class PostgresEventStore : IEventStore
         }
         if (query.EventType is not null)
         {
-            command.Parameters.Add(Text(query.EventType));
+            command.Parameters.Add(Text(StoredText.Representable(query.EventType)));
             sql.Append(CultureInfo.InvariantCulture, $" AND type = ${command.Parameters.Count}");
         }
-        if (long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor))
+        if (EventPaging.Cursor(query) is { } cursor)
         {
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = cursor });
             sql.Append(CultureInfo.InvariantCulture, $" AND id < ${command.Parameters.Count}");
         }
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit + 1 });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = EventPaging.FetchCount(limit) });
         sql.Append(CultureInfo.InvariantCulture, $" ORDER BY id DESC LIMIT ${command.Parameters.Count}");
         command.CommandText = sql.ToString();
         var rows = new List<StoredEvent>();
@@ -463,17 +498,13 @@ sealed partial class PostgresEventStore : IEventStore
             while (await reader.ReadAsync(cancellationToken))
                 rows.Add(ReadEvent(reader, withBody: false));
         }
-        string? next = null;
-        if (rows.Count > limit)
-        {
-            rows.RemoveAt(limit);
-            next = rows[^1].Id.ToString(CultureInfo.InvariantCulture);
-        }
+        var next = EventPaging.CutToPage(rows, limit);
         var runs = await LoadRunsAsync(connection, rows.ConvertAll(r => r.Id), cancellationToken);
-        return new EventPage(rows.ConvertAll(r => r with { Handlers = runs.GetValueOrDefault(r.Id, []) }), next);
+        return EventPaging.Page(rows, runs, next);
     }, cancellationToken);
 
-    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) => Guard(async () =>
+    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Guard(async () =>
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         StoredEvent stored;
@@ -489,44 +520,32 @@ sealed partial class PostgresEventStore : IEventStore
                 return null;
             stored = ReadEvent(reader, withBody: true);
         }
-        var runs = await LoadRunsAsync(connection, [stored.Id], cancellationToken);
-        return (StoredEvent?)(stored with { Handlers = runs.GetValueOrDefault(stored.Id, []) });
+        return (StoredEvent?)(await LoadRunsAsync(connection, [stored.Id], cancellationToken)).Attach(stored);
     }, cancellationToken);
 
-    public async Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken)
-    {
-        const int chunk = 1000;
-        var total = 0;
-        while (true)
+    // SKIP LOCKED passes over events a replay holds right now; a replayed event is re-checked after its lock and is
+    // no longer 'done', so it is never deleted.
+    public Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
+        Cleanup.InChunksAsync(ct => Guard(async () =>
         {
-            // Small chunks keep each transaction short. SKIP LOCKED passes over events a replay holds right now;
-            // a replayed event is re-checked after its lock and is no longer 'done', so it is never deleted.
-            var deleted = await Guard(async () =>
-            {
-                await using var command = _dataSource.CreateCommand("""
-                    DELETE FROM events WHERE id IN (
-                        SELECT id FROM events WHERE status = 'done' AND received_at < $1
-                        ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
-                    """);
-                command.Parameters.Add(Time(receivedBefore));
-                command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = chunk });
-                return await command.ExecuteNonQueryAsync(cancellationToken);
-            }, cancellationToken);
-            total += deleted;
-            if (deleted < chunk || cancellationToken.IsCancellationRequested)
-                return total;
-        }
-    }
+            await using var command = _dataSource.CreateCommand("""
+                DELETE FROM events WHERE id IN (
+                    SELECT id FROM events WHERE status = 'done' AND received_at < $1
+                    ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+                """);
+            command.Parameters.Add(Time(receivedBefore));
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = Cleanup.ChunkSize });
+            return await command.ExecuteNonQueryAsync(ct);
+        }, ct), cancellationToken);
 
     public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => Guard(async () =>
     {
-        await using var command = _dataSource.CreateCommand("SELECT status, COUNT(*) FROM handler_runs GROUP BY status");
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using var command = _dataSource.CreateCommand(StoreSql.CountByStatus);
+        var counts = new BacklogCountsReader();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        return new BacklogCounts(counts.GetValueOrDefault(RunStatus.Pending), counts.GetValueOrDefault(RunStatus.Running),
-            counts.GetValueOrDefault(RunStatus.Succeeded), counts.GetValueOrDefault(RunStatus.Dead));
+            counts.Add(reader.GetString(0), reader.GetInt64(1));
+        return counts.ToCounts();
     }, cancellationToken);
 
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
@@ -582,24 +601,22 @@ sealed partial class PostgresEventStore : IEventStore
 
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        if (!_lifetime.TryBeginDispose())
             return;
-        _accepts.Writer.TryComplete();
-        if (_writerLoop is not null)
-            await _writerLoop;
+        await _accepts.StopAsync();
+        await _finishes.StopAsync();
         await _stopping.CancelAsync();
         if (_listenLoop is not null)
             await _listenLoop;
         await _dataSource.DisposeAsync();
         await _listenSource.DisposeAsync();
         _stopping.Dispose();
-        _initializeLock.Dispose();
+        _lifetime.Dispose();
     }
 
-    static async Task<Dictionary<long, IReadOnlyList<HandlerRun>>> LoadRunsAsync(
-        NpgsqlConnection connection, List<long> ids, CancellationToken cancellationToken)
+    static async Task<HandlerRunsByEvent> LoadRunsAsync(NpgsqlConnection connection, List<long> ids, CancellationToken cancellationToken)
     {
-        var result = new Dictionary<long, IReadOnlyList<HandlerRun>>();
+        var result = new HandlerRunsByEvent();
         if (ids.Count == 0)
             return result;
         // COLLATE "C": handlers in byte order whatever the database's collation, as the SQLite store lists them.
@@ -611,10 +628,7 @@ sealed partial class PostgresEventStore : IEventStore
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var eventId = reader.GetInt64(0);
-            if (!result.TryGetValue(eventId, out var list))
-                result[eventId] = list = new List<HandlerRun>();
-            ((List<HandlerRun>)list).Add(new HandlerRun(reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+            result.Add(reader.GetInt64(0), new HandlerRun(reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
                 reader.GetFieldValue<DateTimeOffset>(4), reader.IsDBNull(5) ? null : reader.GetString(5),
                 reader.GetFieldValue<DateTimeOffset>(6)));
         }
@@ -634,22 +648,31 @@ sealed partial class PostgresEventStore : IEventStore
     /// compares (timestamptz would keep microseconds, DateTimeOffset has 100 ns ticks), and in UTC, which Npgsql
     /// requires for timestamptz.
     /// </summary>
-    static NpgsqlParameter<DateTimeOffset> Time(DateTimeOffset value) =>
-        new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds()) };
+    static NpgsqlParameter<DateTimeOffset> Time(DateTimeOffset value) => new() { TypedValue = Millis(value) };
+
+    static DateTimeOffset Millis(DateTimeOffset value) => DateTimeOffset.FromUnixTimeMilliseconds(value.ToUnixTimeMilliseconds());
+
+    static NpgsqlParameter<string[]> TextArray(string[] values) =>
+        new() { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text, TypedValue = values };
 
     static NpgsqlParameter<long[]> Ids(IEnumerable<long> ids) =>
         new NpgsqlParameter<long[]> { NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint, TypedValue = ids.ToArray() };
 
     /// <summary>
-    /// Turns every failure to reach or use the database (Npgsql errors, sockets, timeouts) into
-    /// <see cref="StoreUnavailableException"/>, so the receiver answers 503 and the sender retries.
-    /// The caller's own cancellation passes through unchanged.
+    /// Sorts database failures by what the sender should do. Data the database refuses (<see cref="IsDataError"/>)
+    /// becomes <see cref="StoreRejectedException"/>: retrying cannot help. Every other failure to reach or use the
+    /// database (Npgsql errors, sockets, timeouts) becomes <see cref="StoreUnavailableException"/>, so the receiver
+    /// answers 503 and the sender retries. The caller's own cancellation passes through unchanged.
     /// </summary>
     async Task<T> Guard<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {
             return await work();
+        }
+        catch (PostgresException e) when (IsDataError(e))
+        {
+            throw new StoreRejectedException($"PostgreSQL refused the data ({e.SqlState}): {e.MessageText}", e);
         }
         catch (Exception e) when (IsUnavailable(e, cancellationToken))
         {
@@ -662,6 +685,17 @@ sealed partial class PostgresEventStore : IEventStore
             throw new StoreUnavailableException("The PostgreSQL store failed: " + e.Message, e);
         }
     }
+
+    /// <summary>
+    /// Errors caused by the values of one row: class 22 (data exception, e.g. 22021 a NUL byte or invalid UTF-8,
+    /// 22P05 an untranslatable character), class 23 (integrity violation) other than the unique conflicts the
+    /// statements resolve themselves (23505 escaping them is a race worth retrying), and class 54 (a value beyond a
+    /// limit, e.g. a key too long for its index).
+    /// </summary>
+    static bool IsDataError(PostgresException e) =>
+        e.SqlState.StartsWith("22", StringComparison.Ordinal)
+        || (e.SqlState.StartsWith("23", StringComparison.Ordinal) && e.SqlState != PostgresErrorCodes.UniqueViolation)
+        || e.SqlState.StartsWith("54", StringComparison.Ordinal);
 
     static bool IsUnavailable(Exception e, CancellationToken cancellationToken) => e switch
     {
@@ -676,14 +710,11 @@ sealed partial class PostgresEventStore : IEventStore
         || pg.SqlState.StartsWith("08", StringComparison.Ordinal)
         || pg.SqlState.StartsWith("57P", StringComparison.Ordinal);
 
-    sealed class PendingAccept(IncomingDelivery delivery)
-    {
-        public IncomingDelivery Delivery { get; } = delivery;
-        public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
     [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL commit of {Count} deliveries failed: {Reason}")]
     static partial void LogCommitFailed(ILogger logger, int count, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "PostgreSQL commit of {Count} run outcomes failed: {Reason}")]
+    static partial void LogFinishFailed(ILogger logger, int count, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for work notifications failed ({Reason}); retrying in {Backoff}")]
     static partial void LogListenFailed(ILogger logger, string reason, TimeSpan backoff);

@@ -1,3 +1,4 @@
+using GeminiHooks.Storage.Kit;
 using Npgsql;
 
 namespace GeminiHooks.Postgres;
@@ -15,7 +16,7 @@ static class PostgresSchema
     /// </summary>
     const long MigrationLockKey = 0x47484B53;
 
-    static readonly string[] Migrations =
+    static readonly string[] Steps =
     [
         """
         CREATE TABLE events (
@@ -63,14 +64,11 @@ static class PostgresSchema
         int version;
         await using (var read = new NpgsqlCommand("SELECT COALESCE(MAX(version), 0) FROM schema_version", connection))
             version = (int)(await read.ExecuteScalarAsync(cancellationToken))!;
-        if (version > Migrations.Length)
-            throw new InvalidOperationException(
-                $"The database is at schema version {version}, newer than this build knows ({Migrations.Length}).");
-        for (var i = version; i < Migrations.Length; i++)
+        await Migrations.ApplyAsync(version, Steps, async (sql, newVersion) =>
         {
-            await ExecuteAsync(connection, Migrations[i], cancellationToken);
-            await ExecuteAsync(connection, $"INSERT INTO schema_version (version) VALUES ({i + 1})", cancellationToken);
-        }
+            await ExecuteAsync(connection, sql, cancellationToken);
+            await ExecuteAsync(connection, $"INSERT INTO schema_version (version) VALUES ({newVersion})", cancellationToken);
+        });
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -16,7 +16,7 @@ namespace GeminiHooks.Postgres.Tests;
 /// a new database per test; plus what only a server can show: notifications between instances, concurrent
 /// migrations, and an outage in the middle of accepting.
 /// </summary>
-public sealed class PostgresEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
+public sealed partial class PostgresEventStoreTests(ITestOutputHelper output) : EventStoreContractTests(output)
 {
     string _database = "";
 

@@ -4,7 +4,8 @@ namespace GeminiHooks.Storage;
 /// The durable store: accepted deliveries and, per (event, handler) pair, the dispatch state.
 /// Implementations: <see cref="Sqlite.SqliteEventStore"/> and the PostgreSQL store in GeminiHooks.Postgres.
 /// Every implementation passes the same contract tests (tests/GeminiHooks.Storage.Tests).
-/// Any failure to reach the database surfaces as <see cref="StoreUnavailableException"/>.
+/// Any failure to reach the database surfaces as <see cref="StoreUnavailableException"/> (retry later); data the
+/// database refuses surfaces as <see cref="StoreRejectedException"/> for that one write alone (retrying cannot help).
 /// </summary>
 public interface IEventStore : IAsyncDisposable
 {
@@ -17,14 +18,23 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>
     /// Stores the delivery and one pending run per handler, durably, before returning.
     /// Returns <see cref="AcceptOutcome.Duplicate"/> (and stores nothing) when (endpoint, webhook-id) is already stored.
+    /// Throws <see cref="StoreRejectedException"/> when the store cannot represent this delivery (its webhook id holds
+    /// a NUL character, or the database refuses its data); deliveries committed in the same batch are not affected.
     /// </summary>
     Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when (endpoint, webhook-id) is stored: one index lookup on a read connection, without queueing behind the
+    /// writes, so a redelivery can be answered as a duplicate cheaply. A false answer proves nothing under concurrency
+    /// (the same id may be arriving elsewhere at once); <see cref="AcceptAsync"/> stays the judge, through the unique index.
+    /// </summary>
+    Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken);
 
     /// <summary>
     /// Claims up to <paramref name="max"/> due pairs for <paramref name="owner"/> until now + <paramref name="lease"/>:
     /// pending pairs whose next attempt is due, and running pairs whose lease has expired.
     /// Each claim increments the pair's attempt count. No pair is held by two owners at once. Each call leases under a
-    /// token of its own (<see cref="LeaseToken"/>, returned as <see cref="DispatchItem.Owner"/>) that outcomes are fenced on.
+    /// token of its own (<see cref="LeaseToken"/>, returned as <see cref="DispatchItem.LeaseToken"/>) that outcomes are fenced on.
     /// </summary>
     Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken);
 
@@ -82,7 +92,7 @@ public sealed record IncomingDelivery(
     IReadOnlyList<string> Handlers);
 
 /// <summary>
-/// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="Owner"/> is the claim's
+/// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="LeaseToken"/> is the claim's
 /// lease token (the dispatcher's owner id and a nonce), which Complete and Fail must match.
 /// </summary>
 public sealed record DispatchItem(
@@ -95,7 +105,7 @@ public sealed record DispatchItem(
     ReadOnlyMemory<byte> Body,
     string Handler,
     int Attempt,
-    string Owner);
+    string LeaseToken);
 
 public static class EventStatus
 {

@@ -13,7 +13,7 @@ namespace GeminiHooks.TestSupport.Storage;
 /// (xunit makes one instance per test) a database of its own, so tests are independent and may open several
 /// store instances over that one database: a restart, or two replicas.
 /// </summary>
-public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsyncLifetime
+public abstract partial class EventStoreContractTests(ITestOutputHelper output) : IAsyncLifetime
 {
     static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
@@ -192,7 +192,7 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Assert.All(items, item =>
         {
             Assert.Equal(1, item.Attempt);
-            Assert.StartsWith("w1#", item.Owner, StringComparison.Ordinal); // the owner plus this claim's nonce
+            Assert.StartsWith("w1#", item.LeaseToken, StringComparison.Ordinal); // the owner plus this claim's nonce
             Assert.Equal("msg_1", item.WebhookId);
             Assert.Equal("static", item.Endpoint);
             Assert.Equal("batch.failed", item.EventType);
@@ -258,7 +258,7 @@ public abstract class EventStoreContractTests(ITestOutputHelper output) : IAsync
         Time.Advance(TimeSpan.FromSeconds(1));
         var fresh = Assert.Single(await Store.ClaimAsync("w2", 10, TimeSpan.FromMinutes(1), Ct));
         Assert.Equal(2, fresh.Attempt);
-        Assert.StartsWith("w2#", fresh.Owner, StringComparison.Ordinal);
+        Assert.StartsWith("w2#", fresh.LeaseToken, StringComparison.Ordinal);
 
         Assert.False(await Store.CompleteAsync(stale, Ct));
         Assert.False(await Store.FailAsync(stale, "late", Time.GetUtcNow(), Ct));

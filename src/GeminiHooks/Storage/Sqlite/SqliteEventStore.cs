@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using GeminiHooks.Configuration;
+using GeminiHooks.Storage.Kit;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -21,11 +21,10 @@ sealed partial class SqliteEventStore : IEventStore
     readonly TimeProvider _time;
     readonly ILogger _logger;
     readonly SemaphoreSlim _writeLock = new(1, 1);
-    readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    readonly GroupCommitQueue<PendingWrite> _writes;
+    readonly StoreLifetime _lifetime = new();
     readonly WorkSignal _workSignal = new();
     SqliteConnection? _writer;
-    Task? _writerLoop;
 
     public SqliteEventStore(StoreOptions options, TimeProvider time, ILogger<SqliteEventStore> logger)
     {
@@ -44,95 +43,89 @@ sealed partial class SqliteEventStore : IEventStore
             builder.DefaultTimeout = 5; // seconds a write waits for a lock held elsewhere before the store counts as unavailable
         builder.Pooling = true;
         _connectionString = builder.ToString();
+        _writes = new GroupCommitQueue<PendingWrite>(options.GroupCommit ? options.MaxBatch : 1, CommitAsync,
+            (count, e) => LogCommitFailed(_logger, count, e.Message));
     }
 
-    public async Task InitializeAsync(CancellationToken cancellationToken)
+    public Task InitializeAsync(CancellationToken cancellationToken) => _lifetime.InitializeOnceAsync(async ct =>
     {
-        if (_writer is not null)
-            return;
         await Guard(async () =>
         {
             var writer = new SqliteConnection(_connectionString);
-            await writer.OpenAsync(cancellationToken);
-            Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
-            SqliteSchema.Migrate(writer);
+            try
+            {
+                await writer.OpenAsync(ct);
+                Execute(writer, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+                await SqliteSchema.MigrateAsync(writer, ct);
+            }
+            catch
+            {
+                await writer.DisposeAsync();
+                throw;
+            }
             _writer = writer;
             return 0;
         });
-        _writerLoop = Task.Run(RunWriterLoopAsync, CancellationToken.None);
-    }
+        _writes.Start();
+    }, cancellationToken);
 
-    public Task PingAsync(CancellationToken cancellationToken) => Read(connection =>
+    public Task PingAsync(CancellationToken cancellationToken) => Read((connection, _) =>
     {
         Execute(connection, "SELECT 1 FROM events LIMIT 1");
         return 0;
-    });
+    }, cancellationToken);
 
-    public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(delivery);
-        var pending = new PendingAccept(delivery);
-        await EnqueueAsync(pending, cancellationToken);
-        // The caller's cancellation does not cancel the commit: once queued, the row is written either way,
-        // and a redelivery will then be answered as a duplicate.
-        return await pending.Completion.Task.WaitAsync(cancellationToken);
-    }
+    public Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken) =>
+        PendingAccept.SubmitAsync(delivery, _writes.EnqueueAsync, cancellationToken);
 
-    async ValueTask EnqueueAsync(PendingWrite pending, CancellationToken cancellationToken)
-    {
-        if (_writerLoop is null)
-            throw new InvalidOperationException("InitializeAsync has not run.");
-        try
+    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) :
+        Read((connection, _) =>
         {
-            await _writes.Writer.WriteAsync(pending, cancellationToken);
-        }
-        catch (ChannelClosedException e)
-        {
-            throw new StoreUnavailableException("The store is shutting down.", e);
-        }
-    }
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT 1 FROM events WHERE endpoint = $endpoint AND webhook_id = $id";
+            command.Parameters.AddWithValue("$endpoint", endpoint);
+            command.Parameters.AddWithValue("$id", webhookId);
+            return command.ExecuteScalar() is not null;
+        }, cancellationToken);
 
     /// <summary>
-    /// The group commit: everything queued (accepts and dispatch outcomes alike, up to MaxBatch) is written in one
-    /// transaction with one sync, then each caller gets its answer. Without GroupCommit each write commits alone.
+    /// One group commit: accepts and dispatch outcomes alike share the transaction and its sync, under the write lock
+    /// that the other writes take too.
     /// </summary>
-    async Task RunWriterLoopAsync()
+    async Task CommitAsync(IReadOnlyList<PendingWrite> batch)
     {
-        var maxBatch = _options.GroupCommit ? Math.Max(1, _options.MaxBatch) : 1;
-        var batch = new List<PendingWrite>(maxBatch);
-        var reader = _writes.Reader;
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        await _writeLock.WaitAsync();
+        try
         {
-            batch.Clear();
-            while (batch.Count < maxBatch && reader.TryRead(out var item))
-                batch.Add(item);
-            await _writeLock.WaitAsync();
+            bool accepted;
             try
             {
-                var accepted = CommitBatch(batch);
-                foreach (var item in batch)
-                    item.Complete();
-                if (accepted)
-                    _workSignal.Set();
+                accepted = CommitBatch(batch);
             }
-            catch (Exception e)
+            catch (SqliteException e) when (IsDataError(e))
             {
-                var failure = e is SqliteException or IOException or InvalidOperationException
-                    ? new StoreUnavailableException("The SQLite store could not commit: " + e.Message, e)
-                    : e;
-                LogCommitFailed(_logger, batch.Count, e.Message);
-                foreach (var item in batch)
-                    item.Fail(failure);
+                throw new StoreRejectedException("The SQLite store refused the data: " + e.Message, e);
             }
-            finally
+            catch (Exception e) when (e is SqliteException or IOException or InvalidOperationException)
             {
-                _writeLock.Release();
+                throw new StoreUnavailableException("The SQLite store could not commit: " + e.Message, e);
             }
+            if (accepted)
+                _workSignal.Set();
+        }
+        finally
+        {
+            _writeLock.Release();
         }
     }
 
+    // SQLite stores any text and any blob, so the only data it refuses is what breaks a constraint or a size limit.
+    static bool IsDataError(SqliteException e) => e.SqliteErrorCode is SQLitePCL.raw.SQLITE_CONSTRAINT
+        or SQLitePCL.raw.SQLITE_TOOBIG or SQLitePCL.raw.SQLITE_MISMATCH;
+
     /// <summary>Writes the batch in one transaction; true when at least one delivery was newly accepted.</summary>
-    bool CommitBatch(List<PendingWrite> batch)
+    bool CommitBatch(IReadOnlyList<PendingWrite> batch)
     {
         var writer = _writer!;
         var accepted = false;
@@ -172,7 +165,7 @@ sealed partial class SqliteEventStore : IEventStore
             _pId.Value = d.WebhookId;
             _pTs.Value = d.Timestamp;
             _pReceived.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
-            _pType.Value = d.EventType;
+            _pType.Value = StoredText.Representable(d.EventType);
             _pBody.Value = Blob(d.Body);
             _pStatus.Value = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
             var id = _insertEvent!.ExecuteScalar();
@@ -233,7 +226,7 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
-        Write<IReadOnlyList<DispatchItem>>(connection =>
+        Write<IReadOnlyList<DispatchItem>>((connection, _) =>
         {
             var now = _time.GetUtcNow();
             var leaseToken = LeaseToken.New(owner);
@@ -283,25 +276,15 @@ sealed partial class SqliteEventStore : IEventStore
             }
             transaction.Commit();
             return items;
-        });
+        }, cancellationToken);
 
+    // A run's outcome goes through the writer loop like an accept, so at a high dispatch rate outcomes share
+    // commits (and syncs) with each other and with incoming deliveries instead of costing one sync each.
     public Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, RunStatus.Succeeded, error: null, retryAt: null);
+        PendingFinish.SubmitAsync(item, succeeded: true, error: null, retryAt: null, _writes.EnqueueAsync, cancellationToken);
 
     public Task<bool> FailAsync(DispatchItem item, string error, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
-        FinishRunAsync(item, retryAt is null ? RunStatus.Dead : RunStatus.Pending, error, retryAt);
-
-    /// <summary>
-    /// A run's outcome goes through the writer loop like an accept, so at a high dispatch rate outcomes share
-    /// commits (and syncs) with each other and with incoming deliveries instead of costing one sync each.
-    /// </summary>
-    async Task<bool> FinishRunAsync(DispatchItem item, string status, string? error, DateTimeOffset? retryAt)
-    {
-        ArgumentNullException.ThrowIfNull(item);
-        var pending = new PendingFinish(item, status, error, retryAt);
-        await EnqueueAsync(pending, CancellationToken.None);
-        return await pending.Completion.Task;
-    }
+        PendingFinish.SubmitAsync(item, succeeded: false, error, retryAt, _writes.EnqueueAsync, cancellationToken);
 
     /// <summary>
     /// The two statements of a run's outcome, prepared once per batch transaction: at a high dispatch rate a batch
@@ -327,7 +310,7 @@ sealed partial class SqliteEventStore : IEventStore
             _pError.Value = (object?)finish.Error ?? DBNull.Value;
             _pEvent.Value = item.EventId;
             _pHandler.Value = item.Handler;
-            _pOwner.Value = item.Owner;
+            _pOwner.Value = item.LeaseToken;
             _pAttempt.Value = item.Attempt;
             if (_update!.ExecuteNonQuery() == 0)
                 return false;
@@ -357,7 +340,7 @@ sealed partial class SqliteEventStore : IEventStore
             _pAttempt = _update.Parameters.Add("$attempt", SqliteType.Integer);
             _refresh = writer.CreateCommand();
             _refresh.Transaction = transaction;
-            _refresh.CommandText = RefreshEventStatusSql("id = $event");
+            _refresh.CommandText = StoreSql.RefreshEventStatus("id = $event");
             _pRefreshEvent = _refresh.Parameters.Add("$event", SqliteType.Integer);
         }
 
@@ -371,7 +354,9 @@ sealed partial class SqliteEventStore : IEventStore
     public async Task<int?> ReplayAsync(string endpoint, string webhookId, IReadOnlyList<string> handlers, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handlers);
-        var queued = await Write<int?>(connection =>
+        if (!AcceptRules.IsStorableKey(endpoint, webhookId))
+            return null;
+        var queued = await Write<int?>((connection, _) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             using var transaction = connection.BeginTransaction();
@@ -401,7 +386,7 @@ sealed partial class SqliteEventStore : IEventStore
             RefreshEventStatus(connection, transaction, "id = $event", ("$event", eventId));
             transaction.Commit();
             return handlers.Count;
-        });
+        }, cancellationToken);
         if (queued > 0)
             _workSignal.Set();
         return queued;
@@ -409,7 +394,7 @@ sealed partial class SqliteEventStore : IEventStore
 
     public async Task<int> ReplayDeadLettersAsync(string? eventType, CancellationToken cancellationToken)
     {
-        var queued = await Write(connection =>
+        var queued = await Write((connection, _) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             using var transaction = connection.BeginTransaction();
@@ -422,22 +407,21 @@ sealed partial class SqliteEventStore : IEventStore
                   AND ($type IS NULL OR event_id IN (SELECT id FROM events WHERE type = $type))
                 """;
             update.Parameters.AddWithValue("$now", now);
-            update.Parameters.AddWithValue("$type", (object?)eventType ?? DBNull.Value);
+            update.Parameters.AddWithValue("$type", (object?)StoredType(eventType) ?? DBNull.Value);
             var count = update.ExecuteNonQuery();
             RefreshEventStatus(connection, transaction, "status = 'dead' AND ($type IS NULL OR type = $type)",
-                ("$type", (object?)eventType ?? DBNull.Value));
+                ("$type", (object?)StoredType(eventType) ?? DBNull.Value));
             transaction.Commit();
             return count;
-        });
+        }, cancellationToken);
         if (queued > 0)
             _workSignal.Set();
         return queued;
     }
 
-    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Read(connection =>
+    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Read((connection, _) =>
     {
-        ArgumentNullException.ThrowIfNull(query);
-        var limit = Math.Clamp(query.Limit, 1, 500);
+        var limit = EventPaging.Limit(query);
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT id, endpoint, webhook_id, webhook_timestamp, received_at, type, status FROM events
@@ -446,27 +430,21 @@ sealed partial class SqliteEventStore : IEventStore
             ORDER BY id DESC LIMIT $limit
             """;
         command.Parameters.AddWithValue("$status", (object?)query.Status ?? DBNull.Value);
-        command.Parameters.AddWithValue("$type", (object?)query.EventType ?? DBNull.Value);
-        command.Parameters.AddWithValue("$cursor",
-            long.TryParse(query.Cursor, NumberStyles.None, CultureInfo.InvariantCulture, out var cursor) ? cursor : DBNull.Value);
-        command.Parameters.AddWithValue("$limit", limit + 1);
+        command.Parameters.AddWithValue("$type", (object?)StoredType(query.EventType) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$cursor", (object?)EventPaging.Cursor(query) ?? DBNull.Value);
+        command.Parameters.AddWithValue("$limit", EventPaging.FetchCount(limit));
         var rows = new List<StoredEvent>();
         using (var reader = command.ExecuteReader())
         {
             while (reader.Read())
-                rows.Add(ReadEvent(reader, withBody: false, handlers: []));
+                rows.Add(ReadEvent(reader, withBody: false));
         }
-        string? next = null;
-        if (rows.Count > limit)
-        {
-            rows.RemoveAt(limit);
-            next = rows[^1].Id.ToString(CultureInfo.InvariantCulture);
-        }
-        var runs = LoadRuns(connection, null, rows.Select(r => r.Id));
-        return new EventPage(rows.Select(r => r with { Handlers = runs.GetValueOrDefault(r.Id, []) }).ToList(), next);
-    });
+        var next = EventPaging.CutToPage(rows, limit);
+        return EventPaging.Page(rows, LoadRuns(connection, null, rows.ConvertAll(r => r.Id)), next);
+    }, cancellationToken);
 
-    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) => Read(connection =>
+    public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Read((connection, _) =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -480,84 +458,66 @@ sealed partial class SqliteEventStore : IEventStore
         {
             if (!reader.Read())
                 return null;
-            stored = ReadEvent(reader, withBody: true, handlers: []);
+            stored = ReadEvent(reader, withBody: true);
         }
-        var runs = LoadRuns(connection, null, [stored.Id]);
-        return (StoredEvent?)(stored with { Handlers = runs.GetValueOrDefault(stored.Id, []) });
-    });
+        return (StoredEvent?)LoadRuns(connection, null, [stored.Id]).Attach(stored);
+    }, cancellationToken);
 
-    public async Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken)
-    {
-        var total = 0;
-        while (true)
+    public Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
+        Cleanup.InChunksAsync(ct => Write((connection, _) =>
         {
-            // Small chunks, so the write lock is never held long enough to delay accepts noticeably.
-            var deleted = await Write(connection =>
-            {
-                using var transaction = connection.BeginTransaction();
-                using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = """
-                    CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
-                    DELETE FROM doomed;
-                    INSERT INTO doomed SELECT id FROM events
-                      WHERE received_at < $cutoff AND status = 'done' LIMIT 1000;
-                    DELETE FROM handler_runs WHERE event_id IN (SELECT id FROM doomed);
-                    DELETE FROM events WHERE id IN (SELECT id FROM doomed);
-                    SELECT COUNT(*) FROM doomed;
-                    """;
-                command.Parameters.AddWithValue("$cutoff", receivedBefore.ToUnixTimeMilliseconds());
-                var count = Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
-                transaction.Commit();
-                return count;
-            });
-            total += deleted;
-            if (deleted < 1000 || cancellationToken.IsCancellationRequested)
-                return total;
-        }
-    }
+            using var transaction = connection.BeginTransaction();
+            using var command = connection.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                CREATE TEMP TABLE IF NOT EXISTS doomed (id INTEGER PRIMARY KEY);
+                DELETE FROM doomed;
+                INSERT INTO doomed SELECT id FROM events
+                  WHERE received_at < $cutoff AND status = 'done' LIMIT $chunk;
+                DELETE FROM handler_runs WHERE event_id IN (SELECT id FROM doomed);
+                DELETE FROM events WHERE id IN (SELECT id FROM doomed);
+                SELECT COUNT(*) FROM doomed;
+                """;
+            command.Parameters.AddWithValue("$cutoff", receivedBefore.ToUnixTimeMilliseconds());
+            command.Parameters.AddWithValue("$chunk", Cleanup.ChunkSize);
+            var count = Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+            transaction.Commit();
+            return count;
+        }, ct), cancellationToken);
 
-    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => Read(connection =>
+    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => Read((connection, _) =>
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT status, COUNT(*) FROM handler_runs GROUP BY status";
-        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        command.CommandText = StoreSql.CountByStatus;
+        var counts = new BacklogCountsReader();
         using var reader = command.ExecuteReader();
         while (reader.Read())
-            counts[reader.GetString(0)] = reader.GetInt64(1);
-        return new BacklogCounts(counts.GetValueOrDefault(RunStatus.Pending), counts.GetValueOrDefault(RunStatus.Running),
-            counts.GetValueOrDefault(RunStatus.Succeeded), counts.GetValueOrDefault(RunStatus.Dead));
-    });
+            counts.Add(reader.GetString(0), reader.GetInt64(1));
+        return counts.ToCounts();
+    }, cancellationToken);
 
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _workSignal.WaitAsync(timeout, _time, cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        _writes.Writer.TryComplete();
-        if (_writerLoop is not null)
-            await _writerLoop;
+        if (!_lifetime.TryBeginDispose())
+            return;
+        await _writes.StopAsync();
         if (_writer is not null)
             await _writer.DisposeAsync();
         _writeLock.Dispose();
+        _lifetime.Dispose();
     }
 
     static void RefreshEventStatus(SqliteConnection connection, SqliteTransaction transaction, string where, (string Name, object Value) parameter)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = RefreshEventStatusSql(where);
+        command.CommandText = StoreSql.RefreshEventStatus(where);
         command.Parameters.AddWithValue(parameter.Name, parameter.Value);
         command.ExecuteNonQuery();
     }
-
-    static string RefreshEventStatusSql(string where) => $"""
-        UPDATE events SET status = CASE
-            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status = 'dead') THEN 'dead'
-            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status IN ('pending', 'running')) THEN 'pending'
-            ELSE 'done' END
-        WHERE {where}
-        """;
 
     static Dictionary<long, StoredEvent> LoadEvents(SqliteConnection connection, SqliteTransaction? transaction, IEnumerable<long> ids)
     {
@@ -571,41 +531,40 @@ sealed partial class SqliteEventStore : IEventStore
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var e = ReadEvent(reader, withBody: true, handlers: []);
+            var e = ReadEvent(reader, withBody: true);
             events[e.Id] = e;
         }
         return events;
     }
 
-    static Dictionary<long, IReadOnlyList<HandlerRun>> LoadRuns(SqliteConnection connection, SqliteTransaction? transaction, IEnumerable<long> ids)
+    static HandlerRunsByEvent LoadRuns(SqliteConnection connection, SqliteTransaction? transaction, List<long> ids)
     {
-        var result = new Dictionary<long, IReadOnlyList<HandlerRun>>();
-        var idList = string.Join(',', ids);
-        if (idList.Length == 0)
+        var result = new HandlerRunsByEvent();
+        if (ids.Count == 0)
             return result;
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = $"""
             SELECT event_id, handler, status, attempts, next_attempt_at, last_error, updated_at FROM handler_runs
-            WHERE event_id IN ({idList}) ORDER BY event_id, handler
+            WHERE event_id IN ({string.Join(',', ids)}) ORDER BY event_id, handler
             """;
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
-            var eventId = reader.GetInt64(0);
-            if (!result.TryGetValue(eventId, out var list))
-                result[eventId] = list = new List<HandlerRun>();
-            ((List<HandlerRun>)list).Add(new HandlerRun(reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+            result.Add(reader.GetInt64(0), new HandlerRun(reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.IsDBNull(5) ? null : reader.GetString(5),
                 DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(6))));
         }
         return result;
     }
 
-    static StoredEvent ReadEvent(SqliteDataReader reader, bool withBody, IReadOnlyList<HandlerRun> handlers) => new(
+    static StoredEvent ReadEvent(SqliteDataReader reader, bool withBody) => new(
         reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt64(3),
-        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetString(5), reader.GetString(6), handlers,
+        DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(4)), reader.GetString(5), reader.GetString(6), [],
         withBody ? (byte[])reader.GetValue(7) : (ReadOnlyMemory<byte>?)null);
+
+    /// <summary>A type filter in the form types are stored in.</summary>
+    static string? StoredType(string? type) => type is null ? null : StoredText.Representable(type);
 
     static void Execute(SqliteConnection connection, string sql)
     {
@@ -615,13 +574,14 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     /// <summary>Runs a write on the single writer connection, under the write lock.</summary>
-    async Task<T> Write<T>(Func<SqliteConnection, T> work)
+    async Task<T> Write<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken)
     {
         var writer = _writer ?? throw new InvalidOperationException("InitializeAsync has not run.");
-        await _writeLock.WaitAsync();
+        await _writeLock.WaitAsync(cancellationToken);
         try
         {
-            return await Guard(() => Task.FromResult(work(writer)));
+            cancellationToken.ThrowIfCancellationRequested();
+            return await Guard(() => Task.FromResult(work(writer, cancellationToken)));
         }
         finally
         {
@@ -630,11 +590,11 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     /// <summary>Runs a read on a pooled connection of its own.</summary>
-    Task<T> Read<T>(Func<SqliteConnection, T> work) => Guard(async () =>
+    Task<T> Read<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken) => Guard(async () =>
     {
         await using var connection = new SqliteConnection(_connectionString);
-        await connection.OpenAsync();
-        return work(connection);
+        await connection.OpenAsync(cancellationToken);
+        return work(connection, cancellationToken);
     });
 
     static async Task<T> Guard<T>(Func<Task<T>> work)
@@ -651,34 +611,6 @@ sealed partial class SqliteEventStore : IEventStore
         {
             throw new StoreUnavailableException("The SQLite store failed: " + e.Message, e);
         }
-    }
-
-/// <summary>A write waiting for the writer loop; answered once its batch has committed (or failed).</summary>
-    abstract class PendingWrite
-    {
-        public abstract void Complete();
-        public abstract void Fail(Exception e);
-    }
-
-    sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
-    {
-        public IncomingDelivery Delivery { get; } = delivery;
-        public AcceptOutcome Outcome { get; set; }
-        public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public override void Complete() => Completion.TrySetResult(Outcome);
-        public override void Fail(Exception e) => Completion.TrySetException(e);
-    }
-
-    sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
-    {
-        public DispatchItem Item { get; } = item;
-        public string Status { get; } = status;
-        public string? Error { get; } = error;
-        public DateTimeOffset? RetryAt { get; } = retryAt;
-        public bool Changed { get; set; }
-        public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        public override void Complete() => Completion.TrySetResult(Changed);
-        public override void Fail(Exception e) => Completion.TrySetException(e);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "SQLite commit of {Count} deliveries failed: {Reason}")]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 
 namespace GeminiHooks.Storage.Sqlite;
@@ -36,22 +37,22 @@ static class SqliteSchema
         """,
     ];
 
-    public static void Migrate(SqliteConnection connection)
+    public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
     {
-        using var read = connection.CreateCommand();
-        read.CommandText = "PRAGMA user_version";
-        var version = Convert.ToInt32(read.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
-        if (version > Migrations.Length)
-            throw new InvalidOperationException(
-                $"The database is at schema version {version}, newer than this build knows ({Migrations.Length}).");
-        for (var i = version; i < Migrations.Length; i++)
+        int version;
+        using (var read = connection.CreateCommand())
+        {
+            read.CommandText = "PRAGMA user_version";
+            version = Convert.ToInt32(await read.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        await Kit.Migrations.ApplyAsync(version, Migrations, async (sql, newVersion) =>
         {
             using var transaction = connection.BeginTransaction();
             using var migrate = connection.CreateCommand();
             migrate.Transaction = transaction;
-            migrate.CommandText = Migrations[i] + $"\nPRAGMA user_version = {i + 1};";
-            migrate.ExecuteNonQuery();
+            migrate.CommandText = sql + $"\nPRAGMA user_version = {newVersion};";
+            await migrate.ExecuteNonQueryAsync(cancellationToken);
             transaction.Commit();
-        }
+        });
     }
 }

@@ -1,0 +1,32 @@
+namespace GeminiHooks.Storage.Kit;
+
+/// <summary>SQL that reads the same in SQLite and PostgreSQL; each store keeps its dialect's SQL itself.</summary>
+static class StoreSql
+{
+    /// <summary>Pairs by status; read with <see cref="BacklogCountsReader"/>.</summary>
+    public const string CountByStatus = "SELECT status, COUNT(*) FROM handler_runs GROUP BY status";
+
+    /// <summary>
+    /// Derives the status of the events matched by <paramref name="where"/> (a condition on <c>events</c>) from their
+    /// pairs: dead when any pair is dead, pending while any is pending or running, otherwise done (also with no pairs).
+    /// </summary>
+    public static string RefreshEventStatus(string where) => $"""
+        UPDATE events SET status = CASE
+            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status = 'dead') THEN 'dead'
+            WHEN EXISTS (SELECT 1 FROM handler_runs r WHERE r.event_id = events.id AND r.status IN ('pending', 'running')) THEN 'pending'
+            ELSE 'done' END
+        WHERE {where}
+        """;
+}
+
+/// <summary>Collects the rows of <see cref="StoreSql.CountByStatus"/>.</summary>
+sealed class BacklogCountsReader
+{
+    readonly Dictionary<string, long> _counts = new(StringComparer.Ordinal);
+
+    public void Add(string status, long count) => _counts[status] = count;
+
+    public BacklogCounts ToCounts() => new(
+        _counts.GetValueOrDefault(RunStatus.Pending), _counts.GetValueOrDefault(RunStatus.Running),
+        _counts.GetValueOrDefault(RunStatus.Succeeded), _counts.GetValueOrDefault(RunStatus.Dead));
+}
