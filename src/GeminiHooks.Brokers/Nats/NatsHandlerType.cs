@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using GeminiHooks.Handlers;
 using GeminiHooks.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;
 
@@ -10,7 +11,8 @@ namespace GeminiHooks.Brokers.Nats;
 /// <c>nats</c>: publishes each event to JetStream. One connection per URL for the process, shared by reloads and
 /// handlers; the client reconnects by itself. The URL is never echoed: it may hold a user and password or a token.
 /// </summary>
-sealed class NatsHandlerType(IOptionsMonitor<GeminiHooksOptions> options) : IConfiguredHandlerType, IAsyncDisposable
+// The options are looked up when needed, not injected: options validation uses this type, so injecting them is a cycle.
+sealed class NatsHandlerType(IServiceProvider services) : IConfiguredHandlerType, IAsyncDisposable
 {
     public const string DefaultSubject = "geminihooks.<type>";
 
@@ -52,7 +54,7 @@ sealed class NatsHandlerType(IOptionsMonitor<GeminiHooksOptions> options) : ICon
             EventPayload.For(handler));
 
     /// <summary>The window a stream created here drops duplicate message ids in: as long as accepted ids are kept.</summary>
-    public TimeSpan DuplicateWindow => options.CurrentValue.Idempotency.Retention;
+    public TimeSpan DuplicateWindow => services.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>().CurrentValue.Idempotency.Retention;
 
     public NatsConnection Connection(string url) =>
         _connections.GetOrAdd(url, static u => new NatsConnection(NatsOpts.Default with { Url = u, Name = "geminihooks" }));

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using GeminiHooks.Handlers;
 using GeminiHooks.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -10,7 +11,8 @@ namespace GeminiHooks.Brokers.Redis;
 /// <c>redis</c>: appends each event to a Redis Stream. One multiplexer per connection string for the process,
 /// shared by reloads and handlers; it reconnects by itself. The connection string is never echoed: it may hold a password.
 /// </summary>
-sealed class RedisHandlerType(IOptionsMonitor<GeminiHooksOptions> options) : IConfiguredHandlerType, IAsyncDisposable
+// The options are looked up when needed, not injected: options validation uses this type, so injecting them is a cycle.
+sealed class RedisHandlerType(IServiceProvider services) : IConfiguredHandlerType, IAsyncDisposable
 {
     public const string DefaultStream = "geminihooks:events";
 
@@ -38,7 +40,7 @@ sealed class RedisHandlerType(IOptionsMonitor<GeminiHooksOptions> options) : ICo
             handler.Timeout, EventPayload.For(handler));
 
     /// <summary>How long a published (endpoint, webhook-id) is remembered: as long as the receiver remembers accepted ids.</summary>
-    public TimeSpan Retention => options.CurrentValue.Idempotency.Retention;
+    public TimeSpan Retention => services.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>().CurrentValue.Idempotency.Retention;
 
     public Task<ConnectionMultiplexer> ConnectionAsync(string connectionString) =>
         _connections.GetOrAdd(connectionString, static cs => new Lazy<Task<ConnectionMultiplexer>>(() =>
