@@ -226,7 +226,11 @@ public sealed class BrokerTestHost : IAsyncDisposable
             }
             if (left.Count == 0)
                 return;
-            Assert.True(DateTime.UtcNow < deadline, $"Timed out waiting until {what}: {left.Count} of {pending.Count} not yet");
+            if (DateTime.UtcNow >= deadline)
+            {
+                var example = await RunAsync(left[0]);
+                Assert.Fail($"Timed out waiting until {what}: {left.Count} of {pending.Count} not yet, e.g. {example}");
+            }
             pending = left;
             await Task.Delay(50);
         }

@@ -29,10 +29,17 @@ sealed class NatsJetStreamHandler(NatsHandlerType type, string url, string subje
                 ["Gemini-Event-Type"] = @event.Type,
                 ["Gemini-Endpoint"] = @event.Delivery.Endpoint,
             };
-            var ack = await js.PublishAsync(BrokerPublish.Expand(subject, @event.Type), payload.Write(@event),
-                opts: new NatsJSPubOpts { MsgId = $"{@event.Delivery.Endpoint}:{@event.Delivery.WebhookId}" },
-                headers: headers, cancellationToken: ct);
-            ack.EnsureSuccess();
+            try
+            {
+                var ack = await js.PublishAsync(BrokerPublish.Expand(subject, @event.Type), payload.Write(@event),
+                    opts: new NatsJSPubOpts { MsgId = $"{@event.Delivery.Endpoint}:{@event.Delivery.WebhookId}" },
+                    headers: headers, cancellationToken: ct);
+                ack.EnsureSuccess();
+            }
+            catch (NatsJSDuplicateMessageException)
+            {
+                // The stream already holds this event from an earlier run: that run's publish is the one that counts.
+            }
         }, cancellationToken);
     }
 
