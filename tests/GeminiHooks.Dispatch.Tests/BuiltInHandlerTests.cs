@@ -84,6 +84,55 @@ public class BuiltInHandlerTests
     }
 
     [Fact]
+    public async Task Http_with_Format_cloudevents_posts_a_signed_CloudEvent_that_the_CNCF_SDK_reads_back()
+    {
+        using var dir = new TempDir();
+        await using var downstream = await LoopbackReceiver.StartAsync();
+        var secret = StandardWebhooks.GenerateSecret();
+        await using var host = await TestHost.StartAsync(dir, new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Handlers:forward:Type"] = "http",
+            ["GeminiHooks:Handlers:forward:Url"] = downstream.Url("/hook"),
+            ["GeminiHooks:Handlers:forward:Secret"] = secret,
+            ["GeminiHooks:Handlers:forward:Format"] = "cloudevents",
+            ["GeminiHooks:Handlers:forward:Source"] = "https://hooks.example.com/gemini",
+        });
+        var id = await host.AcceptAsync("batch.succeeded",
+            """{"type":"batch.succeeded","timestamp":"2026-11-20T10:15:00Z","data":{"id":"batches/abc123","user_metadata":{"job":"nightly"}}}""");
+        await Wait.UntilAsync(async () => (await host.RunAsync(id, "forward"))?.Status == RunStatus.Succeeded, "the CloudEvent is posted");
+
+        var delivered = Assert.Single(downstream.Requests);
+        Assert.StartsWith("application/cloudevents+json", delivered.Headers["content-type"], StringComparison.Ordinal);
+        var parsed = await NodeSigner.RunAsync("parse-cloudevent", new JsonObject
+        {
+            ["headers"] = new JsonObject { ["content-type"] = delivered.Headers["content-type"] },
+            ["body"] = delivered.Body,
+        });
+        Assert.Equal("1.0", parsed["specversion"]!.GetValue<string>());
+        Assert.Equal(id, parsed["id"]!.GetValue<string>());
+        Assert.Equal("batch.succeeded", parsed["type"]!.GetValue<string>());
+        Assert.Equal("https://hooks.example.com/gemini", parsed["source"]!.GetValue<string>());
+        Assert.Equal(DateTimeOffset.Parse("2026-11-20T10:15:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            DateTimeOffset.Parse(parsed["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("batches/abc123", parsed["data"]!["id"]!.GetValue<string>());
+        Assert.Equal("nightly", JsonNode.Parse(parsed["usermetadata"]!.GetValue<string>())!["job"]!.GetValue<string>());
+
+        // The CloudEvent, not the original body, is what is signed.
+        var verified = await NodeSigner.RunAsync("verify-static", new JsonObject
+        {
+            ["secret"] = secret,
+            ["headers"] = new JsonObject
+            {
+                ["webhook-id"] = delivered.Headers["webhook-id"],
+                ["webhook-timestamp"] = delivered.Headers["webhook-timestamp"],
+                ["webhook-signature"] = delivered.Headers["webhook-signature"],
+            },
+            ["body"] = delivered.Body,
+        });
+        Assert.True(verified["ok"]!.GetValue<bool>(), verified.ToJsonString());
+    }
+
+    [Fact]
     public async Task Slack_failure_status_fails_the_run_without_naming_the_url()
     {
         using var dir = new TempDir();
