@@ -72,7 +72,7 @@ ensure_installed() {
 random_secret() { head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 20; }
 
 load() {
-  DIR=""; PORT=""; SECRET=""; DIST_PORT=""; PID=""
+  DIR=""; PORT=""; SECRET=""; DIST_PORT=""; PID=""; EPMD_PID=""
   # shellcheck disable=SC1090
   [ -f "$STATE_DIR/$1" ] && . "$STATE_DIR/$1"
   return 0
@@ -80,7 +80,8 @@ load() {
 
 save() {
   mkdir -p "$STATE_DIR"
-  printf 'DIR=%q\nPORT=%q\nSECRET=%q\nDIST_PORT=%q\nPID=%q\n' "$DIR" "$PORT" "$SECRET" "$DIST_PORT" "$PID" >"$STATE_DIR/$1"
+  printf 'DIR=%q\nPORT=%q\nSECRET=%q\nDIST_PORT=%q\nPID=%q\nEPMD_PID=%q\n' "$DIR" "$PORT" "$SECRET" "$DIST_PORT" "$PID" "$EPMD_PID" \
+    >"$STATE_DIR/$1"
 }
 
 running() { [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; }
@@ -122,6 +123,9 @@ default_pass = $SECRET
 loopback_users = none
 CONF
   echo '[].' >"$DIR/enabled_plugins"
+  # RabbitMQ starts Erlang's port mapper when none runs; then it is ours to stop with the broker.
+  local had_epmd=""
+  pidof epmd >/dev/null 2>&1 && had_epmd=1
   if [ "$(id -u)" = 0 ]; then chown -R rabbitmq: "$DIR"; fi
   local run=(env HOME="$DIR" RABBITMQ_NODENAME="$node" RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT="$PORT"
     RABBITMQ_DIST_PORT="$DIST_PORT" RABBITMQ_MNESIA_BASE="$DIR/mnesia" RABBITMQ_LOG_BASE="$DIR/log"
@@ -134,6 +138,7 @@ CONF
   fi
   wait_port "$PORT" rabbitmq || { tail -n 30 "$DIR/rabbitmq.out" >&2; return 1; }
   PID="$(cat "$DIR/rabbitmq.pid")"
+  if [ -z "$had_epmd" ]; then EPMD_PID="$(pidof epmd || true)"; fi
 }
 
 print_env() {
@@ -177,6 +182,10 @@ cmd_stop() {
       wait_port_closed "$PORT" || true
     fi
     PID=""
+    if [ -z "$keep" ] && [ -n "$EPMD_PID" ]; then
+      kill "$EPMD_PID" 2>/dev/null || true
+      EPMD_PID=""
+    fi
     if [ -n "$keep" ]; then
       save "$name"
     else
