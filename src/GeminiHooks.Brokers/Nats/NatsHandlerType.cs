@@ -18,7 +18,7 @@ sealed class NatsHandlerType(IServiceProvider services) : IConfiguredHandlerType
 
     static readonly string[] Schemes = ["nats", "tls", "ws", "wss"];
     readonly ConcurrentDictionary<string, NatsConnection> _connections = new(StringComparer.Ordinal);
-    readonly ConcurrentDictionary<(string Url, string Stream), Lazy<Task>> _streams = new();
+    readonly ConcurrentDictionary<(string Url, string Stream), Lazy<Task<bool>>> _streams = new();
 
     public string Name => "nats";
 
@@ -62,17 +62,8 @@ sealed class NatsHandlerType(IServiceProvider services) : IConfiguredHandlerType
     /// <summary>
     /// Creates the stream once per process when it is missing. A failure is not remembered, so the next run tries again.
     /// </summary>
-    public Task EnsureStreamAsync(string url, string stream, Func<Task> ensure)
-    {
-        var key = (url, stream);
-        var task = _streams.GetOrAdd(key, _ => new Lazy<Task>(ensure)).Value;
-        if (task.IsFaulted || task.IsCanceled)
-        {
-            _streams.TryRemove(new KeyValuePair<(string, string), Lazy<Task>>(key, _streams[key]));
-            return _streams.GetOrAdd(key, _ => new Lazy<Task>(ensure)).Value;
-        }
-        return task;
-    }
+    public Task EnsureStreamAsync(string url, string stream, Func<Task> ensure) =>
+        OnceUntilFailed.Run(_streams, (url, stream), ensure);
 
     public async ValueTask DisposeAsync()
     {

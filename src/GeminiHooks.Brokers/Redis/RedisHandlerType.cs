@@ -43,14 +43,14 @@ sealed class RedisHandlerType(IServiceProvider services) : IConfiguredHandlerTyp
     public TimeSpan Retention => services.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>().CurrentValue.Idempotency.Retention;
 
     public Task<ConnectionMultiplexer> ConnectionAsync(string connectionString) =>
-        _connections.GetOrAdd(connectionString, static cs => new Lazy<Task<ConnectionMultiplexer>>(() =>
+        OnceUntilFailed.Run(_connections, connectionString, () =>
         {
-            var configuration = Parse(cs)!;
+            var configuration = Parse(connectionString)!;
             // Keep trying in the background instead of failing once: the broker may start after the receiver.
             configuration.AbortOnConnectFail = false;
             configuration.ClientName = "geminihooks";
             return ConnectionMultiplexer.ConnectAsync(configuration);
-        })).Value;
+        });
 
     static ConfigurationOptions? Parse(string connectionString)
     {
@@ -60,10 +60,7 @@ sealed class RedisHandlerType(IServiceProvider services) : IConfiguredHandlerTyp
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var connection in _connections.Values.Where(c => c.IsValueCreated))
-        {
-            try { await (await connection.Value).DisposeAsync(); }
-            catch (RedisException) { }
-        }
+        foreach (var connection in _connections.Values.Where(c => c.IsValueCreated && c.Value.IsCompletedSuccessfully))
+            await (await connection.Value).DisposeAsync();
     }
 }

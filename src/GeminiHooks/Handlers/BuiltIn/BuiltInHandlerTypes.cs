@@ -11,8 +11,6 @@ public static class BuiltInHandlerTypes
     public const string Jsonl = "jsonl";
     public const string Http = "http";
     public const string Slack = "slack";
-
-    public static IReadOnlyList<string> All { get; } = [Log, Jsonl, Http, Slack];
 }
 
 sealed class LogHandlerType(ILoggerFactory loggers) : IConfiguredHandlerType
