@@ -1,3 +1,4 @@
+using GeminiHooks.Brokers;
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;
 using GeminiHooks.Server;
@@ -12,6 +13,7 @@ try
     builder.Host.UseSerilog((context, services, logger) => ServerLogging.Configure(context, services, logger));
     builder.Services.AddGeminiHooks(builder.Configuration);
     builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
+    builder.Services.AddGeminiHooksBrokers();  // handler types redis, nats and rabbitmq
     builder.AddGeminiHooksOperations();
     builder.AddGeminiHooksTelemetry();
 

@@ -2,6 +2,7 @@
 // interoperability. Usage: node signer.mjs <command> < request.json > answer.json
 import { Webhook } from "standardwebhooks";
 import * as jose from "jose";
+import { HTTP } from "cloudevents";
 import { createPrivateKey, createPublicKey, sign as cryptoSign, verify as cryptoVerify } from "node:crypto";
 
 const commands = {
@@ -17,6 +18,12 @@ const commands = {
     } catch (e) {
       return { ok: false, error: String(e.message ?? e) };
     }
+  },
+  // Reads a POST as a CloudEvent with the CNCF SDK's HTTP binding, which validates it (structured or binary mode).
+  async "parse-cloudevent"({ headers, body }) {
+    const event = HTTP.toEvent({ headers, body });
+    return { specversion: event.specversion, id: event.id, source: event.source, type: event.type,
+      time: event.time, datacontenttype: event.datacontenttype, usermetadata: event.usermetadata ?? null, data: event.data };
   },
   // Key pairs as JWKs: { alg: "RS256" | "EdDSA", kid }.
   async "generate-key"({ alg, kid }) {

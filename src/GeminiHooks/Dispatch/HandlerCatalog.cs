@@ -30,14 +30,14 @@ sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
 {
     readonly IReadOnlyList<CodeHandlerRegistration> _code;
     readonly IOptionsMonitor<GeminiHooksOptions> _options;
-    readonly BuiltInHandlerFactory _factory;
+    readonly ConfiguredHandlerTypes _factory;
     readonly ILogger _logger;
     readonly IDisposable? _subscription;
     readonly Lock _buildLock = new();
     volatile HandlerSet? _set;
 
     public HandlerCatalog(IEnumerable<CodeHandlerRegistration> code, IOptionsMonitor<GeminiHooksOptions> options,
-        BuiltInHandlerFactory factory, ILogger<HandlerCatalog> logger)
+        ConfiguredHandlerTypes factory, ILogger<HandlerCatalog> logger)
     {
         _code = code.ToList();
         _options = options;

@@ -21,10 +21,15 @@ static class DispatchServiceCollectionExtensions
         services.AddMetrics();
         services.TryAddSingleton<GeminiHooksMetrics>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
-        services.AddHttpClient(BuiltInHandlerFactory.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+        services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();
         services.TryAddSingleton<JsonlFiles>();
-        services.TryAddSingleton<BuiltInHandlerFactory>();
+        // The built-in types first: their order is the one error messages list.
+        services.AddGeminiHooksHandlerType<LogHandlerType>();
+        services.AddGeminiHooksHandlerType<JsonlHandlerType>();
+        services.AddGeminiHooksHandlerType<HttpHandlerType>();
+        services.AddGeminiHooksHandlerType<SlackHandlerType>();
+        services.TryAddSingleton<ConfiguredHandlerTypes>();
         services.TryAddSingleton<HandlerCatalog>();
         services.TryAddSingleton<IHandlerCatalog>(sp => sp.GetRequiredService<HandlerCatalog>());
         services.AddHostedService<GeminiHooksDispatcher>();

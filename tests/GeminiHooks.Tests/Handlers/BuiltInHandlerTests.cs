@@ -49,7 +49,61 @@ public class BuiltInHandlerTests
         Assert.Equal(id, delivered.Headers["webhook-id"]);
         Assert.Equal(body, delivered.Body);
         Assert.StartsWith("application/json", delivered.Headers["content-type"], StringComparison.Ordinal);
-        var verified = await Node.SignerAsync("verify-static", new JsonObject
+        var verified = await VerifyWithNodeAsync(secret, delivered);
+        Assert.True(verified["ok"]!.GetValue<bool>(), verified.ToJsonString());
+
+        // A signature by another secret must not verify: the check above is not vacuous.
+        var rejected = await VerifyWithNodeAsync(StandardWebhooks.GenerateSecret(), delivered);
+        Assert.False(rejected["ok"]!.GetValue<bool>());
+
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "chat"))?.Status == RunStatus.Succeeded, "slack is posted");
+        var slack = Assert.Single(downstream.Requests, r => r.Path == "/services/T000/B000/XXXX");
+        using var message = JsonDocument.Parse(slack.Body);
+        Assert.Equal($"Batch batches/abc123 succeeded: output files/batch-abc123-output.jsonl [{id}]",
+            message.RootElement.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task Http_with_Format_cloudevents_posts_a_signed_CloudEvent_that_the_CNCF_SDK_reads_back()
+    {
+        using var dir = new TempDirectory();
+        await using var downstream = await LoopbackReceiver.StartAsync();
+        var secret = StandardWebhooks.GenerateSecret();
+        await using var host = await TestHost.StartAsync(dir, new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Handlers:forward:Type"] = "http",
+            ["GeminiHooks:Handlers:forward:Url"] = downstream.Url("/hook"),
+            ["GeminiHooks:Handlers:forward:Secret"] = secret,
+            ["GeminiHooks:Handlers:forward:Format"] = "cloudevents",
+            ["GeminiHooks:Handlers:forward:Source"] = "https://hooks.example.com/gemini",
+        });
+        var id = await host.AcceptAsync("batch.succeeded",
+            """{"type":"batch.succeeded","timestamp":"2026-11-20T10:15:00Z","data":{"id":"batches/abc123","user_metadata":{"job":"nightly"}}}""");
+        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "forward"))?.Status == RunStatus.Succeeded, "the CloudEvent is posted");
+
+        var delivered = Assert.Single(downstream.Requests);
+        Assert.StartsWith("application/cloudevents+json", delivered.Headers["content-type"], StringComparison.Ordinal);
+        var parsed = await Node.SignerAsync("parse-cloudevent", new JsonObject
+        {
+            ["headers"] = new JsonObject { ["content-type"] = delivered.Headers["content-type"] },
+            ["body"] = delivered.Body,
+        });
+        Assert.Equal("1.0", parsed["specversion"]!.GetValue<string>());
+        Assert.Equal(id, parsed["id"]!.GetValue<string>());
+        Assert.Equal("batch.succeeded", parsed["type"]!.GetValue<string>());
+        Assert.Equal("https://hooks.example.com/gemini", parsed["source"]!.GetValue<string>());
+        Assert.Equal(DateTimeOffset.Parse("2026-11-20T10:15:00Z", System.Globalization.CultureInfo.InvariantCulture),
+            DateTimeOffset.Parse(parsed["time"]!.GetValue<string>(), System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal("batches/abc123", parsed["data"]!["id"]!.GetValue<string>());
+        Assert.Equal("nightly", JsonNode.Parse(parsed["usermetadata"]!.GetValue<string>())!["job"]!.GetValue<string>());
+
+        // The CloudEvent, not the original body, is what is signed.
+        var verified = await VerifyWithNodeAsync(secret, delivered);
+        Assert.True(verified["ok"]!.GetValue<bool>(), verified.ToJsonString());
+    }
+
+    static Task<JsonObject> VerifyWithNodeAsync(string secret, LoopbackReceiver.Received delivered) =>
+        Node.SignerAsync("verify-static", new JsonObject
         {
             ["secret"] = secret,
             ["headers"] = new JsonObject
@@ -60,28 +114,6 @@ public class BuiltInHandlerTests
             },
             ["body"] = delivered.Body,
         });
-        Assert.True(verified["ok"]!.GetValue<bool>(), verified.ToJsonString());
-
-        // A signature by another secret must not verify: the check above is not vacuous.
-        var rejected = await Node.SignerAsync("verify-static", new JsonObject
-        {
-            ["secret"] = StandardWebhooks.GenerateSecret(),
-            ["headers"] = new JsonObject
-            {
-                ["webhook-id"] = delivered.Headers["webhook-id"],
-                ["webhook-timestamp"] = delivered.Headers["webhook-timestamp"],
-                ["webhook-signature"] = delivered.Headers["webhook-signature"],
-            },
-            ["body"] = delivered.Body,
-        });
-        Assert.False(rejected["ok"]!.GetValue<bool>());
-
-        await Eventually.UntilAsync(async () => (await host.RunAsync(id, "chat"))?.Status == RunStatus.Succeeded, "slack is posted");
-        var slack = Assert.Single(downstream.Requests, r => r.Path == "/services/T000/B000/XXXX");
-        using var message = JsonDocument.Parse(slack.Body);
-        Assert.Equal($"Batch batches/abc123 succeeded: output files/batch-abc123-output.jsonl [{id}]",
-            message.RootElement.GetProperty("text").GetString());
-    }
 
     [Fact]
     public async Task Slack_failure_status_fails_the_run_without_naming_the_url()

@@ -1,3 +1,4 @@
+using GeminiHooks.Hosting;
 using System.Net.Http.Headers;
 using System.Globalization;
 using GeminiHooks.Events;
@@ -8,28 +9,44 @@ namespace GeminiHooks.Handlers.BuiltIn;
 /// <summary>
 /// <c>http</c>: forwards the original bytes, re-signed per Standard Webhooks with this handler's own secret, so the
 /// downstream verifies us rather than Gemini. The <c>webhook-id</c> stays Gemini's, so the downstream can dedup
-/// our retries and replays with the same key; the timestamp is now, as a fresh signature must be.
+/// our retries and replays with the same key; the timestamp is now, as a fresh signature must be. With
+/// <c>Format: cloudevents</c> the body is the CloudEvent instead, signed the same way.
 /// </summary>
-sealed class HttpForwardHandler(IHttpClientFactory httpClients, TimeProvider time, Uri url, byte[] key, TimeSpan timeout)
-    : IGeminiEventHandler
+sealed class HttpForwardHandler(IHttpClientFactory httpClients, TimeProvider time, Uri url, byte[] key, TimeSpan timeout,
+    EventPayload payload) : IGeminiEventHandler
 {
     public async Task HandleAsync(GeminiEvent @event, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(@event);
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, url);
-        request.Content = new ReadOnlyMemoryContent(@event.RawBody);
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var body = payload.Write(@event);
+        request.Content = new ReadOnlyMemoryContent(body);
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(payload.ContentType);
         request.Headers.TryAddWithoutValidation("webhook-id", @event.Delivery.WebhookId);
         request.Headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
         request.Headers.TryAddWithoutValidation("webhook-signature",
-            StandardWebhooks.SignV1(key, @event.Delivery.WebhookId, timestamp, @event.RawBody.Span));
+            StandardWebhooks.SignV1(key, @event.Delivery.WebhookId, timestamp, body.Span));
         await HandlerHttp.SendAsync(httpClients, request, timeout, cancellationToken);
     }
 }
 
 static class HandlerHttp
 {
+    public const string ClientName = "GeminiHooks.Handlers";
+
+    /// <summary>The URL is never echoed: a Slack URL is a credential, and an <c>http</c> one may carry a token.</summary>
+    public static void ValidateUrlAndTimeout(string key, string type, HandlerOptions options, ICollection<string> failures)
+    {
+        if (string.IsNullOrWhiteSpace(options.Url))
+            failures.Add($"{key}:Url is required for Type '{type}'");
+        else if (!Uri.TryCreate(options.Url, UriKind.Absolute, out var url) ||
+                 (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            failures.Add($"{key}:Url is not an absolute http or https URL");
+        if (options.Timeout <= TimeSpan.Zero)
+            failures.Add($"{key}:Timeout must be positive");
+    }
+
     /// <summary>
     /// Sends with a wall-clock timeout (a network wait is real time even when tests move the injected clock).
     /// Errors name the status or the timeout, never the URL: a Slack URL is a credential.
@@ -37,7 +54,7 @@ static class HandlerHttp
     public static async Task SendAsync(IHttpClientFactory httpClients, HttpRequestMessage request, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        var client = httpClients.CreateClient(BuiltInHandlerFactory.HttpClientName);
+        var client = httpClients.CreateClient(ClientName);
         using var timeoutCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeoutCts.CancelAfter(timeout);
         HttpResponseMessage response;

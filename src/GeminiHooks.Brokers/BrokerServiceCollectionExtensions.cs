@@ -1,0 +1,23 @@
+using GeminiHooks.Brokers.Nats;
+using GeminiHooks.Brokers.RabbitMq;
+using GeminiHooks.Brokers.Redis;
+using GeminiHooks.Handlers;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace GeminiHooks.Brokers;
+
+public static class BrokerServiceCollectionExtensions
+{
+    /// <summary>
+    /// Makes <c>redis</c>, <c>nats</c> and <c>rabbitmq</c> usable as <c>GeminiHooks:Handlers:&lt;name&gt;:Type</c>.
+    /// Call after <c>AddGeminiHooks</c> (or <c>AddGeminiHooksDispatch</c>) so error messages list the built-in types first.
+    /// </summary>
+    public static IServiceCollection AddGeminiHooksBrokers(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddGeminiHooksHandlerType<RedisHandlerType>();
+        services.AddGeminiHooksHandlerType<NatsHandlerType>();
+        services.AddGeminiHooksHandlerType<RabbitMqHandlerType>();
+        return services;
+    }
+}
