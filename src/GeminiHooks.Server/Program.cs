@@ -1,3 +1,4 @@
+using GeminiHooks.Configuration;
 using GeminiHooks.Brokers;
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;

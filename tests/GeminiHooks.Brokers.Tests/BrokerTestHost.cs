@@ -1,3 +1,4 @@
+using GeminiHooks.Configuration;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net.Http.Headers;

@@ -1,3 +1,4 @@
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,5 +1,7 @@
 using Npgsql;
 
+using GeminiHooks.Storage;
+
 namespace GeminiHooks.Postgres.Tests;
 
 /// <summary>

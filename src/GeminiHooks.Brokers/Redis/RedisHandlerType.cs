@@ -1,3 +1,4 @@
+using GeminiHooks.Configuration;
 using System.Collections.Concurrent;
 using GeminiHooks.Handlers;
 using GeminiHooks.Hosting;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
-using GeminiHooks.Handlers.BuiltIn;
 using GeminiHooks.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;

@@ -1,7 +1,7 @@
+using GeminiHooks.Configuration;
 using System.Buffers;
 using System.Text.Json;
 using GeminiHooks.Events;
-using GeminiHooks.Hosting;
 
 namespace GeminiHooks.Handlers;
 

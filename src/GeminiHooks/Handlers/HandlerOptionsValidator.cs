@@ -1,6 +1,4 @@
-using GeminiHooks.Handlers.BuiltIn;
 using GeminiHooks.Configuration;
-using GeminiHooks.Verification;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Handlers;

@@ -1,5 +1,7 @@
 using System.Text;
 
+using GeminiHooks.Storage;
+
 namespace GeminiHooks.TestSupport.Storage;
 
 /// <summary>

@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using System.Net.Http.Headers;
 using System.Globalization;
 using GeminiHooks.Events;
