@@ -16,6 +16,7 @@ try
     builder.AddGeminiHooksTelemetry();
 
     var app = builder.Build();
+    app.UseGeminiHooksServerErrorCount(); // first: counts any 5xx but 503 the client gets
     app.UseExceptionHandler();  // problem details; an unreachable store is a 503 with Retry-After
     app.UseStatusCodePages();   // every error answer, 404 and 405 included, is RFC 9457 JSON
     app.UseGeminiHooksOperations();

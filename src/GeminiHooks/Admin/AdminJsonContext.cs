@@ -37,4 +37,5 @@ public sealed record AdminBacklog(long Pending, long Running, long Succeeded, lo
 [JsonSerializable(typeof(AdminEvent))]
 [JsonSerializable(typeof(AdminReplayResult))]
 [JsonSerializable(typeof(AdminBacklog))]
+[JsonSerializable(typeof(AdminTimeseries))]
 public sealed partial class AdminJsonContext : JsonSerializerContext;

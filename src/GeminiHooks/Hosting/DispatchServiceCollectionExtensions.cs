@@ -49,6 +49,7 @@ public static class DispatchServiceCollectionExtensions
         services.AddSingleton<IHandlerCatalog>(sp => sp.GetRequiredService<HandlerCatalog>());
         services.AddHostedService<GeminiHooksDispatcher>();
         services.AddHostedService<RetentionCleanupService>();
+        services.AddHostedService<TimelineSampler>();
         return new GeminiHooksBuilder(services);
     }
 
