@@ -3,13 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using GeminiHooks.Tests.Support;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace GeminiHooks.Tests.Monitoring;
 
@@ -25,7 +18,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
     /// <summary>The mix: what was sent, and so what every count must be.</summary>
     public const int Accepted = 6, AcceptedFailing = 2, Duplicates = 3, Unauthorized = 1, Malformed = 1;
 
-    WebApplication? _downstream;
+    FailingDownstream? _downstream;
     ServerProcess? _server;
 
     public PrometheusServer Prometheus { get; private set; } = null!;
@@ -36,7 +29,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var downstreamUrl = await StartFailingDownstreamAsync();
+        _downstream = await FailingDownstream.StartAsync();
         var port = PublishedServer.FreePort();
         var metricsPort = PublishedServer.FreePort();
         _server = await ServerProcess.StartAsync(new Dictionary<string, string>
@@ -49,7 +42,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
             ["GeminiHooks__Dispatch__RetryMaxDelay"] = "00:00:00.500",
             ["GeminiHooks__Handlers__archive__Type"] = "log",
             ["GeminiHooks__Handlers__forward__Type"] = "http",
-            ["GeminiHooks__Handlers__forward__Url"] = downstreamUrl,
+            ["GeminiHooks__Handlers__forward__Url"] = _downstream.Url,
             ["GeminiHooks__Handlers__forward__Secret"] = Receiver.Secret,
             ["GeminiHooks__Handlers__forward__Events__0"] = "batch.failed",
         });
@@ -102,18 +95,6 @@ public sealed class MonitoredReceiver : IAsyncLifetime
             await Task.Delay(250);
         }
         Prometheus = await PrometheusServer.StartAsync(MetricsTarget);
-    }
-
-    /// <summary>The forward handler's target on loopback: always 500.</summary>
-    async Task<string> StartFailingDownstreamAsync()
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        _downstream = builder.Build();
-        _downstream.MapPost("/hook", () => Results.StatusCode(500));
-        await _downstream.StartAsync();
-        return _downstream.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
     }
 
     public async Task DisposeAsync()
