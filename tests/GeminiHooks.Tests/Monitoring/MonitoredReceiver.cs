@@ -18,7 +18,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
     /// <summary>The mix: what was sent, and so what every count must be.</summary>
     public const int Accepted = 6, AcceptedFailing = 2, Duplicates = 3, Unauthorized = 1, Malformed = 1;
 
-    FailingDownstream? _downstream;
+    Downstream? _downstream;
     ServerProcess? _server;
 
     public PrometheusServer Prometheus { get; private set; } = null!;
@@ -29,7 +29,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _downstream = await FailingDownstream.StartAsync();
+        _downstream = await Downstream.StartAsync();
         var port = PublishedServer.FreePort();
         var metricsPort = PublishedServer.FreePort();
         _server = await ServerProcess.StartAsync(new Dictionary<string, string>

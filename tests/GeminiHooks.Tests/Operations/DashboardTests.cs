@@ -2,13 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using GeminiHooks.Tests.Support;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
 
 namespace GeminiHooks.Tests.Operations;
@@ -89,6 +82,10 @@ public class DashboardTests(ITestOutputHelper output)
         Assert.Equal(HttpStatusCode.NotFound, page.StatusCode);
         using var script = await client.GetAsync("/admin/dashboard.js");
         Assert.Equal(HttpStatusCode.NotFound, script.StatusCode);
+        using var timeline = await client.GetAsync("/admin/timeline.js");
+        Assert.Equal(HttpStatusCode.NotFound, timeline.StatusCode);
+        using var timeseries = await client.GetAsync("/admin/stats/timeseries");
+        Assert.Equal(HttpStatusCode.NotFound, timeseries.StatusCode);
     }
 
     static async Task WaitForStatusAsync(HttpClient client, string webhookId, string status)
@@ -102,42 +99,6 @@ public class DashboardTests(ITestOutputHelper output)
             if (DateTime.UtcNow > deadline)
                 Assert.Fail($"{webhookId} never reached status {status}: {await response.Content.ReadAsStringAsync()}");
             await Task.Delay(100);
-        }
-    }
-
-    /// <summary>The http handler's target on loopback: answers 500 until <see cref="Succeed"/> is set, then 200.</summary>
-    sealed class Downstream : IAsyncDisposable
-    {
-        readonly WebApplication _app;
-        int _calls;
-
-        Downstream(WebApplication app) => _app = app;
-
-        public string Url { get; private set; } = "";
-        public volatile bool Succeed;
-        public int Calls => Volatile.Read(ref _calls);
-
-        public static async Task<Downstream> StartAsync()
-        {
-            var builder = WebApplication.CreateSlimBuilder();
-            builder.WebHost.UseUrls("http://127.0.0.1:0");
-            builder.Logging.ClearProviders();
-            var app = builder.Build();
-            var downstream = new Downstream(app);
-            app.MapPost("/hook", () =>
-            {
-                Interlocked.Increment(ref downstream._calls);
-                return downstream.Succeed ? Results.Ok() : Results.StatusCode(500);
-            });
-            await app.StartAsync();
-            downstream.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
-            return downstream;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
         }
     }
 }

@@ -24,7 +24,7 @@ public class DashboardTimelineTests(ITestOutputHelper output)
     [Fact]
     public async Task The_last_hour_chart_shows_deliveries_and_failures_and_the_detail_view_shows_a_hostile_body_as_text()
     {
-        await using var downstream = await FailingDownstream.StartAsync();
+        await using var downstream = await Downstream.StartAsync();
         using var data = new TempDirectory();
         using var receiver = new Receiver(data.Path, new Dictionary<string, string?>
         {
@@ -64,6 +64,10 @@ public class DashboardTimelineTests(ITestOutputHelper output)
         await Send(receiver.SignedStatic("msg_ok_3", Receiver.Event()), HttpStatusCode.OK);
         await Send(Receiver.Delivery("/webhooks/gemini", "msg_unsigned", receiver.Now.ToString(System.Globalization.CultureInfo.InvariantCulture), null, Receiver.Event()), HttpStatusCode.BadRequest);
         await WaitForRunsAsync(client, "succeeded", 6);
+
+        // The chart's data needs the key like the rest of the operator API.
+        using (var anonymous = await new HttpClient().GetAsync(new Uri(client.BaseAddress!, "/admin/stats/timeseries")))
+            Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
 
         await using var browser = await Chromium.LaunchAsync();
         var origin = new Uri(client.BaseAddress!, "/");

@@ -8,28 +8,29 @@ using Microsoft.Extensions.Logging;
 
 namespace GeminiHooks.Tests.Support;
 
-/// <summary>An http handler's target on loopback that always answers 500, so every attempt fails.</summary>
-sealed class FailingDownstream : IAsyncDisposable
+/// <summary>An http handler's target on loopback: answers 500 (every attempt fails) until <see cref="Succeed"/> is set, then 200.</summary>
+sealed class Downstream : IAsyncDisposable
 {
     readonly WebApplication _app;
     int _calls;
 
-    FailingDownstream(WebApplication app) => _app = app;
+    Downstream(WebApplication app) => _app = app;
 
     public string Url { get; private set; } = "";
+    public volatile bool Succeed;
     public int Calls => Volatile.Read(ref _calls);
 
-    public static async Task<FailingDownstream> StartAsync()
+    public static async Task<Downstream> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var downstream = new FailingDownstream(app);
+        var downstream = new Downstream(app);
         app.MapPost("/hook", () =>
         {
             Interlocked.Increment(ref downstream._calls);
-            return Results.StatusCode(500);
+            return downstream.Succeed ? Results.Ok() : Results.StatusCode(500);
         });
         await app.StartAsync();
         downstream.Url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/hook";
