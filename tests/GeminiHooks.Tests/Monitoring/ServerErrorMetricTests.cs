@@ -1,16 +1,16 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Reflection;
 using GeminiHooks.Storage;
-using GeminiHooks.Tests.Operations;
 using GeminiHooks.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiHooks.Tests.Monitoring;
 
 /// <summary>
-/// geminihooks_server_errors_total (the GeminiHooksServerErrors alert) counts a 5xx other than 503 the client got, on
-/// any path, and not the promised 503s; geminihooks_ready follows the store.
+/// geminihooks.server_errors (the GeminiHooksServerErrors alert) counts a 5xx other than 503 the client got, on
+/// any path, and not the promised 503s; geminihooks.ready follows the store.
 /// </summary>
 public class ServerErrorMetricTests
 {
@@ -25,43 +25,67 @@ public class ServerErrorMetricTests
             configureServices: services => failure.Wrap(services));
         using var client = receiver.Start();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        // Read this host's instruments only: other tests run receivers in this process, with meters of the same name.
+        using var meter = new HostMeter(receiver.Services.GetRequiredService<IMeterFactory>());
 
-        // The first scrape starts the watched series at zero; the ready gauge reads the store once counted.
-        await client.GetStringAsync("/metrics");
-        var scrape = await WaitForAsync(client, "geminihooks_ready", 1);
-        Assert.Contains("geminihooks_server_errors_total{", scrape, StringComparison.Ordinal);
-        Assert.Equal(0, Prometheus.Value(scrape, "geminihooks_server_errors_total"));
+        await meter.WaitForReadyAsync(1);
+        Assert.Equal(0, meter.ServerErrors);
 
         failure.Next = () => new StoreUnavailableException("the database is down", new IOException());
         using (var unavailable = await client.GetAsync("/admin/backlog"))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, unavailable.StatusCode);
-        // A scrape taken after the 503 (it shows the store down) still counts no server error.
-        scrape = await WaitForAsync(client, "geminihooks_ready", 0);
-        Assert.Equal(0, Prometheus.Value(scrape, "geminihooks_server_errors_total"));
+        await meter.WaitForReadyAsync(0);
+        Assert.Equal(0, meter.ServerErrors);
 
         failure.Next = () => new InvalidOperationException("a bug in the store");
         using (var broken = await client.GetAsync("/admin/backlog"))
             Assert.Equal(HttpStatusCode.InternalServerError, broken.StatusCode);
         failure.Next = null;
-        scrape = await WaitForAsync(client, "geminihooks_ready", 1);
-        Assert.Equal(1, Prometheus.Value(scrape, "geminihooks_server_errors_total"));
+        await meter.WaitForReadyAsync(1);
+        Assert.Equal(1, meter.ServerErrors);
     }
 
-    /// <summary>
-    /// Scrapes until the metric reads <paramref name="expected"/> and returns that scrape. Both the backlog count behind
-    /// ready (5 s) and the exporter's answer (a fraction of a second) are cached, so a single scrape may be stale.
-    /// </summary>
-    static async Task<string> WaitForAsync(HttpClient client, string metric, double expected)
+    /// <summary>A listener on one host's GeminiHooks meter: the server-error count and the last readiness reading.</summary>
+    sealed class HostMeter : IDisposable
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        readonly MeterListener _listener = new();
+        long _serverErrors;
+        long _ready = -1;
+
+        public HostMeter(IMeterFactory factory)
         {
-            var scrape = await client.GetStringAsync("/metrics");
-            if (Prometheus.Value(scrape, metric) == expected)
-                return scrape;
-            Assert.True(DateTime.UtcNow < deadline, $"{metric} never read {expected}");
-            await Task.Delay(200);
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == factory && instrument.Name is "geminihooks.server_errors" or "geminihooks.ready")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+            {
+                if (instrument.Name == "geminihooks.ready")
+                    Interlocked.Exchange(ref _ready, value);
+                else
+                    Interlocked.Add(ref _serverErrors, value);
+            });
+            _listener.Start();
         }
+
+        public long ServerErrors => Interlocked.Read(ref _serverErrors);
+
+        /// <summary>Observes the gauge until it reads <paramref name="expected"/> (the backlog count behind it is cached 5 s).</summary>
+        public async Task WaitForReadyAsync(long expected)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(20);
+            while (true)
+            {
+                _listener.RecordObservableInstruments();
+                if (Interlocked.Read(ref _ready) == expected)
+                    return;
+                Assert.True(DateTime.UtcNow < deadline, $"geminihooks.ready never read {expected}");
+                await Task.Delay(200);
+            }
+        }
+
+        public void Dispose() => _listener.Dispose();
     }
 
     /// <summary>The real store, whose backlog count throws what <see cref="Next"/> makes while it is set.</summary>
