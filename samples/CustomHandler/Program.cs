@@ -1,5 +1,6 @@
 using CustomHandler;
 using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 
 // A whole receiver with two handlers of your own: verification, durable store, retries and replay come with it.
 var builder = WebApplication.CreateBuilder(args);

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
 using System.Threading.Channels;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -19,7 +19,7 @@ namespace GeminiHooks.Postgres;
 /// <c>FOR UPDATE SKIP LOCKED</c>, and accepts and replays <c>NOTIFY geminihooks_work</c> so idle dispatchers on other
 /// replicas wake at once instead of at their next poll.
 /// </summary>
-public sealed partial class PostgresEventStore : IEventStore
+sealed partial class PostgresEventStore : IEventStore
 {
     /// <summary>The LISTEN/NOTIFY channel; a constant so that every replica of every version hears every other.</summary>
     public const string WorkChannel = "geminihooks_work";

@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Postgres;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Postgres
 {
     /// <summary>Creates the PostgreSQL store when <c>Store:Provider</c> is <c>Postgres</c>.</summary>
-    public sealed class PostgresEventStoreFactory : IEventStoreFactory
+    sealed class PostgresEventStoreFactory : IEventStoreFactory
     {
         public const string ProviderName = "Postgres";
 
@@ -27,8 +27,8 @@ namespace GeminiHooks.Postgres
     }
 }
 
-// In the DI namespace, like the framework's own Add* extensions, so it is found without an extra using.
-namespace Microsoft.Extensions.DependencyInjection
+// With the library's other Add*/Map* extensions: one `using GeminiHooks.Hosting;` finds them all.
+namespace GeminiHooks.Hosting
 {
     public static class GeminiHooksPostgresServiceCollectionExtensions
     {

@@ -1,5 +1,6 @@
 using System.Net;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
+using GeminiHooks.Http;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 using Serilog.Context;
@@ -13,8 +14,14 @@ namespace GeminiHooks.Server;
 /// </summary>
 static class Operations
 {
-    public static void AddGeminiHooksOperations(this WebApplicationBuilder builder) =>
-        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<GeminiHooksOptions>>((forwarded, options) =>
+    public static void AddGeminiHooksOperations(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ServerOptions>()
+            .Bind(builder.Configuration.GetSection(GeminiHooksOptions.SectionName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        builder.Services.AddDeliveryRateLimiting();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ServerOptions>>((forwarded, options) =>
         {
             var settings = options.Value.ForwardedHeaders;
             // Only the client address and scheme: a forwarded Host would let a client pick the host the app sees.
@@ -31,12 +38,13 @@ static class Operations
                     forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
             }
         });
+    }
 
     /// <summary>Call before the endpoints are mapped: every middleware here must see the request first.</summary>
     public static void UseGeminiHooksOperations(this WebApplication app)
     {
         // Reading the options here (not per request) also surfaces invalid settings before the server listens.
-        var options = app.Services.GetRequiredService<IOptions<GeminiHooksOptions>>().Value;
+        var options = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
         if (options.ForwardedHeaders.Enabled)
             app.UseForwardedHeaders();
         // Routing after the forwarded headers, so the rate limiter and the endpoints see the real client.

@@ -1,6 +1,7 @@
 using GeminiHooks.Hosting;
+using GeminiHooks.Http;
 using GeminiHooks.Server;
-using Microsoft.Extensions.Options;
+using Microsoft.AspNetCore.Diagnostics;
 using Serilog;
 
 if (args is ["healthcheck"])
@@ -17,19 +18,24 @@ try
 
     var app = builder.Build();
     app.UseGeminiHooksServerErrorCount(); // first: counts any 5xx but 503 the client gets
-    app.UseExceptionHandler();  // problem details; an unreachable store is a 503 with Retry-After
-    app.UseStatusCodePages();   // every error answer, 404 and 405 included, is RFC 9457 JSON
+    // Every error answer is RFC 9457 JSON: an unreachable store is a 503 with Retry-After, anything else unexpected
+    // a 500 without a stack trace, and 404/405 from routing as well.
+    app.UseExceptionHandler(new ExceptionHandlerOptions
+    {
+        ExceptionHandler = context => ProblemResponse.WriteAsync(context, 500, "The request could not be processed."),
+    });
+    app.UseStatusCodePages(pages => ProblemResponse.WriteAsync(pages.HttpContext, pages.HttpContext.Response.StatusCode,
+        StatusCodeDetails.For(pages.HttpContext.Response.StatusCode)));
     app.UseGeminiHooksOperations();
     app.MapGeminiHooksTelemetry();
-    app.MapGeminiHooks();
+    app.MapGeminiHooksHealth();
+    app.MapGeminiHooks().RequireRateLimiting(DeliveryRateLimiting.PolicyName);
+    app.MapGeminiHooksAdmin();
     await app.RunAsync();
     return 0;
 }
-catch (OptionsValidationException e)
+catch (Exception e) when (ConfigurationErrors.TryReport(e))
 {
-    // One line per bad key, naming it; no stack trace for an operator's typo.
-    foreach (var failure in e.Failures)
-        await Console.Error.WriteLineAsync("Configuration error: " + failure);
     return 2;
 }
 finally

@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Observability;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;

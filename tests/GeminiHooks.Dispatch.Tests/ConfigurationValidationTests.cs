@@ -63,7 +63,7 @@ public class ConfigurationValidationTests
     public void A_class_that_is_no_handler_or_a_duplicate_name_is_refused_at_registration()
     {
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        var hooks = Hosting.DispatchServiceCollectionExtensions.AddGeminiHooksDispatch(services);
+        var hooks = new Hosting.GeminiHooksBuilder(services);
         Assert.Throws<ArgumentException>(() => hooks.AddHandler<Recorder>());
         hooks.AddHandler<SteadyHandler>();
         Assert.Throws<InvalidOperationException>(() => hooks.AddHandler<FlakyHandler>("SteadyHandler"));

@@ -48,7 +48,7 @@ public class LifecycleTests
         var recorder = new Recorder();
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var store = new GeminiHooks.Storage.Sqlite.SqliteEventStore(
-            new Hosting.StoreOptions { ConnectionString = $"Data Source={dir.File("late.db")}" }, time,
+            new Configuration.StoreOptions { ConnectionString = $"Data Source={dir.File("late.db")}" }, time,
             Microsoft.Extensions.Logging.Abstractions.NullLogger<GeminiHooks.Storage.Sqlite.SqliteEventStore>.Instance);
         await using var host = await TestHost.StartAsync(dir, handlers: hooks => hooks.AddHandler<SteadyHandler>("steady"),
             services: services => services.AddSingleton(recorder), time: time, store: store);
@@ -80,11 +80,10 @@ public class LifecycleTests
         await Wait.UntilAsync(() => host.Catalog.HandlersFor("batch.failed").SequenceEqual(["everything"]), "the reload is seen");
         Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
 
-        // An invalid reload keeps the last good handlers. (The options monitor itself throws the validation failure
-        // to whoever triggered the reload; the catalog never sees the invalid set.)
+        // An invalid reload keeps the last good handlers: the options monitor refuses it (and logs why) without
+        // throwing at whoever triggered the reload, and the catalog never sees the invalid set.
         configuration["GeminiHooks:Handlers:broken:Type"] = "ftp";
-        var failure = Record.Exception(configuration.Reload);
-        Assert.Contains("GeminiHooks:Handlers:broken:Type 'ftp' is unknown", failure?.ToString() ?? "", StringComparison.Ordinal);
+        Assert.Null(Record.Exception(configuration.Reload));
         await Task.Delay(100);
         Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
     }

@@ -1,9 +1,10 @@
 using System.Net.Http.Headers;
 using System.Text;
+using GeminiHooks.Hosting;
 using GeminiHooks.Admin;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Handlers;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
@@ -37,7 +38,7 @@ public sealed class TempDir : IDisposable
 /// A real host as the server builds it: AddGeminiHooksDispatch, a SQLite store on a file, Kestrel on a free loopback
 /// port, the admin API mapped, and a fake clock.
 /// </summary>
-public sealed class TestHost : IAsyncDisposable
+sealed class TestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
     public const string AdminKey = "test-admin-key-0123456789";
@@ -74,13 +75,15 @@ public sealed class TestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
+        // Dispatch is under test here; deliveries are stored by the tests themselves, so no delivery endpoint.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["GeminiHooks:Static:Enabled"] = "false" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(store);
         services?.Invoke(builder.Services);
-        var hooks = builder.Services.AddGeminiHooksDispatch(builder.Configuration);
+        var hooks = builder.Services.AddGeminiHooks(builder.Configuration);
         handlers?.Invoke(hooks);
         var app = builder.Build();
         app.MapGeminiHooksAdmin();

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 

@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;

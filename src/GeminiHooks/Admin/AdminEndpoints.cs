@@ -3,7 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GeminiHooks.Dispatch;
-using GeminiHooks.Hosting;
+using GeminiHooks.Http;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -13,16 +14,13 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Admin;
 
-/// <summary>The operator API (SPEC section 5): list, show and replay stored events, replay dead letters.</summary>
-public static class AdminEndpoints
+/// <summary>The operator API: list, show and replay stored events, replay dead letters.</summary>
+static class AdminEndpoints
 {
     static readonly string[] Statuses = [EventStatus.Pending, EventStatus.Done, EventStatus.Dead];
 
-    /// <summary>
-    /// Maps <c>/admin/...</c> when <c>GeminiHooks:Admin:ApiKey</c> is set; otherwise maps nothing, so the API answers 404.
-    /// Requests need <c>Authorization: Bearer &lt;key&gt;</c>; the key is re-read on every request (reloads rotate it).
-    /// </summary>
-    public static IEndpointRouteBuilder MapGeminiHooksAdmin(this IEndpointRouteBuilder endpoints)
+    /// <summary>Maps <c>/admin/...</c> when an admin key is set; the key is re-read on every request (reloads rotate it).</summary>
+    public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var options = endpoints.ServiceProvider.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>();
@@ -46,8 +44,7 @@ public static class AdminEndpoints
             if (!Authorized(context.HttpContext.Request.Headers.Authorization.ToString(), key))
             {
                 context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized",
-                    detail: "Send the admin key as 'Authorization: Bearer <key>'.");
+                return ProblemResponse.Result(StatusCodes.Status401Unauthorized, "Send the admin key as 'Authorization: Bearer <key>'.");
             }
             return await next(context);
         });
@@ -81,7 +78,7 @@ public static class AdminEndpoints
     {
         var stored = await store.GetEventAsync(endpoint, webhookId, cancellationToken);
         return stored is null
-            ? NotFound(endpoint, webhookId)
+            ? NotFound()
             : TypedResults.Json(ToDto(stored, withBody: true), AdminJsonContext.Default.AdminEvent);
     }
 
@@ -90,7 +87,7 @@ public static class AdminEndpoints
     {
         var stored = await store.GetEventAsync(endpoint, webhookId, cancellationToken);
         if (stored is null)
-            return NotFound(endpoint, webhookId);
+            return NotFound();
         IReadOnlyList<string> handlers;
         if (string.IsNullOrEmpty(handler))
             handlers = catalog.HandlersFor(stored.EventType);
@@ -105,7 +102,7 @@ public static class AdminEndpoints
         }
         var queued = await store.ReplayAsync(endpoint, webhookId, handlers, cancellationToken);
         return queued is null
-            ? NotFound(endpoint, webhookId)
+            ? NotFound()
             : TypedResults.Json(new AdminReplayResult(queued.Value, handlers), AdminJsonContext.Default.AdminReplayResult);
     }
 
@@ -154,9 +151,9 @@ public static class AdminEndpoints
             body, bodyBase64);
     }
 
-    static IResult NotFound(string endpoint, string webhookId) => Results.Problem(statusCode: StatusCodes.Status404NotFound,
-        title: "No such event", detail: $"No event '{webhookId}' is stored for endpoint '{endpoint}'.");
+    // The route values are not echoed: they are the client's text, and the answer should not reflect it.
+    static IResult NotFound() => ProblemResponse.Result(StatusCodes.Status404NotFound,
+        "No event with this webhook-id is stored for this endpoint (static or dynamic).");
 
-    static IResult BadRequest(string detail) =>
-        Results.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid request", detail: detail);
+    static IResult BadRequest(string detail) => ProblemResponse.Result(StatusCodes.Status400BadRequest, detail);
 }

@@ -3,10 +3,10 @@ using System.Text.Json.Serialization;
 
 namespace GeminiHooks.Admin;
 
-public sealed record AdminEventList(IReadOnlyList<AdminEvent> Events, string? NextCursor);
+sealed record AdminEventList(IReadOnlyList<AdminEvent> Events, string? NextCursor);
 
 /// <summary>One stored event; <see cref="Body"/> only on the single-event answer (<see cref="BodyBase64"/> if it is not JSON).</summary>
-public sealed record AdminEvent(
+sealed record AdminEvent(
     long Id,
     string Endpoint,
     string WebhookId,
@@ -18,7 +18,7 @@ public sealed record AdminEvent(
     JsonElement? Body,
     string? BodyBase64);
 
-public sealed record AdminHandlerRun(
+sealed record AdminHandlerRun(
     string Handler,
     string Status,
     int Attempts,
@@ -26,10 +26,10 @@ public sealed record AdminHandlerRun(
     string? LastError,
     DateTimeOffset UpdatedAt);
 
-public sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
+sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
 
 /// <summary>(event, handler) pairs by status.</summary>
-public sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead);
+sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
@@ -38,4 +38,4 @@ public sealed record AdminBacklog(long Pending, long Running, long Succeeded, lo
 [JsonSerializable(typeof(AdminReplayResult))]
 [JsonSerializable(typeof(AdminBacklog))]
 [JsonSerializable(typeof(AdminTimeseries))]
-public sealed partial class AdminJsonContext : JsonSerializerContext;
+sealed partial class AdminJsonContext : JsonSerializerContext;

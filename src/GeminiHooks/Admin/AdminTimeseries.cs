@@ -28,13 +28,13 @@ static class AdminTimeseriesEndpoint
 /// The last hour in one-minute buckets, oldest first (the last one is the current, partial minute). <see cref="Scope"/>
 /// is "replica": with several replicas each answers with its own deliveries and handler runs.
 /// </summary>
-public sealed record AdminTimeseries(int BucketSeconds, string Scope, string Replica, IReadOnlyList<AdminTimeseriesMinute> Minutes);
+sealed record AdminTimeseries(int BucketSeconds, string Scope, string Replica, IReadOnlyList<AdminTimeseriesMinute> Minutes);
 
 /// <summary>
 /// One minute: deliveries by outcome (accepted, duplicate, quarantined, rejected, unavailable, rate_limited, aborted),
 /// handler attempts by outcome (succeeded, retried, dead_lettered), and the backlog last sampled in it (null: none).
 /// </summary>
-public sealed record AdminTimeseriesMinute(
+sealed record AdminTimeseriesMinute(
     DateTimeOffset Start,
     IReadOnlyDictionary<string, long> Deliveries,
     IReadOnlyDictionary<string, long> HandlerRuns,

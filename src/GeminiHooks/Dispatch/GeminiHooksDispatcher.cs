@@ -1,6 +1,6 @@
 using System.Text.Json;
 using GeminiHooks.Events;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
 using GeminiHooks.Handlers.BuiltIn;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 

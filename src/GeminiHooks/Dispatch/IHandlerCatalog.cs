@@ -4,7 +4,7 @@ namespace GeminiHooks.Dispatch;
 /// Names the handlers an event type goes to. Ingest asks it once per accepted delivery and stores one pending
 /// (event, handler) pair per name in the same transaction as the event, so no event is ever accepted without its work.
 /// </summary>
-public interface IHandlerCatalog
+interface IHandlerCatalog
 {
     IReadOnlyList<string> HandlersFor(string eventType);
 }

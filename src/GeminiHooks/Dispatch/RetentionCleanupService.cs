@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;

@@ -6,7 +6,7 @@ namespace GeminiHooks.Events;
 /// The only parsing done before the answer: checks that the body is one JSON object and reads its top-level
 /// <c>type</c>, without building a document (the typed event is built later, by the dispatcher).
 /// </summary>
-public static class EnvelopeReader
+static class EnvelopeReader
 {
     public const int MaxTypeLength = 200;
 

@@ -9,7 +9,7 @@ namespace GeminiHooks.Events;
 /// its sources disagree on names, so unknown fields are ignored, missing ones are null, and scalars of an
 /// unexpected kind (a numeric error code) are read as text rather than failing the event.
 /// </summary>
-public static class GeminiEventReader
+static class GeminiEventReader
 {
     /// <summary>
     /// Reads <paramref name="body"/> as an event of <paramref name="eventType"/> (the type ingest stored, which wins

@@ -1,5 +1,5 @@
 using GeminiHooks.Handlers.BuiltIn;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Verification;
 using Microsoft.Extensions.Options;
 

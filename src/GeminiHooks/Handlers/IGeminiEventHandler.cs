@@ -4,7 +4,7 @@ namespace GeminiHooks.Handlers;
 
 /// <summary>
 /// Handles one typed event (<see cref="BatchSucceeded"/>, …, or <see cref="UnknownEvent"/> for types this version
-/// does not know). Register with <c>AddGeminiHooksDispatch().AddHandler&lt;T&gt;()</c>; one instance per run, from a DI scope.
+/// does not know). Register with <c>AddGeminiHooks(configuration).AddHandler&lt;T&gt;()</c>; one instance per run, from a DI scope.
 /// Delivery is at least once: a run may repeat after a crash or a replay, so make the work idempotent
 /// (<see cref="DeliveryInfo.WebhookId"/> is a stable key). Throwing fails the run, which is retried with backoff.
 /// </summary>

@@ -1,6 +1,6 @@
 using GeminiHooks.Admin;
-using GeminiHooks.Storage;
-using GeminiHooks.Verification;
+using GeminiHooks.Configuration;
+using GeminiHooks.Ingest;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -11,54 +11,37 @@ namespace GeminiHooks.Hosting;
 
 public static class GeminiHooksEndpointRouteBuilderExtensions
 {
+    /// <summary>Endpoint name of the static delivery endpoint (routing metadata, e.g. for a rate-limit policy).</summary>
+    public const string StaticEndpointName = "GeminiStaticWebhook";
+
+    /// <summary>Endpoint name of the dynamic delivery endpoint.</summary>
+    public const string DynamicEndpointName = "GeminiDynamicWebhook";
+
     /// <summary>
-    /// Maps the delivery endpoints that are enabled (paths from configuration, read once at start), <c>/healthz</c>,
-    /// <c>/readyz</c> and, when an admin key is configured, the operator API under <c>/admin</c>.
+    /// Maps the delivery endpoints that are enabled (paths from configuration, read once at start). The returned
+    /// builder applies conventions to those endpoints only, e.g. <c>.RequireHost(...)</c> or a rate-limit policy.
+    /// Health (<see cref="Observability.ReadinessHealthCheck"/>, tag <c>ready</c>) and the operator API
+    /// (<see cref="MapGeminiHooksAdmin"/>) are mapped separately, at URLs the host chooses.
     /// </summary>
-    public static IEndpointRouteBuilder MapGeminiHooks(this IEndpointRouteBuilder endpoints)
+    public static RouteGroupBuilder MapGeminiHooks(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
         var settings = endpoints.ServiceProvider.GetRequiredService<IOptions<GeminiHooksOptions>>().Value;
         var ingest = endpoints.ServiceProvider.GetRequiredService<IngestEndpoint>();
+        // An empty prefix: the group exists to carry the host's conventions, not to change the paths.
+        var deliveries = endpoints.MapGroup("");
         if (settings.Static.Enabled)
-            endpoints.MapPost(settings.Static.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Static))
-                .WithName("GeminiStaticWebhook")
-                .RequireRateLimiting(DeliveryRateLimiting.PolicyName);
+            deliveries.MapPost(settings.Static.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Static))
+                .WithName(StaticEndpointName);
         if (settings.Dynamic.Enabled)
-            endpoints.MapPost(settings.Dynamic.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Dynamic))
-                .WithName("GeminiDynamicWebhook")
-                .RequireRateLimiting(DeliveryRateLimiting.PolicyName);
-
-        endpoints.MapGet("/healthz", () => Results.Json(new Dictionary<string, string> { ["status"] = "ok" }));
-        endpoints.MapGet("/readyz", ReadyAsync);
-        endpoints.MapGeminiHooksAdmin();
-        return endpoints;
+            deliveries.MapPost(settings.Dynamic.Path, (HttpContext context) => ingest.HandleAsync(context, IngestEndpoint.Dynamic))
+                .WithName(DynamicEndpointName);
+        return deliveries;
     }
 
-    /// <summary>Ready when the store answers and, with dynamic webhooks on, a JWKS has been loaded.</summary>
-    static async Task<IResult> ReadyAsync(IEventStore store, JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, CancellationToken cancellationToken)
-    {
-        var checks = new Dictionary<string, string>();
-        var ready = true;
-        try
-        {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(5));
-            await store.PingAsync(timeout.Token);
-            checks["store"] = "ok";
-        }
-        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
-        {
-            checks["store"] = "unavailable";
-            ready = false;
-        }
-        if (options.CurrentValue.Dynamic.Enabled)
-        {
-            var loaded = jwks.Keys is not null;
-            checks["jwks"] = loaded ? "ok" : "not loaded";
-            ready &= loaded;
-        }
-        checks["status"] = ready ? "ready" : "not ready";
-        return Results.Json(checks, statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
-    }
+    /// <summary>
+    /// Maps the operator API and dashboard under <c>/admin</c> when <c>GeminiHooks:Admin:ApiKey</c> is set; otherwise
+    /// maps nothing, so the API answers 404. Requests need <c>Authorization: Bearer &lt;key&gt;</c>.
+    /// </summary>
+    public static IEndpointRouteBuilder MapGeminiHooksAdmin(this IEndpointRouteBuilder endpoints) => AdminEndpoints.Map(endpoints);
 }

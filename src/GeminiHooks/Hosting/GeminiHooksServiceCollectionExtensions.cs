@@ -1,4 +1,7 @@
-using GeminiHooks.Handlers;
+using GeminiHooks.Configuration;
+using GeminiHooks.Http;
+using GeminiHooks.Ingest;
+using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.Verification;
@@ -14,8 +17,8 @@ public static class GeminiHooksServiceCollectionExtensions
     /// <summary>
     /// Registers everything the receiver needs, bound to the <c>GeminiHooks</c> section of <paramref name="configuration"/>
     /// and validated at start: verification, the store named by <c>GeminiHooks:Store:Provider</c>, the ingest endpoint,
-    /// and dispatch (handler catalog, configured handlers, dispatcher, retention cleanup). Add code handlers to the
-    /// returned builder with <see cref="GeminiHooksBuilder.AddHandler{THandler}"/>.
+    /// the readiness health check, and dispatch (handler catalog, configured handlers, dispatcher, retention cleanup).
+    /// Add code handlers to the returned builder with <see cref="GeminiHooksBuilder.AddHandler{THandler}"/>.
     /// </summary>
     public static GeminiHooksBuilder AddGeminiHooks(this IServiceCollection services, IConfiguration configuration)
     {
@@ -24,7 +27,8 @@ public static class GeminiHooksServiceCollectionExtensions
             .Bind(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, OperationsOptionsValidator>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
         services.AddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();
@@ -42,9 +46,8 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<IngestEndpoint>();
-        services.AddProblemDetails();
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
-        services.AddDeliveryRateLimiting();
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessHealthCheck.Tag]);
         return services.AddGeminiHooksDispatch();
     }
 

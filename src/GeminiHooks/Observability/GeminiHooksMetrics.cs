@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,7 +87,7 @@ public sealed class GeminiHooksMetrics
     }
 
     /// <summary>The last hour of this process, minute by minute, for the chart on <c>/admin</c>.</summary>
-    public RecentTimeline Timeline { get; }
+    internal RecentTimeline Timeline { get; }
 
     /// <summary>
     /// Delivery outcomes that alert rules watch, created at zero for every enabled endpoint. A counter series that

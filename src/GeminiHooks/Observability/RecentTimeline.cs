@@ -13,7 +13,7 @@ namespace GeminiHooks.Observability;
 /// runs (the backlog, read from the shared store, is the same everywhere), and a restart starts the hour afresh.
 /// Prometheus (deploy/grafana) is the view across replicas and restarts.
 /// </remarks>
-public sealed class RecentTimeline
+sealed class RecentTimeline
 {
     public const int Minutes = 60;
 
@@ -97,7 +97,7 @@ public sealed class RecentTimeline
 }
 
 /// <summary>One minute of <see cref="RecentTimeline"/>: counts by outcome, and the backlog if it was sampled then.</summary>
-public sealed record TimelineMinute(
+sealed record TimelineMinute(
     DateTimeOffset Start,
     IReadOnlyDictionary<string, long> Deliveries,
     IReadOnlyDictionary<string, long> HandlerRuns,

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using Microsoft.Extensions.Options;
@@ -12,7 +12,7 @@ namespace GeminiHooks.Verification;
 /// whole <c>webhook-signature</c> value (Gemini's docs). The JWT is bound to the delivery: its <c>jti</c> (or
 /// <c>webhook-id</c>) claim must be the header's id, and event claims (<c>type</c>/<c>data</c>) must equal the body's.
 /// </summary>
-public sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, TimeProvider time)
+sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, TimeProvider time)
 {
     readonly JsonWebTokenHandler _tokens = new() { MapInboundClaims = false };
 

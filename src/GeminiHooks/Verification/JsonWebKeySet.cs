@@ -6,7 +6,7 @@ using NSec.Cryptography;
 namespace GeminiHooks.Verification;
 
 /// <summary>The keys of one fetched JWKS: RSA keys for JWTs and Ed25519 keys for <c>v1a</c> entries.</summary>
-public sealed class JsonWebKeySet
+sealed class JsonWebKeySet
 {
     public static readonly JsonWebKeySet Empty = new([], []);
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -10,7 +10,7 @@ namespace GeminiHooks.Verification;
 /// [JwksRefreshMin, JwksMaxAge], refetched early when a delivery names a key id it does not hold (at most once per
 /// JwksRefreshMin), and never dropped on a failed fetch: the last good set keeps serving.
 /// </summary>
-public sealed partial class JwksCache(
+sealed partial class JwksCache(
     HttpClient http,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
@@ -130,4 +130,4 @@ public sealed partial class JwksCache(
 }
 
 /// <summary>What <see cref="JwksCache.GetAsync"/> found: the keys (null if none ever), and whether the source is failing now.</summary>
-public readonly record struct KeyLookup(JsonWebKeySet? Keys, bool Refetched, bool SourceFailing);
+readonly record struct KeyLookup(JsonWebKeySet? Keys, bool Refetched, bool SourceFailing);

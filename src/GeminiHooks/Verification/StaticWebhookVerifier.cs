@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Verification;
@@ -7,7 +7,7 @@ namespace GeminiHooks.Verification;
 /// Static webhooks: Standard Webhooks <c>v1</c> HMAC-SHA256 against every configured secret. Secrets are read from
 /// <see cref="IOptionsMonitor{TOptions}"/> on each request, so a configuration reload (rotation) applies at once.
 /// </summary>
-public sealed class StaticWebhookVerifier(IOptionsMonitor<GeminiHooksOptions> options)
+sealed class StaticWebhookVerifier(IOptionsMonitor<GeminiHooksOptions> options)
 {
     // Decoded keys, rebuilt only when a reload hands us a new list instance.
     volatile DecodedSecrets? _decoded;

@@ -1,6 +1,6 @@
 namespace GeminiHooks.Verification;
 
-public enum VerificationOutcome
+enum VerificationOutcome
 {
     Verified,
 
@@ -18,7 +18,7 @@ public enum VerificationOutcome
 /// The answer of a verifier. <see cref="Reason"/> is a short stable code (for logs and metrics, never secret material).
 /// <see cref="EventFromToken"/> is set when a JWT carried the event and the body was empty.
 /// </summary>
-public readonly record struct VerificationResult(VerificationOutcome Outcome, string Reason, byte[]? EventFromToken = null)
+readonly record struct VerificationResult(VerificationOutcome Outcome, string Reason, byte[]? EventFromToken = null)
 {
     public static VerificationResult Verified(string scheme) => new(VerificationOutcome.Verified, scheme);
     public static VerificationResult Malformed(string reason) => new(VerificationOutcome.Malformed, reason);
@@ -27,4 +27,4 @@ public readonly record struct VerificationResult(VerificationOutcome Outcome, st
 }
 
 /// <summary>The three Standard Webhooks headers, already checked for presence and shape.</summary>
-public readonly record struct WebhookHeaders(string Id, string TimestampText, long Timestamp, string Signature);
+readonly record struct WebhookHeaders(string Id, string TimestampText, long Timestamp, string Signature);

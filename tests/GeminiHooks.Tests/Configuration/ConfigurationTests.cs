@@ -1,4 +1,5 @@
 using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;

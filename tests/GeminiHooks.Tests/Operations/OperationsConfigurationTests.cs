@@ -1,4 +1,5 @@
 using GeminiHooks.Hosting;
+using GeminiHooks.Server;
 using GeminiHooks.Tests.Support;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -36,12 +37,9 @@ public class OperationsConfigurationTests
         });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddGeminiHooks(builder.Configuration);
+        builder.AddGeminiHooksOperations(); // the server's own settings, validated at start like the library's
         await using var app = builder.Build();
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(async () =>
-        {
-            app.MapGeminiHooks();
-            await app.StartAsync();
-        });
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains(failure.Failures, f => f.StartsWith(message, StringComparison.Ordinal));
     }
 }

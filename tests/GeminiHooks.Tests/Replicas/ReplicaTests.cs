@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Tests.Ingest;
 using GeminiHooks.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,7 +28,7 @@ public class ReplicaTests
         {
             services.AddSingleton(log);
             services.AddSingleton(new ReplicaName(name));
-            services.AddGeminiHooksDispatch().AddHandler<RecordingHandler>("recorder");
+            new GeminiHooksBuilder(services).AddHandler<RecordingHandler>("recorder");
             // A stopped replica must not wait long for a handler that hangs.
             services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(1));
         });

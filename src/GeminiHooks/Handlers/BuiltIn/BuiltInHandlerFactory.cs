@@ -1,4 +1,4 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using GeminiHooks.Verification;
 using Microsoft.Extensions.Logging;
 

@@ -3,7 +3,7 @@ using GeminiHooks.Events;
 namespace GeminiHooks.Handlers.BuiltIn;
 
 /// <summary>A readable one-line summary of an event, for logs and chat messages.</summary>
-public static class EventText
+static class EventText
 {
     public static string Describe(GeminiEvent e) => e switch
     {

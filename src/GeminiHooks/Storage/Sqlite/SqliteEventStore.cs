@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Threading.Channels;
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +14,7 @@ namespace GeminiHooks.Storage.Sqlite;
 /// then answers each caller.
 /// Reads use pooled connections of their own and never wait for the writer.
 /// </summary>
-public sealed partial class SqliteEventStore : IEventStore
+sealed partial class SqliteEventStore : IEventStore
 {
     readonly string _connectionString;
     readonly StoreOptions _options;

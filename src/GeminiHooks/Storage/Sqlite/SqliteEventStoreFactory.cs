@@ -1,11 +1,11 @@
-using GeminiHooks.Hosting;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Storage.Sqlite;
 
-public sealed class SqliteEventStoreFactory : IEventStoreFactory
+sealed class SqliteEventStoreFactory : IEventStoreFactory
 {
     public string Provider => "Sqlite";
 

@@ -1,8 +1,8 @@
-using GeminiHooks.Verification;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Verification;
 
 /// <summary>
 /// In Development only, with static webhooks on and no secret configured: uses a generated secret, kept in

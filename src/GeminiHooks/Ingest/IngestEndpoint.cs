@@ -3,24 +3,25 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using GeminiHooks.Dispatch;
+using GeminiHooks.Configuration;
 using GeminiHooks.Events;
+using GeminiHooks.Http;
 using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Ingest;
 
 /// <summary>
 /// The delivery path, one straight line: size limit → headers → timestamp window → signature over the raw bytes →
 /// envelope type → durable store → answer. Nothing unverified is parsed beyond the headers, stored or logged in full.
 /// </summary>
-public sealed partial class IngestEndpoint(
+sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
@@ -30,8 +31,8 @@ public sealed partial class IngestEndpoint(
     GeminiHooksMetrics metrics,
     ILogger<IngestEndpoint> logger)
 {
-    public const string Static = "static";
-    public const string Dynamic = "dynamic";
+    public const string Static = DeliveryEndpoints.Static;
+    public const string Dynamic = DeliveryEndpoints.Dynamic;
     const int MaxIdLength = 256;
     const int MaxSignatureLength = 16 * 1024;
 
@@ -57,7 +58,7 @@ public sealed partial class IngestEndpoint(
         {
             if (result.Status == StatusCodes.Status503ServiceUnavailable)
                 context.Response.Headers.RetryAfter = ((int)Math.Ceiling(settings.Store.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-            await WriteProblemAsync(context, result.Status, result.Detail ?? result.Outcome);
+            await ProblemResponse.WriteAsync(context, result.Status, result.Detail ?? result.Outcome);
         }
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         metrics.Delivery(activity, endpoint, result.Status, result.Outcome, result.WebhookId, result.EventType, TimeSpan.FromMilliseconds(elapsedMs));
@@ -204,25 +205,6 @@ public sealed partial class IngestEndpoint(
         {
             return null;
         }
-    }
-
-    static async Task WriteProblemAsync(HttpContext context, int status, string detail)
-    {
-        context.Response.StatusCode = status;
-        context.Response.ContentType = "application/problem+json";
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteString("type", "about:blank");
-            writer.WriteString("title", ReasonPhrases.GetReasonPhrase(status));
-            writer.WriteNumber("status", status);
-            writer.WriteString("detail", detail);
-            writer.WriteEndObject();
-        }
-        context.Response.ContentLength = buffer.Length;
-        try { await context.Response.Body.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), context.RequestAborted); }
-        catch (OperationCanceledException) { }
     }
 
     readonly record struct IngestResult(int Status, string Outcome, string? Detail, string? WebhookId, string? EventType = null)

@@ -1,17 +1,18 @@
+using GeminiHooks.Configuration;
 using System.Net;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Server;
 
 /// <summary>
-/// Start-up validation of the operations settings (rate limit, forwarded headers, metrics), in the same one-line-per-key
-/// form as <see cref="GeminiHooksOptionsValidator"/>.
+/// Start-up validation of the server's own settings (rate limit, forwarded headers, metrics), in the library's
+/// one-line-per-key form. The delivery paths are read to keep the scrape path off them.
 /// </summary>
-public sealed class OperationsOptionsValidator : IValidateOptions<GeminiHooksOptions>
+sealed class ServerOptionsValidator(IOptions<GeminiHooksOptions> core) : IValidateOptions<ServerOptions>
 {
     const string S = GeminiHooksOptions.SectionName;
 
-    public ValidateOptionsResult Validate(string? name, GeminiHooksOptions options)
+    public ValidateOptionsResult Validate(string? name, ServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
         var failures = new List<string>();
@@ -47,8 +48,8 @@ public sealed class OperationsOptionsValidator : IValidateOptions<GeminiHooksOpt
             {
                 if (metrics.PrometheusPath[0] != '/')
                     Fail("Metrics:PrometheusPath", $"'{metrics.PrometheusPath}' must start with '/' (or be empty to turn the scrape endpoint off)");
-                else if (string.Equals(metrics.PrometheusPath, options.Static.Path, StringComparison.OrdinalIgnoreCase) ||
-                         string.Equals(metrics.PrometheusPath, options.Dynamic.Path, StringComparison.OrdinalIgnoreCase))
+                else if (string.Equals(metrics.PrometheusPath, core.Value.Static.Path, StringComparison.OrdinalIgnoreCase) ||
+                         string.Equals(metrics.PrometheusPath, core.Value.Dynamic.Path, StringComparison.OrdinalIgnoreCase))
                     Fail("Metrics:PrometheusPath", $"'{metrics.PrometheusPath}' is used by a delivery endpoint");
             }
             if (metrics.Port is < 1 or > 65535)

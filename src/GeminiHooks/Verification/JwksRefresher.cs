@@ -1,16 +1,8 @@
-using GeminiHooks.Storage;
-using GeminiHooks.Verification;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Hosting;
-
-/// <summary>Creates or migrates the schema before the server listens: no delivery is answered without a store.</summary>
-sealed class StoreInitializer(IEventStore store) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-}
+namespace GeminiHooks.Verification;
 
 /// <summary>
 /// Keeps the JWKS fresh when dynamic webhooks are on: the first fetch runs in the background (start-up does not wait

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.Http;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Http;
 
 public static class ClientAddress
 {

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Configuration;
 
 /// <summary>
 /// The <see cref="IOptionsMonitor{TOptions}"/> for <see cref="GeminiHooksOptions"/>. At start an invalid configuration

@@ -1,16 +1,15 @@
 using System.Net;
-using GeminiHooks.Storage;
-using GeminiHooks.Verification;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Configuration;
 
 /// <summary>
 /// Start-up (and reload) validation of the core settings: each failure is one line naming the key, so a bad
-/// deployment stops with a message an operator can act on. Handler settings are validated by the dispatch side.
+/// deployment stops with a message an operator can act on. Checks that need another concern live with it: secret
+/// decoding in Verification, the store provider in Storage, handler settings in Handlers.
 /// </summary>
-public sealed class GeminiHooksOptionsValidator(IHostEnvironment environment, IEnumerable<IEventStoreFactory> storeFactories)
+sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
     : IValidateOptions<GeminiHooksOptions>
 {
     static readonly string[] AsymmetricAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
@@ -33,11 +32,6 @@ public sealed class GeminiHooksOptionsValidator(IHostEnvironment environment, IE
             CheckPath("Static:Path", options.Static.Path);
             if (options.Static.Secrets.Count == 0 && !environment.IsDevelopment())
                 Fail("Static:Secrets", "is empty: set at least one signing secret (whsec_...), or set Static:Enabled to false");
-            for (var i = 0; i < options.Static.Secrets.Count; i++)
-            {
-                try { StandardWebhooks.DecodeSecret(options.Static.Secrets[i]); }
-                catch (FormatException e) { Fail($"Static:Secrets:{i}", e.Message); }
-            }
         }
 
         var dynamicOptions = options.Dynamic;
@@ -63,9 +57,6 @@ public sealed class GeminiHooksOptionsValidator(IHostEnvironment environment, IE
                 Fail("Dynamic:JwksTimeout", "must be positive");
         }
 
-        var providers = storeFactories.Select(f => f.Provider).ToList();
-        if (!providers.Contains(options.Store.Provider, StringComparer.OrdinalIgnoreCase))
-            Fail("Store:Provider", $"'{options.Store.Provider}' is not available (one of {string.Join(", ", providers)})");
         if (string.IsNullOrWhiteSpace(options.Store.ConnectionString))
             Fail("Store:ConnectionString", "is empty");
         if (options.Store.MaxBatch < 1)

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Options;
 
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Configuration;
 
 /// <summary>
 /// Drops blank list entries, so an environment variable set to nothing (<c>GeminiHooks__Static__Secrets__0=</c>)

@@ -1,4 +1,4 @@
-namespace GeminiHooks.Hosting;
+namespace GeminiHooks.Configuration;
 
 /// <summary>The <c>GeminiHooks</c> configuration section. Every default is documented in the README.</summary>
 public sealed class GeminiHooksOptions
@@ -17,9 +17,6 @@ public sealed class GeminiHooksOptions
     public IdempotencyOptions Idempotency { get; set; } = new();
     public DispatchOptions Dispatch { get; set; } = new();
     public AdminOptions Admin { get; set; } = new();
-    public RateLimitOptions RateLimit { get; set; } = new();
-    public ForwardedHeadersSettings ForwardedHeaders { get; set; } = new();
-    public MetricsOptions Metrics { get; set; } = new();
 
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);

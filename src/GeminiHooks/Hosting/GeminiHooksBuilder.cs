@@ -1,12 +1,14 @@
+using GeminiHooks.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
-namespace GeminiHooks.Handlers;
+namespace GeminiHooks.Hosting;
 
-/// <summary>Returned by <c>AddGeminiHooksDispatch</c>: registers code handlers.</summary>
+/// <summary>Returned by <c>AddGeminiHooks</c>: registers code handlers.</summary>
 public sealed class GeminiHooksBuilder
 {
-    internal GeminiHooksBuilder(IServiceCollection services) => Services = services;
+    /// <summary>Wraps a service collection on which <c>AddGeminiHooks</c> is (or will be) called, e.g. in a test host.</summary>
+    public GeminiHooksBuilder(IServiceCollection services) => Services = services ?? throw new ArgumentNullException(nameof(services));
 
     public IServiceCollection Services { get; }
 

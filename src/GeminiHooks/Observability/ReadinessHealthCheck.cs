@@ -1,0 +1,43 @@
+using GeminiHooks.Configuration;
+using GeminiHooks.Storage;
+using GeminiHooks.Verification;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Observability;
+
+/// <summary>
+/// Ready when the store answers and, with dynamic webhooks on, a JWKS has been loaded: before that, every delivery
+/// would be a 503. Registered with the tag <see cref="Tag"/>; the host maps it where it wants (the server: <c>/readyz</c>).
+/// The result's data names each part (<c>store</c>, <c>jwks</c>) with <c>ok</c>, <c>unavailable</c> or <c>not loaded</c>.
+/// </summary>
+sealed class ReadinessHealthCheck(IEventStore store, JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options) : IHealthCheck
+{
+    public const string Name = "geminihooks";
+    public const string Tag = "ready";
+
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var parts = new Dictionary<string, object>(StringComparer.Ordinal);
+        var ready = true;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await store.PingAsync(timeout.Token);
+            parts["store"] = "ok";
+        }
+        catch (Exception e) when (e is StoreUnavailableException or OperationCanceledException)
+        {
+            parts["store"] = "unavailable";
+            ready = false;
+        }
+        if (options.CurrentValue.Dynamic.Enabled)
+        {
+            var loaded = jwks.Keys is not null;
+            parts["jwks"] = loaded ? "ok" : "not loaded";
+            ready &= loaded;
+        }
+        return ready ? HealthCheckResult.Healthy(data: parts) : HealthCheckResult.Unhealthy(data: parts);
+    }
+}
