@@ -21,6 +21,7 @@ public sealed class Chromium : IAsyncDisposable
     readonly ClientWebSocket _socket = new();
     readonly ConcurrentDictionary<int, TaskCompletionSource<JsonNode>> _pending = new();
     readonly CancellationTokenSource _stop = new();
+    readonly ConcurrentQueue<string> _requested = new();
     Task _receiving = Task.CompletedTask;
     int _nextId;
 
@@ -94,6 +95,7 @@ public sealed class Chromium : IAsyncDisposable
         _receiving = Task.Run(ReceiveLoopAsync);
         await SendAsync("Page.enable");
         await SendAsync("Runtime.enable");
+        await SendAsync("Network.enable");
     }
 
     async Task ReceiveLoopAsync()
@@ -112,8 +114,10 @@ public sealed class Chromium : IAsyncDisposable
                     continue;
                 var node = JsonNode.Parse(message.GetBuffer().AsSpan(0, (int)message.Length))!;
                 message.SetLength(0);
-                // Events (no id) are not needed: the test polls the page's state instead.
-                if (node["id"] is { } id && _pending.TryRemove((int)id, out var waiter))
+                // Of the events (no id), only the requests the page makes are kept; tests poll the page's state.
+                if ((string?)node["method"] == "Network.requestWillBeSent" && (string?)node["params"]?["request"]?["url"] is { } url)
+                    _requested.Enqueue(url);
+                else if (node["id"] is { } id && _pending.TryRemove((int)id, out var waiter))
                 {
                     if (node["error"] is { } error)
                         waiter.TrySetException(new InvalidOperationException("CDP error: " + error.ToJsonString()));
@@ -136,6 +140,9 @@ public sealed class Chromium : IAsyncDisposable
         await _socket.SendAsync(Encoding.UTF8.GetBytes(payload.ToJsonString()), WebSocketMessageType.Text, true, _stop.Token);
         return await waiter.Task.WaitAsync(CommandTimeout);
     }
+
+    /// <summary>Every URL the page requested since the browser started (navigation, scripts, styles, fetches, images).</summary>
+    public IReadOnlyList<string> RequestedUrls => _requested.ToArray();
 
     public async Task NavigateAsync(string url)
     {

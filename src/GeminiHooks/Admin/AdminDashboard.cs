@@ -25,6 +25,7 @@ static class AdminDashboard
     static readonly Asset Page = new("index.html", "text/html; charset=utf-8");
     static readonly Asset Script = new("dashboard.js", "text/javascript; charset=utf-8");
     static readonly Asset Styles = new("dashboard.css", "text/css; charset=utf-8");
+    static readonly Asset Timeline = new("timeline.js", "text/javascript; charset=utf-8");
 
     public static void MapGeminiHooksDashboard(this IEndpointRouteBuilder endpoints)
     {
@@ -32,6 +33,7 @@ static class AdminDashboard
         endpoints.MapGet("/admin", (HttpContext context) => ServeAsync(context, Page)).ExcludeFromDescription();
         endpoints.MapGet("/admin/dashboard.js", (HttpContext context) => ServeAsync(context, Script)).ExcludeFromDescription();
         endpoints.MapGet("/admin/dashboard.css", (HttpContext context) => ServeAsync(context, Styles)).ExcludeFromDescription();
+        endpoints.MapGet("/admin/timeline.js", (HttpContext context) => ServeAsync(context, Timeline)).ExcludeFromDescription();
     }
 
     static async Task ServeAsync(HttpContext context, Asset asset)

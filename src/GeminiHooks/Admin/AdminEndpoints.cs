@@ -54,6 +54,7 @@ static class AdminEndpoints
         admin.MapPost("/events/{endpoint}/{webhookId}/replay", ReplayAsync);
         admin.MapPost("/dead-letters/replay", ReplayDeadLettersAsync);
         admin.MapGet("/backlog", BacklogAsync);
+        admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
         return endpoints;
     }
 

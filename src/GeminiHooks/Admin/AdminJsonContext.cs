@@ -37,4 +37,5 @@ sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead
 [JsonSerializable(typeof(AdminEvent))]
 [JsonSerializable(typeof(AdminReplayResult))]
 [JsonSerializable(typeof(AdminBacklog))]
+[JsonSerializable(typeof(AdminTimeseries))]
 sealed partial class AdminJsonContext : JsonSerializerContext;

@@ -34,6 +34,7 @@ static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<IHandlerCatalog>(sp => sp.GetRequiredService<HandlerCatalog>());
         services.AddHostedService<GeminiHooksDispatcher>();
         services.AddHostedService<RetentionCleanupService>();
+        services.AddHostedService<TimelineSampler>();
         return new GeminiHooksBuilder(services);
     }
 }

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Observability;
 
@@ -34,12 +36,15 @@ public sealed class GeminiHooksMetrics
     readonly Counter<long> _handlerRuns;
     readonly Counter<long> _retries;
     readonly Counter<long> _deadLetters;
+    readonly Counter<long> _serverErrors;
     readonly IServiceProvider _services;
     readonly TimeProvider _time;
     readonly Lock _backlogGate = new();
     BacklogCounts? _backlog;
     long _backlogAt;
     Task? _backlogRefresh;
+    bool? _storeAnswered;
+    int _seriesInitialized;
 
     /// <param name="services">
     /// The store and the JWKS cache are looked up when observed, not injected: a dispatch-only host has no JWKS cache,
@@ -50,9 +55,10 @@ public sealed class GeminiHooksMetrics
         ArgumentNullException.ThrowIfNull(meters);
         _services = services;
         _time = time;
+        Timeline = new RecentTimeline(time);
         var meter = meters.Create(MeterName);
         _deliveries = meter.CreateCounter<long>("geminihooks.deliveries", "{delivery}",
-            "Deliveries answered, by endpoint and outcome (accepted, duplicate, rejected, unavailable, rate_limited, aborted).");
+            "Deliveries answered, by endpoint and outcome (accepted, duplicate, quarantined, rejected, unavailable, rate_limited, aborted).");
         _verificationFailures = meter.CreateCounter<long>("geminihooks.verification.failures", "{delivery}",
             "Deliveries refused as malformed (400) or unauthenticated (401), by endpoint and reason.");
         _ingestDuration = meter.CreateHistogram("geminihooks.ingest.duration", "s",
@@ -71,7 +77,29 @@ public sealed class GeminiHooksMetrics
             "(event, handler) pairs in the store by status (pending, running, succeeded, dead); cached for 5 s.");
         meter.CreateObservableCounter("geminihooks.jwks.refreshes", ObserveJwks, "{fetch}",
             "JWKS fetches by result (succeeded, failed).");
+        // Why a gauge beside /readyz: Prometheus scrapes /metrics, not /readyz, and an alert on readiness needs a series.
+        meter.CreateObservableGauge("geminihooks.ready", ObserveReady, null,
+            "1 when the service is ready (the store answered its last backlog count and, with dynamic webhooks on, a JWKS is loaded), else 0.");
+        // Why our own counter: the service promises no 5xx but 503, so any other is a bug; ASP.NET Core's request
+        // histogram only grows a series for a status after the first one, which the first increase() never sees.
+        _serverErrors = meter.CreateCounter<long>("geminihooks.server_errors", "{answer}",
+            "HTTP answers with a 5xx status other than 503, on any path (each one is a bug worth reporting).");
     }
+
+    /// <summary>The last hour of this process, minute by minute, for the chart on <c>/admin</c>.</summary>
+    internal RecentTimeline Timeline { get; }
+
+    /// <summary>
+    /// Delivery outcomes that alert rules watch, created at zero for every enabled endpoint. A counter series that
+    /// appears with the value 1 has no earlier sample, so <c>increase()</c> misses that first delivery; a series that
+    /// exists from the start at 0 does not have this gap. "quarantined" is the 200 answer of a verified dynamic
+    /// delivery that is not bound to this operator's jobs.
+    /// </summary>
+    static readonly string[] WatchedOutcomes = ["accepted", "unavailable", "rate_limited"];
+    static readonly string[] WatchedDynamicOutcomes = ["quarantined"];
+
+    /// <summary>An HTTP answer with a 5xx status other than 503 (counted by the host's outermost middleware).</summary>
+    public void ServerError() => _serverErrors.Add(1);
 
     /// <summary>Starts the span of one delivery (null when nobody listens). Dispose it when answered.</summary>
     public static Activity? StartDelivery(string endpoint)
@@ -93,6 +121,7 @@ public sealed class GeminiHooksMetrics
         };
         var endpointTag = new KeyValuePair<string, object?>("endpoint", endpoint);
         _deliveries.Add(1, endpointTag, new KeyValuePair<string, object?>("outcome", outcome));
+        Timeline.Delivery(outcome);
         if (status is 400 or 401)
             _verificationFailures.Add(1, endpointTag, new KeyValuePair<string, object?>("reason", reason));
         _ingestDuration.Record(elapsed.TotalSeconds, endpointTag, new KeyValuePair<string, object?>("outcome", outcome));
@@ -107,8 +136,11 @@ public sealed class GeminiHooksMetrics
     }
 
     /// <summary>A delivery refused by the rate limit before it reached the ingest path.</summary>
-    public void RateLimited(string endpoint) =>
+    public void RateLimited(string endpoint)
+    {
         _deliveries.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", "rate_limited"));
+        Timeline.Delivery("rate_limited");
+    }
 
     /// <summary>
     /// Starts the span of one handler attempt and records the dispatch lag of first attempts. Traces are not parented
@@ -138,6 +170,7 @@ public sealed class GeminiHooksMetrics
     {
         ArgumentNullException.ThrowIfNull(item);
         _handlerRuns.Add(1, new KeyValuePair<string, object?>("handler", item.Handler), new KeyValuePair<string, object?>("outcome", "succeeded"));
+        Timeline.HandlerRun("succeeded");
         CurrentRun(item)?.SetTag("geminihooks.outcome", "succeeded");
     }
 
@@ -148,6 +181,7 @@ public sealed class GeminiHooksMetrics
         var handler = new KeyValuePair<string, object?>("handler", item.Handler);
         var outcome = retryAt is null ? "dead_lettered" : "retried";
         _handlerRuns.Add(1, handler, new KeyValuePair<string, object?>("outcome", outcome));
+        Timeline.HandlerRun(outcome);
         if (retryAt is null)
             _deadLetters.Add(1, handler);
         else
@@ -210,10 +244,14 @@ public sealed class GeminiHooksMetrics
             {
                 _backlog = counts;
                 _backlogAt = Stopwatch.GetTimestamp();
+                _storeAnswered = true;
             }
+            Timeline.Backlog(counts);
         }
         catch (Exception)
         {
+            lock (_backlogGate)
+                _storeAnswered = false;
             // Keep the last counts (the store may be down or shutting down): a gauge that vanishes reads as "no backlog",
             // and an observer must never throw into the exporter.
         }
@@ -222,6 +260,45 @@ public sealed class GeminiHooksMetrics
             lock (_backlogGate)
                 _backlogRefresh = null;
         }
+    }
+
+    IEnumerable<Measurement<long>> ObserveReady()
+    {
+        InitializeSeriesOnce();
+        CachedBacklog();
+        bool? storeAnswered;
+        lock (_backlogGate)
+            storeAnswered = _storeAnswered;
+        if (storeAnswered is null)
+            return [];
+        var dynamicEnabled = _services.GetService<IOptionsMonitor<GeminiHooksOptions>>()?.CurrentValue.Dynamic.Enabled ?? false;
+        var jwksLoaded = _services.GetService<JwksCache>()?.Keys is not null;
+        return [new(storeAnswered.Value && (!dynamicEnabled || jwksLoaded) ? 1 : 0)];
+    }
+
+    /// <summary>
+    /// Creates the <see cref="WatchedOutcomes"/> series at zero. Done on the first collection, not in the constructor:
+    /// measurements made before an exporter listens are dropped, and a collection proves one listens.
+    /// </summary>
+    void InitializeSeriesOnce()
+    {
+        if (Interlocked.Exchange(ref _seriesInitialized, 1) == 1)
+            return;
+        _serverErrors.Add(0);
+        GeminiHooksOptions? settings = null;
+        try { settings = _services.GetService<IOptions<GeminiHooksOptions>>()?.Value; }
+        catch (OptionsValidationException) { }
+        if (settings is null)
+            return;
+        void Zero(string endpoint, IEnumerable<string> outcomes)
+        {
+            foreach (var outcome in outcomes)
+                _deliveries.Add(0, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+        if (settings.Static.Enabled)
+            Zero("static", WatchedOutcomes);
+        if (settings.Dynamic.Enabled)
+            Zero("dynamic", WatchedOutcomes.Concat(WatchedDynamicOutcomes));
     }
 
     IEnumerable<Measurement<long>> ObserveJwks()

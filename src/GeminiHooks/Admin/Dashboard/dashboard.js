@@ -55,7 +55,7 @@ function replayButton(event, label) {
   button.addEventListener('click', async () => {
     button.disabled = true;
     try {
-      const path = '/admin/events/' + encodeURIComponent(event.endpoint) + '/' + encodeURIComponent(event.webhook_id) + '/replay';
+      const path = eventPath(event) + '/replay';
       const result = await api('POST', path);
       showMessage('Re-queued ' + result.queued + ' handler run(s) of ' + event.webhook_id + '.');
       setTimeout(refresh, 400);
@@ -65,6 +65,49 @@ function replayButton(event, label) {
     }
   });
   return button;
+}
+
+function eventPath(event) {
+  return '/admin/events/' + encodeURIComponent(event.endpoint) + '/' + encodeURIComponent(event.webhook_id);
+}
+
+function detailsButton(event) {
+  const button = el('button', 'Details', 'details');
+  button.type = 'button';
+  button.dataset.webhookId = event.webhook_id;
+  button.addEventListener('click', () => showDetail(event).catch(failed));
+  return button;
+}
+
+// One event with its body and every handler's attempts and last error. The body is shown as text (textContent of a
+// <pre>): a hostile payload reads as the characters it is made of.
+async function showDetail(event) {
+  const stored = await api('GET', eventPath(event));
+  const dialog = $('detail');
+  dialog.dataset.webhookId = stored.webhook_id;
+  $('detail-title').textContent = stored.type + ' · ' + stored.webhook_id;
+  const meta = $('detail-meta');
+  meta.replaceChildren();
+  for (const [label, value] of [['Endpoint', stored.endpoint], ['Webhook id', stored.webhook_id], ['Type', stored.type],
+    ['Status', stored.status], ['Received', when(stored.received_at)],
+    ['Webhook timestamp', new Date(stored.webhook_timestamp * 1000).toISOString()]]) {
+    meta.append(el('dt', label), el('dd', value));
+  }
+  $('detail-handlers').replaceChildren(...stored.handlers.map((run) => {
+    const row = el('tr');
+    row.dataset.handler = run.handler;
+    const status = el('td');
+    status.append(badge(run.status));
+    row.append(el('td', run.handler), status, el('td', run.attempts),
+      el('td', run.status === 'pending' ? when(run.next_attempt_at) : '—'), el('td', when(run.updated_at)),
+      el('td', run.last_error || '', 'error'));
+    return row;
+  }));
+  $('detail-no-handlers').hidden = stored.handlers.length > 0;
+  $('detail-body').textContent = stored.body !== undefined
+    ? JSON.stringify(stored.body, null, 2)
+    : 'Not JSON; base64 of the stored bytes:\n' + (stored.body_base64 || '');
+  if (!dialog.open) dialog.showModal();
 }
 
 function handlersCell(event, onlyDead) {
@@ -90,7 +133,7 @@ function renderEvents(page) {
     const status = el('td');
     status.append(badge(event.status));
     const action = el('td');
-    action.append(replayButton(event));
+    action.append(detailsButton(event), replayButton(event));
     row.append(el('td', when(event.received_at)), el('td', event.endpoint), el('td', event.type),
       el('td', event.webhook_id, 'mono'), status, handlersCell(event, false), action);
     return row;
@@ -104,7 +147,7 @@ function renderDead(page) {
     const row = el('tr');
     row.dataset.webhookId = event.webhook_id;
     const action = el('td');
-    action.append(replayButton(event));
+    action.append(detailsButton(event), replayButton(event));
     row.append(el('td', when(event.received_at)), el('td', event.type), el('td', event.webhook_id, 'mono'),
       handlersCell(event, true), action);
     return row;
@@ -139,13 +182,15 @@ async function refresh() {
   if (!adminKey()) return;
   try {
     const status = $('status-filter').value;
-    const [events, dead] = await Promise.all([
+    const [events, dead, timeline] = await Promise.all([
       api('GET', '/admin/events?limit=50' + (status ? '&status=' + encodeURIComponent(status) : '')),
       api('GET', '/admin/events?status=dead&limit=100'),
+      api('GET', '/admin/stats/timeseries'),
       renderHealth(),
     ]);
     renderEvents(events);
     renderDead(dead);
+    renderTimeline(timeline);
     $('content').hidden = false;
     $('updated').textContent = 'Updated ' + new Date().toLocaleTimeString() + '.';
     document.body.dataset.loaded = 'true';
@@ -184,6 +229,7 @@ document.addEventListener('DOMContentLoaded', () => {
   });
   $('key-forget').addEventListener('click', () => { sessionStorage.removeItem(KEY_STORAGE); start(); });
   $('refresh').addEventListener('click', refresh);
+  $('detail-close').addEventListener('click', () => $('detail').close());
   $('status-filter').addEventListener('change', refresh);
   $('replay-all').addEventListener('click', async () => {
     try {

@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json.Nodes;
+using GeminiHooks.Server.Tests.Support;
+
+namespace GeminiHooks.Server.Tests.Monitoring;
+
+/// <summary>
+/// The published server with a metrics port, after a known mix of deliveries, and a real Prometheus scraping it.
+/// Handlers: <c>archive</c> (log, takes everything, succeeds) and <c>forward</c> (http, takes batch.failed only, to a
+/// loopback server that always answers 500; two attempts, so one retry and then a dead letter per event).
+/// </summary>
+public sealed class MonitoredReceiver : IAsyncLifetime
+{
+    public const string AdminKey = "monitoring-admin-key-81c2";
+
+    /// <summary>The mix: what was sent, and so what every count must be.</summary>
+    public const int Accepted = 6, AcceptedFailing = 2, Duplicates = 3, Unauthorized = 1, Malformed = 1;
+
+    Downstream? _downstream;
+    ServerProcess? _server;
+
+    public PrometheusServer Prometheus { get; private set; } = null!;
+    public string MetricsTarget { get; private set; } = "";
+
+    /// <summary>A scrape of /metrics taken after every delivery was dispatched.</summary>
+    public string Scrape { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        _downstream = await Downstream.StartAsync();
+        var port = PublishedServer.FreePort();
+        var metricsPort = PublishedServer.FreePort();
+        _server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
+            ["GeminiHooks__Metrics__Port"] = metricsPort.ToString(CultureInfo.InvariantCulture),
+            ["GeminiHooks__Admin__ApiKey"] = AdminKey,
+            ["GeminiHooks__Dispatch__MaxAttempts"] = "2",
+            ["GeminiHooks__Dispatch__RetryBaseDelay"] = "00:00:00.200",
+            ["GeminiHooks__Dispatch__RetryMaxDelay"] = "00:00:00.500",
+            ["GeminiHooks__Handlers__archive__Type"] = "log",
+            ["GeminiHooks__Handlers__forward__Type"] = "http",
+            ["GeminiHooks__Handlers__forward__Url"] = _downstream.Url,
+            ["GeminiHooks__Handlers__forward__Secret"] = Receiver.Secret,
+            ["GeminiHooks__Handlers__forward__Events__0"] = "batch.failed",
+        });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await _server.WaitUntilUpAsync(client);
+
+        async Task Send(HttpRequestMessage request, HttpStatusCode expected, string status)
+        {
+            using (request)
+            using (var response = await client.SendAsync(request))
+            {
+                Assert.Equal(expected, response.StatusCode);
+                if (expected == HttpStatusCode.OK)
+                    Assert.Contains($"\"{status}\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+        var failed = Receiver.Event("batch.failed");
+        for (var i = 1; i <= Accepted - AcceptedFailing; i++)
+            await Send(ServerProcess.Delivery($"msg_ok_{i}"), HttpStatusCode.OK, "accepted");
+        for (var i = 1; i <= AcceptedFailing; i++)
+            await Send(ServerProcess.Delivery($"msg_failing_{i}", failed), HttpStatusCode.OK, "accepted");
+        await Send(ServerProcess.Delivery("msg_ok_1"), HttpStatusCode.OK, "duplicate");
+        await Send(ServerProcess.Delivery("msg_ok_2"), HttpStatusCode.OK, "duplicate");
+        await Send(ServerProcess.Delivery("msg_failing_1", failed), HttpStatusCode.OK, "duplicate");
+        await Send(ServerProcess.Delivery("msg_forged", secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), HttpStatusCode.Unauthorized, "");
+        await Send(Receiver.Delivery("/webhooks/gemini", "msg_unsigned", "1", null, Receiver.Event()), HttpStatusCode.BadRequest, "");
+
+        // Every pair settled: the archive runs succeeded, the forward runs dead after their retry.
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            var backlog = JsonNode.Parse(await client.GetStringAsync("/admin/backlog"))!;
+            if ((long)backlog["succeeded"]! == Accepted && (long)backlog["dead"]! == AcceptedFailing)
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "the mix was not dispatched in 30 s: " + backlog.ToJsonString());
+            await Task.Delay(100);
+        }
+
+        MetricsTarget = $"127.0.0.1:{metricsPort}";
+        using var metrics = new HttpClient { BaseAddress = new Uri("http://" + MetricsTarget) };
+        // The backlog gauge is cached for 5 s: scrape until it shows the settled counts.
+        deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            Scrape = await metrics.GetStringAsync("/metrics");
+            if (Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal))
+                break;
+            Assert.True(DateTime.UtcNow < deadline, "the backlog gauge never showed the dead letters: " + Scrape);
+            await Task.Delay(250);
+        }
+        Prometheus = await PrometheusServer.StartAsync(MetricsTarget);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Prometheus is not null)
+            await Prometheus.DisposeAsync();
+        if (_server is not null)
+            await _server.DisposeAsync();
+        if (_downstream is not null)
+            await _downstream.DisposeAsync();
+    }
+}
