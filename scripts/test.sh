@@ -16,7 +16,7 @@ apt_install() {
 command -v node >/dev/null || apt_install nodejs npm
 # Headless Chromium drives the /admin dashboard test (tests/GeminiHooks.Server.Tests/Operations).
 command -v chromium >/dev/null || apt_install chromium
-# promtool (alert-rule tests) and prometheus (scraping a receiver in tests/GeminiHooks.Tests/Monitoring).
+# promtool (alert-rule tests) and prometheus (scraping a receiver in tests/GeminiHooks.Server.Tests/Monitoring).
 tests/scripts/prometheus.sh
 echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"
 npm ci --prefix tests/js --no-audit --no-fund --loglevel=error
