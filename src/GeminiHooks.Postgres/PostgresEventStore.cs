@@ -217,7 +217,7 @@ public sealed partial class PostgresEventStore : IEventStore
             command.Parameters.Add(Time(d.ReceivedAt));
             command.Parameters.Add(Text(d.EventType));
             command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { NpgsqlDbType = NpgsqlDbType.Bytea, TypedValue = d.Body });
-            command.Parameters.Add(Text(d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending));
+            command.Parameters.Add(Text(d.InitialStatus));
             command.Parameters.Add(new NpgsqlParameter<string[]>
             {
                 NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,

@@ -174,7 +174,7 @@ public sealed partial class SqliteEventStore : IEventStore
             _pReceived.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
             _pType.Value = d.EventType;
             _pBody.Value = Blob(d.Body);
-            _pStatus.Value = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+            _pStatus.Value = d.InitialStatus;
             var id = _insertEvent!.ExecuteScalar();
             if (id is null)
                 return AcceptOutcome.Duplicate;
