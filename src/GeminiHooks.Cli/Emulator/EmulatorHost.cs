@@ -172,6 +172,8 @@ internal sealed class EmulatorHost : IAsyncDisposable
             }
         });
 
+        JobsApi.Map(app, options, keys, engine);
+
         app.MapPost("/emulator/trigger", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await ReadObjectAsync(request, ct);
@@ -185,7 +187,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
                 var uri = ValidUri(body["uri"]);
                 if (uri is null)
                     return Error(400, "INVALID_ARGUMENT", "uri must be an absolute http(s) URL.");
-                var format = Text(body["format"]) ?? "jwt";
+                var format = Text(body["format"]) ?? "v1a";
                 IDeliverySigner? signer = format switch
                 {
                     "jwt" => new JwtSigner(keys.Rsa.RsaSecurityKey!, Text(body["issuer"]) ?? options.Issuer, Text(body["audience"]) ?? uri),
