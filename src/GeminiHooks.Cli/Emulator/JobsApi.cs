@@ -28,18 +28,7 @@ internal static class JobsApi
     public static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, DeliveryEngine engine)
     {
         var jobs = new ConcurrentDictionary<string, EmulatedJob>(StringComparer.Ordinal);
-        var api = app.MapGroup("/{version}").AddEndpointFilter(async (context, next) =>
-        {
-            var request = context.HttpContext.Request;
-            var key = request.Headers["x-goog-api-key"].ToString();
-            if (key.Length == 0)
-                key = request.Query["key"].ToString();
-            if (key.Length == 0)
-                return Error(401, "UNAUTHENTICATED", "Missing API key: send it in the x-goog-api-key header.");
-            if (options.ApiKey is not null && key != options.ApiKey)
-                return Error(403, "PERMISSION_DENIED", "API key not valid for this emulator (see its --api-key).");
-            return await next(context);
-        });
+        var api = app.MapGroup("/{version}").RequireApiKey(options);
 
         api.MapPost("/models/{modelAndMethod}", async (string modelAndMethod, HttpRequest request, CancellationToken ct) =>
         {
@@ -169,7 +158,5 @@ internal static class JobsApi
 
     static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 
-    /// <summary>Google's error shape, so SDKs surface the message.</summary>
-    static IResult Error(int code, string status, string message) =>
-        Results.Json(new { error = new { code, message, status } }, statusCode: code);
+    static IResult Error(int code, string status, string message) => ApiKeyFilter.GoogleError(code, status, message);
 }

@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using GeminiHooks.Binding;
 using GeminiHooks.Tests.Support;
@@ -75,24 +73,8 @@ public class DynamicBindingTests : IAsyncLifetime
     }
 
     /// <summary>A binding token minted by tests/js/binding-token.mjs (node:crypto, following docs/dynamic-webhooks.md).</summary>
-    internal static async Task<string> NodeTokenAsync(string key, long expiry)
-    {
-        var start = new ProcessStartInfo("node", [System.IO.Path.Combine(Repository.Root, "tests", "js", "binding-token.mjs")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start)!;
-        await process.StandardInput.WriteAsync(JsonSerializer.Serialize(new { key, expiry }));
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, "binding-token.mjs failed: " + error);
-        return (string)JsonNode.Parse(output)!["token"]!;
-    }
+    internal static async Task<string> NodeTokenAsync(string key, long expiry) =>
+        (string)(await NodeScript.RunAsync("binding-token.mjs", new { key, expiry }))["token"]!;
 
     internal static string EventWith(JsonObject? userMetadata, bool insideData = false, string id = "batches/bound-1")
     {

@@ -97,24 +97,8 @@ public class DynamicJwtChecksTests : IAsyncLifetime
     }
 
     /// <summary>Signed by tests/js/raw-jwt.mjs (node:crypto): jose will not sign a header with an unknown crit.</summary>
-    async Task<string> RawJwtAsync(string header, Dictionary<string, object> claims)
-    {
-        var start = new System.Diagnostics.ProcessStartInfo("node", [System.IO.Path.Combine(Repository.Root, "tests", "js", "raw-jwt.mjs")])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        await process.StandardInput.WriteAsync(System.Text.Json.JsonSerializer.Serialize(new { privateJwk = _rsaPrivate, header, claims }));
-        process.StandardInput.Close();
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var error = await process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        await process.WaitForExitAsync(timeout.Token);
-        Assert.True(process.ExitCode == 0, "raw-jwt.mjs failed: " + error);
-        return (string)JsonNode.Parse(output)!["token"]!;
-    }
+    async Task<string> RawJwtAsync(string header, Dictionary<string, object> claims) =>
+        (string)(await NodeScript.RunAsync("raw-jwt.mjs", new { privateJwk = _rsaPrivate, header, claims }))["token"]!;
 
     [Fact]
     public async Task An_audience_differing_only_by_a_trailing_slash_is_refused_401_naming_the_audience_check()
