@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GeminiHooks.Cli.Binding;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Emulator;
 using GeminiHooks.Cli.Keys;
@@ -27,6 +28,7 @@ public static class Program
             KeysCommand.Create(io),
             WebhooksCommand.Create(io),
             EmulateCommand.Create(io),
+            DynamicConfigCommand.Create(io),
         };
         var parse = root.Parse(args);
         try

@@ -210,7 +210,7 @@ sealed partial class PostgresEventStore : IEventStore
             received[i] = Millis(d.ReceivedAt);
             types[i] = StoredText.Representable(d.EventType);
             bodies[i] = Bytes(d.Body);
-            statuses[i] = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+            statuses[i] = d.InitialStatus;
             foreach (var handler in d.Handlers.Distinct(StringComparer.Ordinal))
             {
                 handlerRows.Add(i + 1); // WITH ORDINALITY counts from 1

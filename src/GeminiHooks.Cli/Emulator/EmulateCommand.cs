@@ -80,6 +80,7 @@ internal static class EmulateCommand
             await io.Out.WriteLineAsync($"  fire an event:  geminihooks emulate trigger --emulator {root} --type batch.succeeded");
             await io.Out.WriteLineAsync($"  retries:        {retry.Describe()}");
             await io.Out.WriteLineAsync($"  assumptions:    disable after {(options.DisableAfterFailedDeliveries == 0 ? "never" : options.DisableAfterFailedDeliveries + " fully failed delivery(ies)")}; ping sends {options.PingType}");
+            await io.Out.WriteLineAsync($"  dynamic jobs:   POST {root}/v1beta/models/<model>:batchGenerateContent (batch.webhookConfig), :predictLongRunning, /v1beta/interactions; then POST {root}/emulator/jobs/finish {{\"name\": ...}}");
             await io.Out.WriteLineAsync("Ctrl+C to stop.");
             try
             {
@@ -104,7 +105,7 @@ internal static class EmulateCommand
         };
         var data = new Option<string?>("--data") { Description = "JSON object for the event's data (default: a sample for the type)." };
         var uri = UriOption.Create("--uri", "Deliver once to this URI as a dynamic webhook (signed with the emulator's keys) instead of to the registered webhooks.");
-        var format = new Option<string>("--format") { Description = "Dynamic signature: jwt (RS256) or v1a (Ed25519).", DefaultValueFactory = _ => "jwt" };
+        var format = new Option<string>("--format") { Description = "Dynamic signature: v1a (Ed25519, what Gemini sends) or jwt (RS256, what Gemini's docs describe).", DefaultValueFactory = _ => "v1a" };
         format.AcceptOnlyFromAmong("jwt", "v1a");
         var audience = new Option<string?>("--audience") { Description = "JWT aud for dynamic deliveries (default: the --uri)." };
         var userMetadata = new Option<string?>("--user-metadata") { Description = "JSON object carried as the envelope's user_metadata (dynamic deliveries)." };

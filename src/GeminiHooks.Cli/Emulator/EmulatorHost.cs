@@ -70,6 +70,8 @@ internal sealed class EmulatorHost : IAsyncDisposable
         app.Map("/{version}/webhooks/{**rest}", (string version) => Error(404, "NOT_FOUND",
             $"API version '{version}' is not served here; use {string.Join(" or ", EmulatorOptions.ApiVersions)}."));
 
+        JobsApi.Map(app, options, keys, engine);
+
         app.MapPost("/emulator/trigger", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await ReadObjectAsync(request, ct);
@@ -83,7 +85,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
                 var uri = ValidUri(body["uri"]);
                 if (uri is null)
                     return Error(400, "INVALID_ARGUMENT", "uri must be an absolute http(s) URL.");
-                var format = Text(body["format"]) ?? "jwt";
+                var format = Text(body["format"]) ?? "v1a";
                 IDeliverySigner? signer = format switch
                 {
                     "jwt" => new JwtSigner(keys.Rsa.RsaSecurityKey!, Text(body["issuer"]) ?? options.Issuer, Text(body["audience"]) ?? uri),

@@ -25,7 +25,7 @@ internal static class KeysCommand
 
     static Command GenerateCommand(CliIo io)
     {
-        var alg = new Option<string>("--alg") { Description = "RS256 (RSA 2048, for JWT deliveries) or EdDSA (Ed25519, for v1a deliveries).", DefaultValueFactory = _ => "RS256" };
+        var alg = new Option<string>("--alg") { Description = "EdDSA (Ed25519, for v1a deliveries, what Gemini sends) or RS256 (RSA 2048, for JWT deliveries).", DefaultValueFactory = _ => "EdDSA" };
         alg.AcceptOnlyFromAmong("RS256", "EdDSA");
         var kid = new Option<string>("--kid") { Description = "Key id, written as the JWK's kid (and the JWT header's).", Required = true };
         var outDir = new Option<DirectoryInfo>("--out", "-o") { Description = "Directory for <kid>.private.jwk and <kid>.public.jwk.", DefaultValueFactory = _ => new DirectoryInfo(".") };

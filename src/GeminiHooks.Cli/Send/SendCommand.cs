@@ -20,7 +20,7 @@ internal static class SendCommand
         var bodyFile = new Option<FileInfo?>("--body-file") { Description = "Send the contents of this file as the body." };
         var secret = new Option<string[]>("--secret") { Description = "Static webhook: sign with this whsec_ secret (Standard Webhooks v1). Repeat for several entries.", Arity = ArgumentArity.ZeroOrMore };
         var key = new Option<FileInfo?>("--key") { Description = "Dynamic webhook: sign with this private JWK file (from `keys generate`)." };
-        var format = new Option<string?>("--format") { Description = "Dynamic signature format: jwt (RS256 token, RSA key) or v1a (Ed25519). Default: by key type." };
+        var format = new Option<string?>("--format") { Description = "Dynamic signature format: v1a (Ed25519 key; what Gemini sends) or jwt (RSA key, RS256 token as Gemini's docs describe). Default: v1a for an Ed25519 key, jwt for an RSA key." };
         format.AcceptOnlyFromAmong("jwt", "v1a");
         var audience = new Option<string?>("--audience") { Description = "JWT aud claim (default: the --url)." };
         var issuer = new Option<string>("--issuer") { Description = "JWT iss claim.", DefaultValueFactory = _ => "geminihooks-cli" };

@@ -17,7 +17,7 @@ namespace GeminiHooks.Admin;
 /// <summary>The operator API: list, show and replay stored events, replay dead letters.</summary>
 static class AdminEndpoints
 {
-    static readonly string[] Statuses = [EventStatus.Pending, EventStatus.Done, EventStatus.Dead];
+    static readonly string[] Statuses = [EventStatus.Pending, EventStatus.Done, EventStatus.Dead, EventStatus.Quarantined];
 
     /// <summary>Maps <c>/admin/...</c> when an admin key is set; the key is re-read on every request (reloads rotate it).</summary>
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)

@@ -39,11 +39,17 @@ public sealed class DynamicWebhookOptions
     public string Path { get; set; } = "/webhooks/gemini/dynamic";
     public string JwksUri { get; set; } = GoogleJwksUri;
 
-    /// <summary>Accepted JWT <c>aud</c> values; required unless <see cref="RequireAudience"/> is false.</summary>
+    /// <summary>
+    /// Accepted JWT <c>aud</c> values (exact comparison), checked when set. Gemini requests carry no audience and the
+    /// deliveries seen in live traffic are <c>v1a</c>, not JWTs, so this is empty by default.
+    /// </summary>
     public List<string> Audiences { get; set; } = [];
 
-    /// <summary>Turning this off accepts a JWT for any audience; it exists for set-ups that cannot know theirs.</summary>
-    public bool RequireAudience { get; set; } = true;
+    /// <summary>True: <see cref="Audiences"/> must be set, and a JWT without one of them is refused.</summary>
+    public bool RequireAudience { get; set; }
+
+    /// <summary>Binding dynamic deliveries to the operator's own jobs (off until a key is set).</summary>
+    public DynamicBindingOptions Binding { get; set; } = new();
 
     /// <summary>Accepted JWT <c>iss</c> values; empty means the issuer is not checked.</summary>
     public List<string> Issuers { get; set; } = [];

@@ -43,7 +43,7 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
             else if (jwksUri.Scheme != Uri.UriSchemeHttps && !(jwksUri.Scheme == Uri.UriSchemeHttp && IsLoopback(jwksUri)))
                 Fail("Dynamic:JwksUri", "must use https (plain http is allowed only for loopback addresses)");
             if (dynamicOptions.RequireAudience && !dynamicOptions.Audiences.Any(a => !string.IsNullOrWhiteSpace(a)))
-                Fail("Dynamic:Audiences", "is empty: set the audience your webhook was registered with (or set Dynamic:RequireAudience to false)");
+                Fail("Dynamic:Audiences", "is empty but Dynamic:RequireAudience is true: list the JWT audiences to accept, or leave RequireAudience false (Gemini requests carry no audience)");
             for (var i = 0; i < dynamicOptions.Algorithms.Count; i++)
             {
                 if (!AsymmetricAlgorithms.Contains(dynamicOptions.Algorithms[i], StringComparer.Ordinal))

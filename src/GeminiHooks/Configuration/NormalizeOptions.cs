@@ -14,5 +14,6 @@ sealed class NormalizeOptions : IPostConfigureOptions<GeminiHooksOptions>
         options.Dynamic.Audiences.RemoveAll(string.IsNullOrWhiteSpace);
         options.Dynamic.Issuers.RemoveAll(string.IsNullOrWhiteSpace);
         options.Dynamic.Algorithms.RemoveAll(string.IsNullOrWhiteSpace);
+        options.Dynamic.Binding.Keys.RemoveAll(string.IsNullOrWhiteSpace);
     }
 }

@@ -1,3 +1,4 @@
+using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Http;
 using GeminiHooks.Ingest;
@@ -34,6 +35,7 @@ public static class GeminiHooksServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, BindingOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();

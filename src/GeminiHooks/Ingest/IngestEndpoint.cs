@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
+using GeminiHooks.Binding;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Configuration;
 using GeminiHooks.Events;
@@ -36,6 +37,7 @@ sealed partial class IngestEndpoint(
 
     static readonly byte[] AcceptedBody = """{"status":"accepted"}"""u8.ToArray();
     static readonly byte[] DuplicateBody = """{"status":"duplicate"}"""u8.ToArray();
+    static readonly byte[] QuarantinedBody = """{"status":"quarantined"}"""u8.ToArray();
 
     public async Task HandleAsync(HttpContext context, string endpoint)
     {
@@ -48,7 +50,7 @@ sealed partial class IngestEndpoint(
         {
             context.Response.StatusCode = 200;
             context.Response.ContentType = "application/json";
-            var body = result.Outcome == "accepted" ? AcceptedBody : DuplicateBody;
+            var body = result.Outcome switch { "accepted" => AcceptedBody, "quarantined" => QuarantinedBody, _ => DuplicateBody };
             context.Response.ContentLength = body.Length;
             await context.Response.Body.WriteAsync(body, context.RequestAborted);
         }
@@ -60,6 +62,8 @@ sealed partial class IngestEndpoint(
         }
         var elapsedMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         metrics.Delivery(activity, endpoint, result.Status, result.Outcome, result.WebhookId, result.EventType, TimeSpan.FromMilliseconds(elapsedMs));
+        if (result.Binding is { } bindingReason)
+            metrics.BindingFailed(endpoint, bindingReason, result.Outcome == "quarantined" ? "quarantined" : "rejected");
         if (result.Status == StatusCodes.Status200OK)
             LogDelivery(logger, endpoint, result.WebhookId, result.EventType, result.Outcome, result.Status, elapsedMs);
         else
@@ -110,7 +114,7 @@ sealed partial class IngestEndpoint(
             case VerificationOutcome.Malformed:
                 return IngestResult.Reject(400, verification.Reason, "The webhook-signature header cannot be parsed.", webhookId);
             case VerificationOutcome.Unauthorized:
-                return IngestResult.Reject(401, verification.Reason, "The signature of the delivery could not be verified.", webhookId);
+                return IngestResult.Reject(401, verification.Reason, FailureDetail.For(verification.Reason), webhookId);
             case VerificationOutcome.KeysUnavailable:
                 return IngestResult.Reject(503, verification.Reason, "The signing keys cannot be fetched right now; retry later.", webhookId);
         }
@@ -131,12 +135,22 @@ sealed partial class IngestEndpoint(
                 _ => "The body has no string \"type\" (of at most 200 characters).",
             }, webhookId);
 
-        var delivery = new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body,
-            catalog.HandlersFor(eventType!));
+        // Binding: a verified dynamic delivery proves Google sent it, not that it concerns one of the operator's jobs.
+        var binding = endpoint == Dynamic ? DeliveryBinding.Check(settings.Dynamic.Binding, body, time.GetUtcNow()) : null;
+        if (binding is not null && settings.Dynamic.Binding.Mode == DynamicBindingMode.Reject)
+            return IngestResult.Reject(403, binding, BindingDetail(binding, settings.Dynamic.Binding.MetadataKey), webhookId, eventType) with { Binding = binding };
+
+        var delivery = binding is null
+            ? new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, catalog.HandlersFor(eventType!))
+            : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
         try
         {
             var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
-            return new IngestResult(200, outcome == AcceptOutcome.Accepted ? "accepted" : "duplicate", null, webhookId, eventType);
+            if (outcome == AcceptOutcome.Duplicate)
+                return new IngestResult(200, "duplicate", null, webhookId, eventType);
+            return binding is null
+                ? new IngestResult(200, "accepted", null, webhookId, eventType)
+                : new IngestResult(200, "quarantined", null, webhookId, eventType, binding);
         }
         catch (StoreUnavailableException)
         {
@@ -205,7 +219,15 @@ sealed partial class IngestEndpoint(
         }
     }
 
-    readonly record struct IngestResult(int Status, string Outcome, string? Detail, string? WebhookId, string? EventType = null)
+    static string BindingDetail(string reason, string metadataKey) => reason switch
+    {
+        "binding_missing" => $"The delivery's user_metadata has no {metadataKey}: it does not come from a job created with a minted webhook_config.",
+        "binding_expired" => $"The {metadataKey} binding token of the delivery has expired.",
+        _ => $"The {metadataKey} binding token of the delivery is not valid for any configured binding key.",
+    };
+
+    /// <summary><see cref="Binding"/>: the binding failure of a verified dynamic delivery (quarantined or refused).</summary>
+    readonly record struct IngestResult(int Status, string Outcome, string? Detail, string? WebhookId, string? EventType = null, string? Binding = null)
     {
         public static IngestResult Reject(int status, string reason, string detail, string? webhookId = null, string? eventType = null) =>
             new(status, reason, detail, webhookId, eventType);

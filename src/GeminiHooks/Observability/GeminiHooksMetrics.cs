@@ -31,6 +31,7 @@ public sealed class GeminiHooksMetrics
 
     readonly Counter<long> _deliveries;
     readonly Counter<long> _verificationFailures;
+    readonly Counter<long> _bindingFailures;
     readonly Histogram<double> _ingestDuration;
     readonly Histogram<double> _dispatchLag;
     readonly Counter<long> _handlerRuns;
@@ -59,6 +60,8 @@ public sealed class GeminiHooksMetrics
         var meter = meters.Create(MeterName);
         _deliveries = meter.CreateCounter<long>("geminihooks.deliveries", "{delivery}",
             "Deliveries answered, by endpoint and outcome (accepted, duplicate, quarantined, rejected, unavailable, rate_limited, aborted).");
+        _bindingFailures = meter.CreateCounter<long>("geminihooks.binding.failures", "{delivery}",
+            "Verified dynamic deliveries without a valid binding token, by endpoint, reason (binding_missing, binding_invalid, binding_expired) and action (quarantined, rejected).");
         _verificationFailures = meter.CreateCounter<long>("geminihooks.verification.failures", "{delivery}",
             "Deliveries refused as malformed (400) or unauthenticated (401), by endpoint and reason.");
         _ingestDuration = meter.CreateHistogram("geminihooks.ingest.duration", "s",
@@ -134,6 +137,11 @@ public sealed class GeminiHooksMetrics
         if (status is >= 500 or 0)
             activity.SetStatus(ActivityStatusCode.Error, reason);
     }
+
+    /// <summary>A verified dynamic delivery that carried no valid binding token; <paramref name="action"/> is quarantined or rejected.</summary>
+    public void BindingFailed(string endpoint, string reason, string action) =>
+        _bindingFailures.Add(1, new KeyValuePair<string, object?>("endpoint", endpoint),
+            new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("action", action));
 
     /// <summary>A delivery refused by the rate limit before it reached the ingest path.</summary>
     public void RateLimited(string endpoint)

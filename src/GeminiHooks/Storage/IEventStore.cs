@@ -81,7 +81,11 @@ public enum AcceptOutcome
     Duplicate,
 }
 
-/// <summary>A verified delivery about to be stored. <see cref="Body"/> is the exact bytes that were verified.</summary>
+/// <summary>
+/// A verified delivery about to be stored. <see cref="Body"/> is the exact bytes that were verified.
+/// A <see cref="Quarantined"/> delivery is stored without handler runs (<see cref="Handlers"/> is empty) until an
+/// operator replays it.
+/// </summary>
 public sealed record IncomingDelivery(
     string Endpoint,
     string WebhookId,
@@ -89,7 +93,12 @@ public sealed record IncomingDelivery(
     DateTimeOffset ReceivedAt,
     string EventType,
     ReadOnlyMemory<byte> Body,
-    IReadOnlyList<string> Handlers);
+    IReadOnlyList<string> Handlers,
+    bool Quarantined = false)
+{
+    /// <summary>The event status an accept stores.</summary>
+    public string InitialStatus => Quarantined ? EventStatus.Quarantined : Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+}
 
 /// <summary>
 /// One claimed (event, handler) pair. <see cref="Attempt"/> is 1 on the first try; <see cref="LeaseToken"/> is the claim's
@@ -117,6 +126,12 @@ public static class EventStatus
 
     /// <summary>Some pair is dead-lettered.</summary>
     public const string Dead = "dead";
+
+    /// <summary>
+    /// Verified but not shown to belong to one of the operator's jobs (dynamic binding): stored with no pairs and kept
+    /// until a replay releases it to the handlers (which makes it pending, or done when no handler takes it).
+    /// </summary>
+    public const string Quarantined = "quarantined";
 }
 
 public static class RunStatus

@@ -7,10 +7,12 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Verification;
 
 /// <summary>
-/// Dynamic webhooks, signed with Google's keys from the JWKS. Two formats are in circulation and both verify:
-/// <c>v1a,&lt;base64&gt;</c> Ed25519 entries (Standard Webhooks asymmetric, seen in live traffic) and an RS256 JWT as the
-/// whole <c>webhook-signature</c> value (Gemini's docs). The JWT is bound to the delivery: its <c>jti</c> (or
-/// <c>webhook-id</c>) claim must be the header's id, and event claims (<c>type</c>/<c>data</c>) must equal the body's.
+/// Dynamic webhooks, signed with Google's keys from the JWKS. <c>v1a,&lt;base64&gt;</c> Ed25519 entries (Standard
+/// Webhooks asymmetric) are what live traffic carries; an RS256 JWT as the whole <c>webhook-signature</c> value (what
+/// Gemini's docs describe) still verifies. The JWT rules are this receiver's own, as no Gemini source states them:
+/// <c>exp</c> and <c>iat</c> required, <c>iat</c> within the tolerance of the <c>webhook-timestamp</c> header (so a
+/// captured token cannot be replayed under a fresh header), <c>jti</c> (or <c>webhook-id</c>) equal to the header's id,
+/// event claims (<c>type</c>/<c>data</c>) equal to the body's, no <c>crit</c> extensions, audiences compared exactly.
 /// </summary>
 sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options, TimeProvider time)
 {
@@ -56,6 +58,8 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         // Checked before any key is looked up, so "none" and HMAC tokens never reach key resolution.
         if (!settings.Dynamic.EffectiveAlgorithms.Contains(token.Alg, StringComparer.Ordinal))
             return VerificationResult.Unauthorized("algorithm_not_allowed");
+        if (CheckCritical(token) is { } critical)
+            return VerificationResult.Unauthorized(critical);
 
         var kid = string.IsNullOrEmpty(token.Kid) ? null : token.Kid;
         var lookup = await jwks.GetAsync(keys => kid is null ? keys.Rsa.Count == 0 : keys.FindRsa(kid) is null, cancellationToken);
@@ -71,8 +75,10 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         {
             IssuerSigningKeys = signingKeys,
             ValidAlgorithms = settings.Dynamic.EffectiveAlgorithms,
-            ValidateAudience = settings.Dynamic.RequireAudience,
+            ValidateAudience = settings.Dynamic.RequireAudience || settings.Dynamic.Audiences.Count > 0,
             ValidAudiences = settings.Dynamic.Audiences,
+            // "https://a/hook/" is not "https://a/hook": an audience is an identifier, compared as such.
+            IgnoreTrailingSlashWhenValidatingAudience = false,
             ValidateIssuer = settings.Dynamic.Issuers.Count > 0,
             ValidIssuers = settings.Dynamic.Issuers,
             // Lifetime is checked below against the injected clock, with the delivery tolerance as skew.
@@ -86,13 +92,13 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         if (!result.IsValid)
             return VerificationResult.Unauthorized(FailureReason(result.Exception));
 
-        var lifetime = CheckLifetime(token, settings.Tolerance);
+        var lifetime = CheckLifetime(token, headers.Timestamp, settings.Tolerance);
         if (lifetime is not null)
             return VerificationResult.Unauthorized(lifetime);
         return BindToDelivery(token, headers, body.Span);
     }
 
-    string? CheckLifetime(JsonWebToken token, TimeSpan tolerance)
+    string? CheckLifetime(JsonWebToken token, long headerTimestamp, TimeSpan tolerance)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         var skew = (long)tolerance.TotalSeconds;
@@ -102,9 +108,41 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
             return "token_expired";
         if (token.TryGetPayloadValue<long>("nbf", out var nbf) && now < nbf - skew)
             return "token_not_yet_valid";
-        if (token.TryGetPayloadValue<long>("iat", out var iat) && iat > now + skew)
+        // The timestamp header is not covered by the token; binding it to iat is what stops a captured token from
+        // being replayed under a fresh header once its id has left the idempotency store.
+        if (!token.TryGetPayloadValue<long>("iat", out var iat))
+            return "token_without_iat";
+        if (iat > now + skew)
             return "token_issued_in_future";
+        if (Math.Abs(headerTimestamp - iat) > skew)
+            return "token_timestamp_mismatch";
         return null;
+    }
+
+    /// <summary>
+    /// RFC 7515 section 4.1.11: a recipient must reject a token whose <c>crit</c> names an extension it does not
+    /// understand, and a <c>crit</c> that is not a non-empty array of header names present in the header is malformed.
+    /// This receiver understands no extension, so any <c>crit</c> is refused; the two cases only differ in the reason.
+    /// </summary>
+    static string? CheckCritical(JsonWebToken token)
+    {
+        try { return CheckCritical(Base64UrlEncoder.DecodeBytes(token.EncodedHeader)); }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException) { return "token_unreadable"; }
+    }
+
+    static string? CheckCritical(byte[] encodedHeader)
+    {
+        using var header = JsonDocument.Parse(encodedHeader);
+        if (header.RootElement.ValueKind != JsonValueKind.Object || !header.RootElement.TryGetProperty("crit", out var crit))
+            return null;
+        if (crit.ValueKind != JsonValueKind.Array || crit.GetArrayLength() == 0)
+            return "token_crit_malformed";
+        foreach (var name in crit.EnumerateArray())
+        {
+            if (name.ValueKind != JsonValueKind.String || !header.RootElement.TryGetProperty(name.GetString()!, out _))
+                return "token_crit_malformed";
+        }
+        return "token_crit_unsupported";
     }
 
     static VerificationResult BindToDelivery(JsonWebToken token, WebhookHeaders headers, ReadOnlySpan<byte> body)

@@ -43,6 +43,7 @@ public class ConfigurationTests
         { "GeminiHooks:Dynamic:JwksUri", "http://keys.example.com/jwks.json", "GeminiHooks:Dynamic:JwksUri" },
         { "GeminiHooks:Dynamic:Audiences:0", null, "GeminiHooks:Dynamic:Audiences" },
         { "GeminiHooks:Dynamic:Algorithms:0", "HS256", "GeminiHooks:Dynamic:Algorithms:0" },
+        { "GeminiHooks:Dynamic:Binding:Keys:0", "whsec_not*base64", "GeminiHooks:Dynamic:Binding:Keys:0" },
         { "GeminiHooks:Store:Provider", "Oracle", "GeminiHooks:Store:Provider" },
         { "GeminiHooks:Dispatch:MaxAttempts", "0", "GeminiHooks:Dispatch:MaxAttempts" },
         { "GeminiHooks:Dispatch:RetryMaxDelay", "00:00:01", "GeminiHooks:Dispatch:RetryMaxDelay" },
@@ -58,6 +59,8 @@ public class ConfigurationTests
             settings.TryAdd("GeminiHooks:Dynamic:JwksUri", "http://127.0.0.1:9/jwks.json");
             if (!key.StartsWith("GeminiHooks:Dynamic:Audiences", StringComparison.Ordinal))
                 settings["GeminiHooks:Dynamic:Audiences:0"] = "https://receiver.example";
+            else // audiences are required only when an operator asks for them
+                settings["GeminiHooks:Dynamic:RequireAudience"] = "true";
         }
         var error = await StartFails(settings);
         Assert.Contains(error.Failures, f => f.StartsWith(named + ":", StringComparison.Ordinal));

@@ -569,4 +569,22 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
             $"{total / stopwatch.Elapsed.TotalSeconds:F0}/s");
         Assert.Equal(new BacklogCounts(total * 2, 0, 0, 0), await store.CountAsync(Ct));
     }
+
+    [Fact]
+    public async Task A_quarantined_delivery_is_stored_without_runs_kept_by_cleanup_and_released_by_replay()
+    {
+        var quarantined = Delivery("msg_q", endpoint: "dynamic", handlers: []) with { Quarantined = true };
+        Assert.Equal(AcceptOutcome.Accepted, await Store.AcceptAsync(quarantined, Ct));
+        Assert.Equal(AcceptOutcome.Duplicate, await Store.AcceptAsync(quarantined, Ct));
+        var stored = await GetAsync(Store, "msg_q", "dynamic");
+        Assert.Equal(EventStatus.Quarantined, stored.Status);
+        Assert.Empty(stored.Handlers);
+        Assert.Single((await Store.ListEventsAsync(new EventQuery(Status: EventStatus.Quarantined), Ct)).Events);
+        Assert.Empty(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(0, await Store.DeleteFinishedAsync(Time.GetUtcNow().AddDays(30), Ct));
+
+        Assert.Equal(1, await Store.ReplayAsync("dynamic", "msg_q", ["log"], Ct));
+        Assert.Equal(EventStatus.Pending, (await GetAsync(Store, "msg_q", "dynamic")).Status);
+        Assert.Equal("msg_q", Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct)).WebhookId);
+    }
 }

@@ -167,7 +167,7 @@ sealed partial class SqliteEventStore : IEventStore
             _pReceived.Value = d.ReceivedAt.ToUnixTimeMilliseconds();
             _pType.Value = StoredText.Representable(d.EventType);
             _pBody.Value = Blob(d.Body);
-            _pStatus.Value = d.Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
+            _pStatus.Value = d.InitialStatus;
             var id = _insertEvent!.ExecuteScalar();
             if (id is null)
                 return AcceptOutcome.Duplicate;

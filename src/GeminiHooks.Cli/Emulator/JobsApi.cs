@@ -1,0 +1,162 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GeminiHooks.Cli.Common;
+using GeminiHooks.Cli.Events;
+using GeminiHooks.Cli.Signing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace GeminiHooks.Cli.Emulator;
+
+/// <summary>One job created at the emulator with a dynamic <c>webhook_config</c>.</summary>
+internal sealed record EmulatedJob(string Name, string Kind, IReadOnlyList<string> Uris, JsonObject? UserMetadata, string CreateTime);
+
+/// <summary>
+/// The job-creation calls that take a dynamic <c>webhook_config</c> on the Gemini Developer API, so the whole
+/// per-request loop runs locally: a batch (<c>POST /{v}/models/{model}:batchGenerateContent</c>, REST field
+/// <c>batch.webhookConfig</c>), a video (<c>:predictLongRunning</c>, top-level <c>webhookConfig</c>) and an interaction
+/// (<c>POST /{v}/interactions</c>, <c>webhook_config</c>). Jobs do no work: <c>POST /emulator/jobs/finish</c> fires the
+/// job's event at its URIs, <c>v1a</c>-signed with the emulator's Ed25519 key (the format live traffic carries), with
+/// the job's <c>user_metadata</c> echoed in the envelope as Gemini does.
+/// </summary>
+internal static class JobsApi
+{
+    public static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, DeliveryEngine engine)
+    {
+        var jobs = new ConcurrentDictionary<string, EmulatedJob>(StringComparer.Ordinal);
+        var api = app.MapGroup("/{version}").RequireApiKey(options);
+
+        api.MapPost("/models/{modelAndMethod}", async (string modelAndMethod, HttpRequest request, CancellationToken ct) =>
+        {
+            var colon = modelAndMethod.LastIndexOf(':');
+            var model = colon > 0 ? modelAndMethod[..colon] : modelAndMethod;
+            var method = colon > 0 ? modelAndMethod[(colon + 1)..] : "";
+            if (method is not ("batchGenerateContent" or "predictLongRunning"))
+                return Error(404, "NOT_FOUND", $"The emulator implements only :batchGenerateContent and :predictLongRunning on models (not '{method}').");
+            var body = await ReadObjectAsync(request, ct);
+            if (body is null)
+                return Error(400, "INVALID_ARGUMENT", "The body must be a JSON object.");
+            var now = CliJson.Rfc3339(options.Time.GetUtcNow());
+            if (method == "batchGenerateContent")
+            {
+                var batch = body["batch"] as JsonObject;
+                var (config, problem) = ReadConfig(batch, "batch.");
+                if (problem is not null)
+                    return Error(400, "INVALID_ARGUMENT", problem);
+                var name = "batches/" + NewId();
+                if (config is { } c)
+                    jobs[name] = new EmulatedJob(name, "batch", c.Uris, c.UserMetadata, now);
+                var metadata = new JsonObject
+                {
+                    ["@type"] = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+                    ["name"] = name,
+                    ["model"] = "models/" + model,
+                    ["displayName"] = Text(batch?["displayName"] ?? batch?["display_name"]) ?? name,
+                    ["state"] = "BATCH_STATE_PENDING",
+                    ["createTime"] = now,
+                    ["updateTime"] = now,
+                };
+                return Results.Json(new JsonObject { ["name"] = name, ["metadata"] = metadata });
+            }
+            else
+            {
+                var (config, problem) = ReadConfig(body, "");
+                if (problem is not null)
+                    return Error(400, "INVALID_ARGUMENT", problem);
+                var name = $"models/{model}/operations/{NewId()}";
+                if (config is { } c)
+                    jobs[name] = new EmulatedJob(name, "video", c.Uris, c.UserMetadata, now);
+                return Results.Json(new JsonObject { ["name"] = name });
+            }
+        });
+
+        api.MapPost("/interactions", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await ReadObjectAsync(request, ct);
+            if (body is null)
+                return Error(400, "INVALID_ARGUMENT", "The body must be a JSON object.");
+            var (config, problem) = ReadConfig(body, "");
+            if (problem is not null)
+                return Error(400, "INVALID_ARGUMENT", problem);
+            var id = NewId();
+            var now = CliJson.Rfc3339(options.Time.GetUtcNow());
+            if (config is { } c)
+                jobs["interactions/" + id] = new EmulatedJob("interactions/" + id, "interaction", c.Uris, c.UserMetadata, now);
+            return Results.Json(new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "interaction",
+                ["status"] = "in_progress",
+                ["model"] = Text(body["model"]),
+                ["created"] = now,
+            });
+        });
+
+        app.MapGet("/emulator/jobs", () => Results.Json(new { jobs = jobs.Values.OrderBy(j => j.CreateTime, StringComparer.Ordinal) }, CliJson.Snake));
+
+        // Finishing a job fires its event at its webhook_config URIs, as Gemini does when the work is done.
+        app.MapPost("/emulator/jobs/finish", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await ReadObjectAsync(request, ct);
+            var name = Text(body?["name"]);
+            if (name is null)
+                return Error(400, "INVALID_ARGUMENT", "Send {\"name\": \"batches/...\"} (the name the creation answered; interactions/<id> for an interaction), plus \"type\" optionally.");
+            if (!jobs.TryGetValue(name, out var job))
+                return Error(404, "NOT_FOUND", $"No job '{name}' with a webhook_config was created at this emulator.");
+            var type = Text(body!["type"]) ?? job.Kind switch
+            {
+                "batch" => "batch.succeeded",
+                "video" => "video.generated",
+                _ => "interaction.completed",
+            };
+            var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
+            data["id"] = job.Name;
+            var signer = new V1aSigner(keys.Ed25519.Ed25519!);
+            var deliveries = new List<DeliveryRecord>();
+            foreach (var uri in job.Uris)
+            {
+                var envelope = SampleEvents.Envelope(type, (JsonObject)data.DeepClone(), options.Time.GetUtcNow(),
+                    (JsonObject?)job.UserMetadata?.DeepClone());
+                deliveries.Add(engine.EnqueueDynamic(uri, type, Encoding.UTF8.GetBytes(envelope.ToJsonString()), "v1a", signer));
+            }
+            return Results.Json(new { deliveries = deliveries.Select(r => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.Attempts }) }, CliJson.Snake);
+        });
+    }
+
+    /// <summary>
+    /// The <c>webhook_config</c> of <paramref name="parent"/>, under its REST (camelCase) or proto (snake_case) name:
+    /// null when there is none, an error message when it is not usable.
+    /// </summary>
+    static ((List<string> Uris, JsonObject? UserMetadata)? Config, string? Problem) ReadConfig(JsonObject? parent, string path)
+    {
+        var node = parent?["webhookConfig"] ?? parent?["webhook_config"];
+        if (node is null)
+            return (null, null);
+        if (node is not JsonObject config)
+            return (null, $"{path}webhookConfig must be an object with uris and optional userMetadata.");
+        if (config["uris"] is not JsonArray { Count: > 0 } array ||
+            array.Any(u => Text(u) is not { } text || !Uri.TryCreate(text, UriKind.Absolute, out var parsed) ||
+                           (parsed.Scheme != Uri.UriSchemeHttp && parsed.Scheme != Uri.UriSchemeHttps)))
+            return (null, $"{path}webhookConfig.uris must list at least one absolute http(s) URL.");
+        var metadataNode = config["userMetadata"] ?? config["user_metadata"];
+        if (metadataNode is not null and not JsonObject)
+            return (null, $"{path}webhookConfig.userMetadata must be an object.");
+        return ((array.Select(u => Text(u)!).ToList(), (JsonObject?)metadataNode?.DeepClone()), null);
+    }
+
+    static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
+
+    static async Task<JsonObject?> ReadObjectAsync(HttpRequest request, CancellationToken ct)
+    {
+        try { return await JsonNode.ParseAsync(request.Body, cancellationToken: ct) as JsonObject; }
+        catch (JsonException) { return null; }
+    }
+
+    static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
+
+    static IResult Error(int code, string status, string message) => ApiKeyFilter.GoogleError(code, status, message);
+}
