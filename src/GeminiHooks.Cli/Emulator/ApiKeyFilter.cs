@@ -1,4 +1,3 @@
-using GeminiHooks.Cli.Common;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 
