@@ -1,4 +1,3 @@
-using GeminiHooks.Configuration;
 using GeminiHooks.Brokers;
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;

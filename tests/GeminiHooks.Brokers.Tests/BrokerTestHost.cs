@@ -4,8 +4,6 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using GeminiHooks.Admin;
-using GeminiHooks.Brokers;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Hosting;
 using GeminiHooks.Storage;
@@ -127,7 +125,7 @@ public sealed class CapturedLogs : ILoggerProvider
 /// A receiver as the server composes it (dispatch, the broker types, the admin API) on a SQLite file, with the real
 /// clock and short retry delays, Kestrel on a free loopback port. Deliveries are stored the way ingest stores them.
 /// </summary>
-public sealed class BrokerTestHost : IAsyncDisposable
+sealed class BrokerTestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
     public const string AdminKey = "test-admin-key-0123456789";
@@ -155,13 +153,15 @@ public sealed class BrokerTestHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
+        // Dispatch to the broker is under test; deliveries are stored by the tests themselves, so no delivery endpoint.
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["GeminiHooks:Static:Enabled"] = "false" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
         builder.Logging.SetMinimumLevel(LogLevel.Trace);
         builder.Logging.AddProvider(logs);
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         builder.Services.AddSingleton(store);
-        builder.Services.AddGeminiHooksDispatch(builder.Configuration);
+        builder.Services.AddGeminiHooks(builder.Configuration);
         builder.Services.AddGeminiHooksBrokers();
         var app = builder.Build();
         app.MapGeminiHooksAdmin();

@@ -1,6 +1,5 @@
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage.Sqlite;
-using GeminiHooks.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 

@@ -1,7 +1,6 @@
 using GeminiHooks.Configuration;
 using System.Collections.Concurrent;
 using GeminiHooks.Handlers;
-using GeminiHooks.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using NATS.Client.Core;

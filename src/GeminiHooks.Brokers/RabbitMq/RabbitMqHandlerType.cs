@@ -1,6 +1,5 @@
 using GeminiHooks.Configuration;
 using System.Collections.Concurrent;
-using GeminiHooks.Hosting;
 using GeminiHooks.Handlers;
 using RabbitMQ.Client;
 

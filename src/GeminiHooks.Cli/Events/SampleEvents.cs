@@ -67,7 +67,7 @@ internal static class SampleEvents
             ["timestamp"] = CliJson.Rfc3339(time),
             ["data"] = data,
         };
-        // SPEC leaves the placement open; the emulator and the CLI put it at the top level.
+        // Where Gemini puts user_metadata is undocumented; the emulator and the CLI put it at the top level.
         if (userMetadata is not null)
             envelope["user_metadata"] = userMetadata;
         return envelope;

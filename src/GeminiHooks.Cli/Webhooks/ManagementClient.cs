@@ -5,7 +5,7 @@ using GeminiHooks.Cli.Common;
 
 namespace GeminiHooks.Cli.Webhooks;
 
-/// <summary>The WebhookService REST API (SPEC section 1) with an API key in <c>x-goog-api-key</c>.</summary>
+/// <summary>Gemini's WebhookService REST API (<c>/{version}/webhooks</c>) with an API key in <c>x-goog-api-key</c>.</summary>
 internal sealed class ManagementClient(HttpClient http, string apiVersion)
 {
     string Collection => $"/{apiVersion}/webhooks";

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Deployment;
 

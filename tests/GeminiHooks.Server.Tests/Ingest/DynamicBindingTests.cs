@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using GeminiHooks.Binding;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Ingest;
 
@@ -56,7 +55,7 @@ public class DynamicBindingTests : IAsyncLifetime
         var receiver = new Receiver(data, settings);
         var client = receiver.Start();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;
@@ -112,7 +111,7 @@ public class DynamicBindingTests : IAsyncLifetime
             using var response = await SendV1aAsync(id, EventWith(new JsonObject { ["geminihooks_token"] = token, ["job"] = "42" }), k);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
-            await StaticIngestTests.Eventually(() => Task.FromResult(ArchivedLines(id) == 1));
+            await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines(id) == 1));
         }
     }
 
@@ -130,7 +129,7 @@ public class DynamicBindingTests : IAsyncLifetime
             metadata[name] = value;
         using var second = await SendV1aAsync("msg_rotation_1", EventWith(metadata, insideData: true));
         Assert.Equal("""{"status":"accepted"}""", await second.Content.ReadAsStringAsync());
-        await StaticIngestTests.Eventually(() => Task.FromResult(ArchivedLines("msg_rotation_1") == 1 && ArchivedLines("msg_rotation_2") == 1));
+        await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines("msg_rotation_1") == 1 && ArchivedLines("msg_rotation_2") == 1));
     }
 
     public static TheoryData<string, string> Unbound => new()
@@ -176,7 +175,7 @@ public class DynamicBindingTests : IAsyncLifetime
         Assert.Equal("""{"status":"quarantined"}""", await response.Content.ReadAsStringAsync());
         // Counted by reason, and as a delivery with outcome quarantined (geminihooks_deliveries_total{outcome="quarantined"}).
         // Recorded just after the answer is written, so the client may see the answer first.
-        await StaticIngestTests.Eventually(() => Task.FromResult(
+        await Eventually.UntilAsync(() => Task.FromResult(
             counted.BindingFailures.Contains((reason, "quarantined")) && counted.DeliveryOutcomes.Contains("quarantined")));
 
         var stored = await AdminEventAsync(id);
@@ -191,12 +190,12 @@ public class DynamicBindingTests : IAsyncLifetime
         // A bound delivery sent after it is handled; the quarantined one still is not.
         var token = await NodeTokenAsync(Key1, _receiver.Now + 3600);
         using var bound = await SendV1aAsync(id + "_bound", EventWith(new JsonObject { ["geminihooks_token"] = token }));
-        await StaticIngestTests.Eventually(() => Task.FromResult(ArchivedLines(id + "_bound") == 1));
+        await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines(id + "_bound") == 1));
         Assert.Equal(0, ArchivedLines(id));
 
         using var replay = await _client.PostAsync($"/admin/events/dynamic/{id}/replay", null);
         Assert.Equal(HttpStatusCode.OK, replay.StatusCode);
-        await StaticIngestTests.Eventually(async () => (string?)(await AdminEventAsync(id))["status"] == "done");
+        await Eventually.UntilAsync(async () => (string?)(await AdminEventAsync(id))["status"] == "done");
         Assert.Equal(1, ArchivedLines(id));
         Assert.DoesNotContain(JsonNode.Parse(await _client.GetStringAsync("/admin/events?status=quarantined&limit=500"))!["events"]!.AsArray(),
             e => (string?)e!["webhook_id"] == id);

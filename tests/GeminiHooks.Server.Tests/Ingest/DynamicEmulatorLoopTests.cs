@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Ingest;
 
@@ -29,7 +28,7 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
         _emulatorRun = Task.Run(() => GeminiHooks.Cli.Program.RunAsync(
             ["emulate", "--port", "0", "--retry-base-delay", "00:00:00.1", "--max-attempts", "3"], TextWriter.Synchronized(output), TextWriter.Null, _stopEmulator.Token));
         string? root = null;
-        await StaticIngestTests.Eventually(() =>
+        await Eventually.UntilAsync(() =>
         {
             var line = output.ToString().Split('\n').FirstOrDefault(l => l.StartsWith("Gemini emulator listening on ", StringComparison.Ordinal));
             root = line?["Gemini emulator listening on ".Length..].Trim();
@@ -52,7 +51,7 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
         _client = _receiver.Start();
         _client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", AdminKey);
         _dynamicUrl = new Uri(_client.BaseAddress!, "/webhooks/gemini/dynamic").ToString();
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await _client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;
@@ -89,14 +88,14 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
         var delivery = (await finish.Content.ReadFromJsonAsync<JsonObject>())!["deliveries"]!.AsArray().Single()!;
         var webhookId = (string)delivery["id"]!;
         JsonObject? stored = null;
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var response = await _client.GetAsync($"/admin/events/dynamic/{webhookId}");
             if (response.StatusCode != HttpStatusCode.OK)
                 return false;
             stored = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
             return (string?)stored["status"] is "done" or "quarantined";
-        }, seconds: 30);
+        }, TimeSpan.FromSeconds(30));
         return stored!;
     }
 

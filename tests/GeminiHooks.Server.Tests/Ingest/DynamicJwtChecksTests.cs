@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.IdentityModel.Tokens;
 
 namespace GeminiHooks.Server.Tests.Ingest;
@@ -33,7 +32,7 @@ public class DynamicJwtChecksTests : IAsyncLifetime
             ["GeminiHooks:Dynamic:Audiences:0"] = Audience,
         });
         _client = _receiver.Start();
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await _client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;

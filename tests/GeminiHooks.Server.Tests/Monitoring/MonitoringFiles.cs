@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using GeminiHooks.Server.Tests.Support;
 using YamlDotNet.RepresentationModel;
 
 namespace GeminiHooks.Server.Tests.Monitoring;

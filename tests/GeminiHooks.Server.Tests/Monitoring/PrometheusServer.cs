@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Monitoring;
 

@@ -1,4 +1,3 @@
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Monitoring;
 

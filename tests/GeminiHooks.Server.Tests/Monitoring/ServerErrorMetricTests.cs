@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Reflection;
 using GeminiHooks.Storage;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiHooks.Server.Tests.Monitoring;

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Support;
 using Xunit.Abstractions;
 
 namespace GeminiHooks.Server.Tests.Operations;
