@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GeminiHooks.Dispatch;
+using GeminiHooks.Events;
 using GeminiHooks.Http;
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
@@ -135,15 +136,15 @@ static class AdminEndpoints
         string? bodyBase64 = null;
         if (withBody && e.Body is { } bytes)
         {
-            try
+            // A body whose strings are not all valid Unicode (stored before ingest refused them) parses, but cannot
+            // be written back as JSON text: it is shown as base64 like any other body that is not JSON.
+            if (EnvelopeReader.IsUnicodeJson(bytes.Span))
             {
                 using var document = JsonDocument.Parse(bytes);
                 body = document.RootElement.Clone();
             }
-            catch (JsonException)
-            {
+            else
                 bodyBase64 = Convert.ToBase64String(bytes.Span);
-            }
         }
         return new AdminEvent(e.Id, e.Endpoint, e.WebhookId, e.Timestamp, e.ReceivedAt, e.EventType, e.Status,
             e.Handlers.Select(h => new AdminHandlerRun(h.Handler, h.Status, h.Attempts, h.NextAttemptAt, h.LastError, h.UpdatedAt)).ToList(),
