@@ -24,7 +24,7 @@ public static class GeminiHooksServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<GeminiHooksOptions>()
-            .Bind(configuration.GetSection(GeminiHooksOptions.SectionName))
+            .BindTypeChecked(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
