@@ -126,7 +126,7 @@ public sealed partial class IngestEndpoint(
             // sender's operator needs it to tell a wrong audience from a wrong key.
             case VerificationOutcome.Malformed:
                 return IngestResult.Reject(400, verification.Reason,
-                    $"The delivery's signature cannot be parsed or checked ({verification.Reason}).", webhookId);
+                    $"The webhook-signature header, or what it covers, cannot be parsed ({verification.Reason}).", webhookId);
             case VerificationOutcome.Unauthorized:
                 return IngestResult.Reject(401, verification.Reason,
                     $"The signature of the delivery could not be verified ({verification.Reason}).", webhookId);
