@@ -315,7 +315,7 @@ public sealed partial class PostgresEventStore : IEventStore
             // The claim is fenced by owner and attempt: a dispatcher whose lease expired and was re-claimed changes nothing.
             var update = new NpgsqlBatchCommand("""
                 UPDATE handler_runs
-                SET status = $1, lease_owner = NULL, next_attempt_at = $2, updated_at = $3, last_error = COALESCE($4, last_error)
+                SET status = $1, lease_owner = NULL, next_attempt_at = $2, updated_at = $3, last_error = CASE WHEN $1 = 'succeeded' THEN NULL ELSE COALESCE($4, last_error) END
                 WHERE event_id = $5 AND handler = $6 AND status = 'running' AND lease_owner = $7 AND attempts = $8
                 """);
             update.Parameters.Add(Text(status));
