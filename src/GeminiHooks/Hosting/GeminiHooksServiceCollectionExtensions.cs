@@ -36,6 +36,7 @@ public static class GeminiHooksServiceCollectionExtensions
 
         services.AddSingleton<IEventStoreFactory, SqliteEventStoreFactory>();
         services.TryAddSingleton<IEventStore>(CreateStore);
+        services.TryAddSingleton<StoreStartup>();
         services.AddHostedService<StoreInitializer>();
 
         services.AddHttpClient(JwksCache.HttpClientName);

@@ -25,6 +25,7 @@ public sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
+    StoreStartup storeStartup,
     IHandlerCatalog catalog,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
@@ -153,6 +154,8 @@ public sealed partial class IngestEndpoint(
                 _ => "The body has no string \"type\" (of at most 200 characters, without control characters).",
             }, webhookId);
 
+        if (!storeStartup.Initialized)
+            return IngestResult.Reject(503, "store_unavailable", "The event store cannot be reached; retry later.", webhookId, eventType);
         var delivery = new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body,
             catalog.HandlersFor(eventType!));
         try
