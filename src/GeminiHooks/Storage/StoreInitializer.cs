@@ -15,6 +15,7 @@ sealed partial class StoreInitializer(IEventStore store, StoreStartup startup, I
 {
     readonly CancellationTokenSource _stopping = new();
     Task _retrying = Task.CompletedTask;
+    bool _disposed;
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -55,11 +56,18 @@ sealed partial class StoreInitializer(IEventStore store, StoreStartup startup, I
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        if (Volatile.Read(ref _disposed))
+            return; // a host may dispose its services before (or instead of) stopping them
         await _stopping.CancelAsync();
         await _retrying.WaitAsync(cancellationToken);
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "The event store cannot be reached at start ({Reason}); not ready, deliveries are answered 503 until it can")]

@@ -14,7 +14,7 @@ namespace GeminiHooks.Tests.Configuration;
 /// </summary>
 public class ConfigurationTests
 {
-    static async Task<OptionsValidationException> StartFails(Dictionary<string, string?> settings)
+    internal static async Task<OptionsValidationException> StartFails(Dictionary<string, string?> settings)
     {
         using var data = new TempDirectory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
