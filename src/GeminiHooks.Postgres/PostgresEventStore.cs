@@ -342,7 +342,7 @@ sealed partial class PostgresEventStore : IEventStore
         var update = new NpgsqlBatchCommand("""
             UPDATE handler_runs r
             SET status = i.status, lease_owner = NULL, next_attempt_at = i.next_at, updated_at = $8,
-                last_error = COALESCE(i.error, r.last_error)
+                last_error = CASE WHEN i.status = 'succeeded' THEN NULL ELSE COALESCE(i.error, r.last_error) END
             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[], $7::text[])
                 WITH ORDINALITY AS i (event_id, handler, lease, attempt, status, next_at, error, ord)
             WHERE r.event_id = i.event_id AND r.handler = i.handler AND r.status = 'running'

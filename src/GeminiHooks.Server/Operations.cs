@@ -17,7 +17,7 @@ static class Operations
     public static void AddGeminiHooksOperations(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<ServerOptions>()
-            .Bind(builder.Configuration.GetSection(GeminiHooksOptions.SectionName))
+            .BindTypeChecked(builder.Configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         builder.Services.AddDeliveryRateLimiting();

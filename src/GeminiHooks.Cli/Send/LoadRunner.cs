@@ -9,7 +9,8 @@ using GeminiHooks.Cli.Signing;
 
 namespace GeminiHooks.Cli.Send;
 
-internal sealed record LoadOptions(Uri Url, int Count, int Concurrency, bool Duplicate, int TimestampSkewSeconds, TimeSpan Timeout, bool Verbose);
+internal sealed record LoadOptions(Uri Url, int Count, int Concurrency, bool Duplicate, int TimestampSkewSeconds, TimeSpan Timeout, bool Verbose,
+    Action<SocketsHttpHandler>? ConfigureHandler = null);
 
 /// <summary>Sends <c>Count</c> deliveries with <c>Concurrency</c> workers and measures status codes and latency.</summary>
 internal static class LoadRunner
@@ -18,6 +19,7 @@ internal static class LoadRunner
         CliIo io, TimeProvider time, CancellationToken cancellationToken)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
+        options.ConfigureHandler?.Invoke(handler);
         using var http = new HttpClient(handler) { Timeout = options.Timeout };
         var stats = new Stats();
         var next = -1;

@@ -36,6 +36,8 @@ internal static class SendCommand
         {
             url, type, data, body, bodyFile, secret, key, format, audience, issuer, count, concurrency, duplicate, skew, timeout, json, verbose,
         };
+        var tls = new TlsTrustOptions();
+        tls.AddTo(command);
         command.SetAction(async (parse, ct) =>
         {
             var target = parse.GetRequiredValue(url);
@@ -48,7 +50,8 @@ internal static class SendCommand
             using var signing = CreateSigner(parse.GetValue(secret), parse.GetValue(key), parse.GetValue(format),
                 parse.GetValue(audience) ?? target.ToString(), parse.GetValue(issuer)!);
 
-            var options = new LoadOptions(target, n, parallel, parse.GetValue(duplicate), parse.GetValue(skew), parse.GetValue(timeout), parse.GetValue(verbose));
+            var options = new LoadOptions(target, n, parallel, parse.GetValue(duplicate), parse.GetValue(skew), parse.GetValue(timeout), parse.GetValue(verbose),
+                handler => tls.Apply(parse, handler));
             var summary = await LoadRunner.RunAsync(options, bodyFactory, signing.Signer, io, TimeProvider.System, ct);
             if (parse.GetValue(json))
                 await io.Out.WriteLineAsync(summary.ToJson());

@@ -64,8 +64,12 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
         if (options.Store.RetryAfter < TimeSpan.FromSeconds(1))
             Fail("Store:RetryAfter", "must be at least 00:00:01");
 
-        if (options.Idempotency.Retention <= TimeSpan.Zero)
-            Fail("Idempotency:Retention", "must be positive (Gemini retries for 24 hours; the default is 7 days)");
+        // A delivery is a duplicate only while its row exists: the row must outlive every retry Gemini may still send
+        // (24 hours) and every replay the timestamp window still lets through (Tolerance), or a replay is accepted twice.
+        var minimumRetention = options.Tolerance + TimeSpan.FromHours(24);
+        if (options.Idempotency.Retention < minimumRetention)
+            Fail("Idempotency:Retention", $"must be at least Tolerance plus 24 hours, {minimumRetention} (is {options.Idempotency.Retention}; " +
+                "Gemini retries for 24 hours; the default is 7 days)");
         if (options.Idempotency.CleanupInterval <= TimeSpan.Zero)
             Fail("Idempotency:CleanupInterval", "must be positive");
 

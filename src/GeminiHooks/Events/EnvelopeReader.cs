@@ -1,38 +1,54 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace GeminiHooks.Events;
 
 /// <summary>
-/// The only parsing done before the answer: checks that the body is one JSON object and reads its top-level
-/// <c>type</c>, without building a document (the typed event is built later, by the dispatcher).
+/// The only parsing done before the answer: checks that the body is one JSON object whose text is valid Unicode and
+/// reads its top-level <c>type</c>, without building a document (the typed event is built later, by the dispatcher).
 /// </summary>
 static class EnvelopeReader
 {
     public const int MaxTypeLength = 200;
 
-    public enum Problem { None, NotJson, NotObject, NoType }
+    public enum Problem { None, NotJson, NotObject, NoType, NotText }
 
     public static Problem TryReadType(ReadOnlySpan<byte> body, out string? type)
     {
         type = null;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
+        var badType = false;
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 return body.IsEmpty ? Problem.NotJson : Problem.NotObject;
+            // Every token is visited (no Skip): each string and property name must decode to Unicode text, so that
+            // what is stored can later be read, shown and archived by anything that handles text.
             while (reader.Read())
             {
                 if (reader.TokenType == JsonTokenType.EndObject && reader.CurrentDepth == 0)
                     break;
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName))
+                    continue;
+                if (!IsText(ref reader))
+                    return Problem.NotText;
                 if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                        type = reader.GetString();
-                    continue;
+                    if (reader.TokenType != JsonTokenType.String)
+                    {
+                        type = null;
+                        if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+                            reader.Skip();
+                        continue;
+                    }
+                    if (!IsText(ref reader))
+                        return Problem.NotText;
+                    type = reader.GetString();
+                    // The type is stored and indexed as text: control characters (NUL above all, which PostgreSQL
+                    // text cannot hold) would make the two stores disagree, so they are refused for both.
+                    badType = type!.Any(char.IsControl);
                 }
-                if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
-                    reader.Skip();
             }
             // Trailing content after the object ("{}{}" or "{} x") makes it not one JSON object.
             if (reader.Read())
@@ -42,6 +58,44 @@ static class EnvelopeReader
         {
             return Problem.NotJson;
         }
-        return string.IsNullOrWhiteSpace(type) || type.Length > MaxTypeLength ? Problem.NoType : Problem.None;
+        return badType || string.IsNullOrWhiteSpace(type) || type.Length > MaxTypeLength ? Problem.NoType : Problem.None;
+    }
+
+    /// <summary>
+    /// True when the current string token decodes to valid Unicode: no invalid UTF-8 bytes and no unpaired surrogate
+    /// escape such as <c>"\ud800"</c> (both are well-formed JSON tokens that no .NET string can hold).
+    /// </summary>
+    static bool IsText(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+            return Utf8.IsValid(reader.ValueSpan);
+        try
+        {
+            reader.GetString();
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>True when <paramref name="json"/> is JSON whose every string is valid Unicode (see <see cref="IsText"/>).</summary>
+    public static bool IsUnicodeJson(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 256 });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && !IsText(ref reader))
+                    return false;
+            }
+            return reader.BytesConsumed > 0;
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
     }
 }

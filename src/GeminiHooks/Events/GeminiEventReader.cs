@@ -111,7 +111,18 @@ sealed class LenientStringConverter : JsonConverter<string?>
             case JsonTokenType.Null:
                 return null;
             case JsonTokenType.String:
-                return reader.GetString();
+                try
+                {
+                    return reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    // An unpaired surrogate escape or invalid UTF-8: no .NET string holds it, so the field is shown
+                    // as written (escapes kept, invalid bytes as U+FFFD) rather than failing the whole event.
+                    return System.Text.Encoding.UTF8.GetString(reader.HasValueSequence
+                        ? System.Buffers.BuffersExtensions.ToArray(reader.ValueSequence)
+                        : reader.ValueSpan);
+                }
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
                 using (var document = JsonDocument.ParseValue(ref reader))
                     return document.RootElement.GetRawText();

@@ -31,7 +31,7 @@ public static class GeminiHooksServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         services.AddOptions<GeminiHooksOptions>()
-            .Bind(configuration.GetSection(GeminiHooksOptions.SectionName))
+            .BindTypeChecked(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
@@ -44,6 +44,7 @@ public static class GeminiHooksServiceCollectionExtensions
 
         services.AddSingleton<IEventStoreFactory, SqliteEventStoreFactory>();
         services.TryAddSingleton<IEventStore>(CreateStore);
+        services.TryAddSingleton<StoreStartup>();
         services.AddHostedService<StoreInitializer>();
 
         services.AddHttpClient(JwksCache.HttpClientName);

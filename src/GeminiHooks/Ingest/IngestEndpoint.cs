@@ -24,6 +24,7 @@ sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
+    StoreStartup storeStartup,
     IHandlerCatalog catalog,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
@@ -86,11 +87,17 @@ sealed partial class IngestEndpoint(
         if (!TryGetHeader(request, "webhook-signature", MaxSignatureLength, out var signature))
             return IngestResult.Reject(400, "missing_webhook_signature", "The webhook-signature header is missing or repeated.", webhookId);
 
-        var body = await ReadBodyAsync(context, maxBody);
+        var (body, readFailure) = await ReadBodyAsync(context, maxBody);
         if (body is null)
-            return context.RequestAborted.IsCancellationRequested
-                ? IngestResult.Aborted(webhookId)
-                : IngestResult.Reject(413, "body_too_large", $"The body is larger than {maxBody} bytes.", webhookId);
+            return readFailure switch
+            {
+                StatusCodes.Status408RequestTimeout => IngestResult.Reject(408, "body_read_timeout",
+                    "The body arrived too slowly and the read timed out.", webhookId),
+                _ when context.RequestAborted.IsCancellationRequested => IngestResult.Aborted(webhookId),
+                StatusCodes.Status400BadRequest => IngestResult.Reject(400, "body_unreadable",
+                    "The body's framing is invalid and it cannot be read.", webhookId),
+                _ => IngestResult.Reject(413, "body_too_large", $"The body is larger than {maxBody} bytes.", webhookId),
+            };
 
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         if (Math.Abs(now - timestamp) > (long)settings.Tolerance.TotalSeconds)
@@ -105,16 +112,26 @@ sealed partial class IngestEndpoint(
                 ? staticVerifier.Verify(headers, body)
                 : await dynamicVerifier.VerifyAsync(headers, body, context.RequestAborted);
         }
+        catch (InvalidOperationException)
+        {
+            // System.Text.Json throws this (not JsonException) when a well-formed JSON string cannot become a .NET
+            // string: an unpaired surrogate escape or invalid UTF-8 in the token's claims or the body it is compared with.
+            return IngestResult.Reject(400, "body_not_text",
+                "The token or body holds a string that is not valid Unicode (invalid UTF-8 or an unpaired surrogate escape).", webhookId);
+        }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
             return IngestResult.Aborted(webhookId);
         }
         switch (verification.Outcome)
         {
+            // The verifier's reason is a stable code naming the check that failed (never secret material): the
+            // sender's operator needs it to tell a wrong audience from a wrong key.
             case VerificationOutcome.Malformed:
-                return IngestResult.Reject(400, verification.Reason, "The webhook-signature header cannot be parsed.", webhookId);
+                return IngestResult.Reject(400, verification.Reason,
+                    $"The webhook-signature header, or what it covers, cannot be parsed ({verification.Reason}).", webhookId);
             case VerificationOutcome.Unauthorized:
-                return IngestResult.Reject(401, verification.Reason, FailureDetail.For(verification.Reason), webhookId);
+                return IngestResult.Reject(401, verification.Reason, $"{FailureDetail.For(verification.Reason)} ({verification.Reason})", webhookId);
             case VerificationOutcome.KeysUnavailable:
                 return IngestResult.Reject(503, verification.Reason, "The signing keys cannot be fetched right now; retry later.", webhookId);
         }
@@ -127,13 +144,19 @@ sealed partial class IngestEndpoint(
             {
                 EnvelopeReader.Problem.NotJson => "body_not_json",
                 EnvelopeReader.Problem.NotObject => "body_not_object",
+                EnvelopeReader.Problem.NotText => "body_not_text",
                 _ => "body_without_type",
             }, problem switch
             {
                 EnvelopeReader.Problem.NotJson => "The body is not JSON.",
                 EnvelopeReader.Problem.NotObject => "The body is not a JSON object.",
-                _ => "The body has no string \"type\" (of at most 200 characters).",
+                EnvelopeReader.Problem.NotText =>
+                    "The body holds a string that is not valid Unicode (invalid UTF-8 or an unpaired surrogate escape).",
+                _ => "The body has no string \"type\" (of at most 200 characters, without control characters).",
             }, webhookId);
+
+        if (!storeStartup.Initialized)
+            return IngestResult.Reject(503, "store_unavailable", "The event store cannot be reached; retry later.", webhookId, eventType);
 
         // Binding: a verified dynamic delivery proves Google sent it, not that it concerns one of the operator's jobs.
         var binding = endpoint == Dynamic ? DeliveryBinding.Check(settings.Dynamic.Binding, body, time.GetUtcNow()) : null;
@@ -145,6 +168,10 @@ sealed partial class IngestEndpoint(
             : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
         try
         {
+            // A redelivery is answered from the unique index on a read connection, without queueing for the group
+            // commit; the index inside AcceptAsync still decides when two copies race.
+            if (await store.IsAcceptedAsync(endpoint, webhookId, context.RequestAborted))
+                return new IngestResult(200, "duplicate", null, webhookId, eventType);
             var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
             if (outcome == AcceptOutcome.Duplicate)
                 return new IngestResult(200, "duplicate", null, webhookId, eventType);
@@ -155,6 +182,13 @@ sealed partial class IngestEndpoint(
         catch (StoreUnavailableException)
         {
             return IngestResult.Reject(503, "store_unavailable", "The event store cannot be reached; retry later.", webhookId, eventType);
+        }
+        catch (StoreRejectedException)
+        {
+            // A verified delivery the store cannot hold as it is (a key it cannot represent): a retry cannot help, so
+            // not a 503; it fails alone, never the batch it was committed with.
+            return IngestResult.Reject(422, "store_rejected",
+                "The event store cannot represent this delivery (its webhook-id or endpoint); sending it again will not help.", webhookId, eventType);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -171,8 +205,11 @@ sealed partial class IngestEndpoint(
         return value.Length > 0 && value.Length <= maxLength;
     }
 
-    /// <summary>The exact body bytes, or null when it exceeds the limit (or the client went away).</summary>
-    static async Task<byte[]?> ReadBodyAsync(HttpContext context, int maxBody)
+    /// <summary>
+    /// The exact body bytes, or null when it exceeds the limit, the client went away, or the body arrived too slowly
+    /// (then the failure is 408).
+    /// </summary>
+    static async Task<(byte[]? Body, int Failure)> ReadBodyAsync(HttpContext context, int maxBody)
     {
         // The size limit is ours (413 with a problem body), not Kestrel's default.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeFeature)
@@ -184,7 +221,7 @@ sealed partial class IngestEndpoint(
             {
                 var exact = new byte[length];
                 await stream.ReadExactlyAsync(exact, context.RequestAborted);
-                return exact;
+                return (exact, 0);
             }
             // Chunked: read into a pooled buffer, never more than the limit plus one byte.
             var buffer = ArrayPool<byte>.Shared.Rent(Math.Min(maxBody + 1, 16 * 1024));
@@ -202,10 +239,10 @@ sealed partial class IngestEndpoint(
                     }
                     var read = await stream.ReadAsync(buffer.AsMemory(total, Math.Min(buffer.Length, maxBody + 1) - total), context.RequestAborted);
                     if (read == 0)
-                        return buffer.AsSpan(0, total).ToArray();
+                        return (buffer.AsSpan(0, total).ToArray(), 0);
                     total += read;
                     if (total > maxBody)
-                        return null;
+                        return (null, StatusCodes.Status413PayloadTooLarge);
                 }
             }
             finally
@@ -213,9 +250,14 @@ sealed partial class IngestEndpoint(
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException or BadHttpRequestException)
+        catch (BadHttpRequestException e)
         {
-            return null;
+            // Kestrel's minimum body data rate (a trickled body) surfaces as 408; other framing errors as 400/413.
+            return (null, e.StatusCode);
+        }
+        catch (Exception e) when (e is IOException or OperationCanceledException)
+        {
+            return (null, 0);
         }
     }
 

@@ -11,7 +11,8 @@ namespace GeminiHooks.Observability;
 /// would be a 503. Registered with the tag <c>ready</c>; the host maps it where it wants (the server: <c>/readyz</c>).
 /// The result's data names each part (<c>store</c>, <c>jwks</c>) with <c>ok</c>, <c>unavailable</c> or <c>not loaded</c>.
 /// </summary>
-sealed class ReadinessHealthCheck(IEventStore store, JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options) : IHealthCheck
+sealed class ReadinessHealthCheck(IEventStore store, StoreStartup startup, JwksCache jwks, IOptionsMonitor<GeminiHooksOptions> options)
+    : IHealthCheck
 {
     public const string Name = "geminihooks";
 
@@ -23,6 +24,8 @@ sealed class ReadinessHealthCheck(IEventStore store, JwksCache jwks, IOptionsMon
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            if (!startup.Initialized)
+                throw new StoreUnavailableException("The store has not been initialised yet.");
             await store.PingAsync(timeout.Token);
             parts["store"] = "ok";
         }

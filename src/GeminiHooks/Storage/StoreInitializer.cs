@@ -1,10 +1,78 @@
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Storage;
 
-/// <summary>Creates or migrates the schema before the server listens: no delivery is answered without a store.</summary>
-sealed class StoreInitializer(IEventStore store) : IHostedService
+/// <summary>
+/// Creates or migrates the schema before the server listens. A local SQLite file that cannot be opened stops the start
+/// (that is a setting to fix); a server store that cannot be reached is retried in the background every
+/// <c>Store:RetryAfter</c> while the service answers 503 (see <see cref="StoreStartup"/>).
+/// </summary>
+sealed partial class StoreInitializer(IEventStore store, StoreStartup startup, IOptionsMonitor<GeminiHooksOptions> options,
+    TimeProvider time, ILogger<StoreInitializer> logger) : IHostedService, IDisposable
 {
-    public Task StartAsync(CancellationToken cancellationToken) => store.InitializeAsync(cancellationToken);
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    readonly CancellationTokenSource _stopping = new();
+    Task _retrying = Task.CompletedTask;
+    bool _disposed;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.InitializeAsync(cancellationToken);
+            startup.MarkInitialized();
+        }
+        catch (StoreUnavailableException e) when (!string.Equals(options.CurrentValue.Store.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        {
+            LogUnavailableAtStart(logger, e.Message);
+            _retrying = Task.Run(() => RetryAsync(_stopping.Token), CancellationToken.None);
+        }
+    }
+
+    async Task RetryAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(options.CurrentValue.Store.RetryAfter, time, stopping);
+                await store.InitializeAsync(stopping);
+                startup.MarkInitialized();
+                LogInitialized(logger);
+                return;
+            }
+            catch (StoreUnavailableException)
+            {
+                // Still unreachable: the next attempt follows after Store:RetryAfter.
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed))
+            return; // a host may dispose its services before (or instead of) stopping them
+        await _stopping.CancelAsync();
+        await _retrying.WaitAsync(cancellationToken);
+    }
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _disposed, true);
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "The event store cannot be reached at start ({Reason}); not ready, deliveries are answered 503 until it can")]
+    static partial void LogUnavailableAtStart(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The event store is reachable and initialised; ready")]
+    static partial void LogInitialized(ILogger logger);
 }

@@ -12,7 +12,7 @@ namespace GeminiHooks.Server.Tests.Configuration;
 /// </summary>
 public class ConfigurationTests
 {
-    static async Task<OptionsValidationException> StartFails(Dictionary<string, string?> settings)
+    internal static async Task<OptionsValidationException> StartFails(Dictionary<string, string?> settings)
     {
         using var data = new TempDirectory();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });

@@ -248,6 +248,19 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task A_pair_that_succeeds_after_a_failure_no_longer_shows_the_old_error()
+    {
+        await Store.AcceptAsync(Delivery("msg_1", handlers: ["a"]), Ct);
+        var first = Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.FailAsync(first, "HTTP 500", Time.GetUtcNow(), Ct));
+        var second = Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.True(await Store.CompleteAsync(second, Ct));
+        var run = Assert.Single((await GetAsync(Store, "msg_1")).Handlers);
+        Assert.Equal(RunStatus.Succeeded, run.Status);
+        Assert.Null(run.LastError);
+    }
+
+    [Fact]
     public async Task An_expired_lease_lets_another_owner_claim_and_the_stale_owner_loses()
     {
         await Store.AcceptAsync(Delivery("msg_1", handlers: ["a"]), Ct);

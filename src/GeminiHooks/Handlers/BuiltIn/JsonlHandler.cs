@@ -189,9 +189,16 @@ sealed class JsonlFile(string path) : IDisposable
             writer.WriteNumber("webhook_timestamp", e.Delivery.WebhookTimestamp.ToUnixTimeSeconds());
             writer.WriteString("received_at", e.Delivery.ReceivedAt);
             writer.WriteString("type", e.Type);
-            writer.WritePropertyName("event");
-            using (var body = JsonDocument.Parse(e.RawBody))
+            // A body with strings that are not valid Unicode cannot be re-written as JSON text; the archive keeps it
+            // anyway, as the exact bytes in base64.
+            if (EnvelopeReader.IsUnicodeJson(e.RawBody.Span))
+            {
+                writer.WritePropertyName("event");
+                using var body = JsonDocument.Parse(e.RawBody);
                 body.RootElement.WriteTo(writer);
+            }
+            else
+                writer.WriteBase64String("event_base64", e.RawBody.Span);
             writer.WriteEndObject();
         }
         buffer.Write("\n"u8);

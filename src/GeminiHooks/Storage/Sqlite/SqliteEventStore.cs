@@ -326,7 +326,7 @@ sealed partial class SqliteEventStore : IEventStore
             _update.CommandText = """
                 UPDATE handler_runs
                 SET status = $status, lease_owner = NULL, next_attempt_at = $next, updated_at = $now,
-                    last_error = COALESCE($error, last_error)
+                    last_error = CASE WHEN $status = 'succeeded' THEN NULL ELSE COALESCE($error, last_error) END
                 WHERE event_id = $event AND handler = $handler AND status = 'running'
                   AND lease_owner = $owner AND attempts = $attempt
                 """;
