@@ -2,9 +2,6 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Ingest;
-using GeminiHooks.Server.Tests.Support;
 using Xunit.Abstractions;
 
 namespace GeminiHooks.Server.Tests.Hostile;
@@ -73,12 +70,12 @@ public class FuzzTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, shown.StatusCode);
         }
         // Every accepted delivery reaches the archive handler (dispatched, not dead-lettered).
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             var backlog = await host.AdminJsonAsync("/admin/backlog");
             output.WriteLine(backlog.ToJsonString());
             return (long)backlog["succeeded"]! == accepted.Count + 1 && (long)backlog["dead"]! == 0;
-        }, seconds: 60);
+        }, TimeSpan.FromSeconds(60));
     }
 
     enum Kind { SignedStatic, SignedDynamic, Forged, BrokenHeaders, Operator }
@@ -164,7 +161,7 @@ public class FuzzTests(ITestOutputHelper output)
         var body = HostileBody(random);
         var ts = host.Now.ToString(CultureInfo.InvariantCulture);
         var dynamic = random.Next(2) == 0;
-        HttpRequestMessage signed = dynamic ? host.SignedDynamic(id, body) : host.SignedStatic(id, body);
+        var signed = dynamic ? host.SignedDynamic(id, body) : host.SignedStatic(id, body);
         var signature = signed.Headers.GetValues("webhook-signature").Single();
         signed.Dispose();
         var path = dynamic ? HostileHost.DynamicPath : HostileHost.StaticPath;

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
-using GeminiHooks.Server.Tests.Ingest;
-using GeminiHooks.Server.Tests.Support;
 using GeminiHooks.Verification;
 using Microsoft.IdentityModel.Tokens;
 
@@ -53,7 +51,7 @@ sealed class HostileHost : IAsyncDisposable
         }
         host.Receiver = new Receiver(host._data.Path, settings);
         host.Client = host.Receiver.Start();
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             using var ready = await host.Client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;

@@ -2,8 +2,6 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using GeminiHooks.Storage;
-using GeminiHooks.Server.Tests.Ingest;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiHooks.Server.Tests.Hostile;
@@ -103,7 +101,7 @@ public class HostileInputTests
         var shown = await host.AdminJsonAsync("/admin/events/static/msg_legacy");
         Assert.Equal(Convert.ToBase64String(body), (string?)shown["body_base64"]);
 
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             var e = await host.AdminJsonAsync("/admin/events/static/msg_legacy");
             Assert.True((string?)e["handlers"]![0]!["status"] is "pending" or "running" or "succeeded", e.ToJsonString());

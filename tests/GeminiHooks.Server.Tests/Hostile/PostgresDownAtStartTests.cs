@@ -1,6 +1,4 @@
 using System.Net;
-using GeminiHooks.Server.Tests.Ingest;
-using GeminiHooks.Server.Tests.Support;
 
 namespace GeminiHooks.Server.Tests.Hostile;
 
@@ -33,12 +31,12 @@ public class PostgresDownAtStartTests
 
         await cluster.RestartAsync();
         // The retry waits on the service's clock (a fake one in tests): move it along while waiting.
-        await StaticIngestTests.Eventually(async () =>
+        await Eventually.UntilAsync(async () =>
         {
             receiver.Time.Advance(TimeSpan.FromSeconds(1));
             using var ready = await client.GetAsync("/readyz");
             return ready.StatusCode == HttpStatusCode.OK;
-        }, seconds: 60);
+        }, TimeSpan.FromSeconds(60));
         using var accepted = await client.SendAsync(receiver.SignedStatic("msg_while_down", Receiver.Event()));
         Assert.Equal(HttpStatusCode.OK, accepted.StatusCode);
         Assert.Equal(1, await TestPostgres.ScalarAsync(database, "SELECT COUNT(*) FROM events"));
