@@ -34,7 +34,7 @@ static class OnceUntilFailed
     /// Runs <paramref name="start"/> once per key and shares its task (a connection, a stream creation), unless that
     /// task failed: then the next caller starts it again, so a broker that was down at the first try is tried anew.
     /// </summary>
-    public static Task<T> Run<TKey, T>(ConcurrentDictionary<TKey, Lazy<Task<T>>> tasks, TKey key, Func<Task<T>> start)
+    public static Task<T> RunAsync<TKey, T>(ConcurrentDictionary<TKey, Lazy<Task<T>>> tasks, TKey key, Func<Task<T>> start)
         where TKey : notnull
     {
         var entry = tasks.GetOrAdd(key, _ => new Lazy<Task<T>>(start));
@@ -46,8 +46,8 @@ static class OnceUntilFailed
         return entry.Value;
     }
 
-    public static Task Run<TKey>(ConcurrentDictionary<TKey, Lazy<Task<bool>>> tasks, TKey key, Func<Task> start) where TKey : notnull =>
-        Run(tasks, key, async () =>
+    public static Task RunAsync<TKey>(ConcurrentDictionary<TKey, Lazy<Task<bool>>> tasks, TKey key, Func<Task> start) where TKey : notnull =>
+        RunAsync(tasks, key, async () =>
         {
             await start();
             return true;

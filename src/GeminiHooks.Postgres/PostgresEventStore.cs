@@ -91,7 +91,7 @@ sealed partial class PostgresEventStore : IEventStore
     {
         await _lifetime.InitializeOnceAsync(async ct =>
         {
-            await Guard(async () =>
+            await GuardAsync(async () =>
             {
                 await PostgresSchema.MigrateAsync(_dataSource, ct);
                 return 0;
@@ -112,7 +112,7 @@ sealed partial class PostgresEventStore : IEventStore
         }
     }
 
-    public Task PingAsync(CancellationToken cancellationToken) => Guard(async () =>
+    public Task PingAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         await using var command = _dataSource.CreateCommand("SELECT 1 FROM events LIMIT 1");
         await command.ExecuteScalarAsync(cancellationToken);
@@ -133,7 +133,7 @@ sealed partial class PostgresEventStore : IEventStore
     }
 
     public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
-        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) : Guard(async () =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) : GuardAsync(async () =>
     {
         await using var command = _dataSource.CreateCommand("SELECT 1 FROM events WHERE endpoint = $1 AND webhook_id = $2");
         command.Parameters.Add(Text(endpoint));
@@ -145,7 +145,7 @@ sealed partial class PostgresEventStore : IEventStore
 
     async Task CommitAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)
     {
-        await Guard(() => CommitAcceptsAsync(batch, cancellationToken), cancellationToken);
+        await GuardAsync(() => CommitAcceptsAsync(batch, cancellationToken), cancellationToken);
         if (batch.Any(p => p.Outcome == AcceptOutcome.Accepted))
             _workSignal.Set();
     }
@@ -270,7 +270,7 @@ sealed partial class PostgresEventStore : IEventStore
         """;
 
     public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
-        Guard<IReadOnlyList<DispatchItem>>(async () =>
+        GuardAsync<IReadOnlyList<DispatchItem>>(async () =>
         {
             if (max <= 0)
                 return [];
@@ -308,7 +308,7 @@ sealed partial class PostgresEventStore : IEventStore
     /// </summary>
     static readonly string RefreshStatusSql = StoreSql.RefreshEventStatus("events.id = ANY($1)");
 
-    async Task CommitFinishesAsync(IReadOnlyList<PendingFinish> batch) => await Guard(async () =>
+    async Task CommitFinishesAsync(IReadOnlyList<PendingFinish> batch) => await GuardAsync(async () =>
     {
         var now = _time.GetUtcNow();
         var n = batch.Count;
@@ -374,7 +374,7 @@ sealed partial class PostgresEventStore : IEventStore
         if (!AcceptRules.IsStorableKey(endpoint, webhookId))
             return null;
         var distinct = handlers.Distinct(StringComparer.Ordinal).ToArray();
-        var queued = await Guard<int?>(async () =>
+        var queued = await GuardAsync<int?>(async () =>
         {
             var now = _time.GetUtcNow();
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -413,7 +413,7 @@ sealed partial class PostgresEventStore : IEventStore
 
     public async Task<int> ReplayDeadLettersAsync(string? eventType, CancellationToken cancellationToken)
     {
-        var queued = await Guard(async () =>
+        var queued = await GuardAsync(async () =>
         {
             var now = _time.GetUtcNow();
             await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -467,7 +467,7 @@ sealed partial class PostgresEventStore : IEventStore
         }
     }
 
-    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Guard(async () =>
+    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         var limit = EventPaging.Limit(query);
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
@@ -504,7 +504,7 @@ sealed partial class PostgresEventStore : IEventStore
     }, cancellationToken);
 
     public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
-        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Guard(async () =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : GuardAsync(async () =>
     {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken);
         StoredEvent stored;
@@ -526,7 +526,7 @@ sealed partial class PostgresEventStore : IEventStore
     // SKIP LOCKED passes over events a replay holds right now; a replayed event is re-checked after its lock and is
     // no longer 'done', so it is never deleted.
     public Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
-        Cleanup.InChunksAsync(ct => Guard(async () =>
+        Cleanup.InChunksAsync(ct => GuardAsync(async () =>
         {
             await using var command = _dataSource.CreateCommand("""
                 DELETE FROM events WHERE id IN (
@@ -538,7 +538,7 @@ sealed partial class PostgresEventStore : IEventStore
             return await command.ExecuteNonQueryAsync(ct);
         }, ct), cancellationToken);
 
-    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => Guard(async () =>
+    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         await using var command = _dataSource.CreateCommand(StoreSql.CountByStatus);
         var counts = new BacklogCountsReader();
@@ -664,7 +664,7 @@ sealed partial class PostgresEventStore : IEventStore
     /// database (Npgsql errors, sockets, timeouts) becomes <see cref="StoreUnavailableException"/>, so the receiver
     /// answers 503 and the sender retries. The caller's own cancellation passes through unchanged.
     /// </summary>
-    async Task<T> Guard<T>(Func<Task<T>> work, CancellationToken cancellationToken)
+    async Task<T> GuardAsync<T>(Func<Task<T>> work, CancellationToken cancellationToken)
     {
         try
         {

@@ -63,7 +63,7 @@ sealed class NatsHandlerType(IServiceProvider services) : IConfiguredHandlerType
     /// Creates the stream once per process when it is missing. A failure is not remembered, so the next run tries again.
     /// </summary>
     public Task EnsureStreamAsync(string url, string stream, Func<Task> ensure) =>
-        OnceUntilFailed.Run(_streams, (url, stream), ensure);
+        OnceUntilFailed.RunAsync(_streams, (url, stream), ensure);
 
     public async ValueTask DisposeAsync()
     {

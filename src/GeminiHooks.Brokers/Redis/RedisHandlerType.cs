@@ -43,7 +43,7 @@ sealed class RedisHandlerType(IServiceProvider services) : IConfiguredHandlerTyp
     public TimeSpan Retention => services.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>().CurrentValue.Idempotency.Retention;
 
     public Task<ConnectionMultiplexer> ConnectionAsync(string connectionString) =>
-        OnceUntilFailed.Run(_connections, connectionString, () =>
+        OnceUntilFailed.RunAsync(_connections, connectionString, () =>
         {
             var configuration = Parse(connectionString)!;
             // Keep trying in the background instead of failing once: the broker may start after the receiver.

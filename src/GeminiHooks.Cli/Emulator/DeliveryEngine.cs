@@ -83,7 +83,7 @@ internal sealed class DeliveryEngine : IAsyncDisposable
         _records[record.Id] = record;
         var task = Task.Run(() => DeliverAsync(record, body, target, disableWebhook, _stopping.Token));
         _running.TryAdd(task, 0);
-        task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
+        _ = task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
     }
 
     async Task DeliverAsync(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target,

@@ -234,7 +234,10 @@ public sealed class GeminiHooksMetrics
                 _backlogRefresh = Task.Run(RefreshBacklogAsync);
             refresh = _backlog is null ? _backlogRefresh : null;
         }
+        // An observable gauge's callback is synchronous: the first collection may wait (briefly) for the first count.
+#pragma warning disable VSTHRD002
         refresh?.Wait(TimeSpan.FromSeconds(2));
+#pragma warning restore VSTHRD002
         lock (_backlogGate)
             return _backlog;
     }

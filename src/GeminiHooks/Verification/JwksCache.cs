@@ -44,7 +44,7 @@ sealed partial class JwksCache(
     {
         var snapshot = _current;
         if (snapshot is not null && time.GetUtcNow() >= snapshot.ExpiresAt)
-            _ = RefreshInBackground();
+            _ = RefreshInBackgroundAsync();
         if (snapshot is not null && !isMissing(snapshot.Keys))
             return new KeyLookup(snapshot.Keys, Refetched: false, SourceFailing: false);
 
@@ -95,7 +95,7 @@ sealed partial class JwksCache(
         }
     }
 
-    async Task RefreshInBackground()
+    async Task RefreshInBackgroundAsync()
     {
         try { await RefreshAsync(force: false, CancellationToken.None); }
         catch (Exception e) { LogFetchFailed(logger, options.CurrentValue.Dynamic.JwksUri, e.Message, _current is not null); }

@@ -49,7 +49,7 @@ sealed partial class SqliteEventStore : IEventStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => _lifetime.InitializeOnceAsync(async ct =>
     {
-        await Guard(async () =>
+        await GuardAsync(async () =>
         {
             var writer = new SqliteConnection(_connectionString);
             try
@@ -69,7 +69,7 @@ sealed partial class SqliteEventStore : IEventStore
         _writes.Start();
     }, cancellationToken);
 
-    public Task PingAsync(CancellationToken cancellationToken) => Read((connection, _) =>
+    public Task PingAsync(CancellationToken cancellationToken) => ReadAsync((connection, _) =>
     {
         Execute(connection, "SELECT 1 FROM events LIMIT 1");
         return 0;
@@ -80,7 +80,7 @@ sealed partial class SqliteEventStore : IEventStore
 
     public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
         !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) :
-        Read((connection, _) =>
+        ReadAsync((connection, _) =>
         {
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT 1 FROM events WHERE endpoint = $endpoint AND webhook_id = $id";
@@ -226,7 +226,7 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
-        Write<IReadOnlyList<DispatchItem>>((connection, _) =>
+        WriteAsync<IReadOnlyList<DispatchItem>>((connection, _) =>
         {
             var now = _time.GetUtcNow();
             var leaseToken = LeaseToken.New(owner);
@@ -356,7 +356,7 @@ sealed partial class SqliteEventStore : IEventStore
         ArgumentNullException.ThrowIfNull(handlers);
         if (!AcceptRules.IsStorableKey(endpoint, webhookId))
             return null;
-        var queued = await Write<int?>((connection, _) =>
+        var queued = await WriteAsync<int?>((connection, _) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             using var transaction = connection.BeginTransaction();
@@ -394,7 +394,7 @@ sealed partial class SqliteEventStore : IEventStore
 
     public async Task<int> ReplayDeadLettersAsync(string? eventType, CancellationToken cancellationToken)
     {
-        var queued = await Write((connection, _) =>
+        var queued = await WriteAsync((connection, _) =>
         {
             var now = _time.GetUtcNow().ToUnixTimeMilliseconds();
             using var transaction = connection.BeginTransaction();
@@ -419,7 +419,7 @@ sealed partial class SqliteEventStore : IEventStore
         return queued;
     }
 
-    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => Read((connection, _) =>
+    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => ReadAsync((connection, _) =>
     {
         var limit = EventPaging.Limit(query);
         using var command = connection.CreateCommand();
@@ -444,7 +444,7 @@ sealed partial class SqliteEventStore : IEventStore
     }, cancellationToken);
 
     public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
-        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : Read((connection, _) =>
+        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : ReadAsync((connection, _) =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = """
@@ -464,7 +464,7 @@ sealed partial class SqliteEventStore : IEventStore
     }, cancellationToken);
 
     public Task<int> DeleteFinishedAsync(DateTimeOffset receivedBefore, CancellationToken cancellationToken) =>
-        Cleanup.InChunksAsync(ct => Write((connection, _) =>
+        Cleanup.InChunksAsync(ct => WriteAsync((connection, _) =>
         {
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
@@ -485,7 +485,7 @@ sealed partial class SqliteEventStore : IEventStore
             return count;
         }, ct), cancellationToken);
 
-    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => Read((connection, _) =>
+    public Task<BacklogCounts> CountAsync(CancellationToken cancellationToken) => ReadAsync((connection, _) =>
     {
         using var command = connection.CreateCommand();
         command.CommandText = StoreSql.CountByStatus;
@@ -574,14 +574,14 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     /// <summary>Runs a write on the single writer connection, under the write lock.</summary>
-    async Task<T> Write<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken)
+    async Task<T> WriteAsync<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken)
     {
         var writer = _writer ?? throw new InvalidOperationException("InitializeAsync has not run.");
         await _writeLock.WaitAsync(cancellationToken);
         try
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return await Guard(() => Task.FromResult(work(writer, cancellationToken)));
+            return await GuardAsync(() => Task.FromResult(work(writer, cancellationToken)));
         }
         finally
         {
@@ -590,14 +590,14 @@ sealed partial class SqliteEventStore : IEventStore
     }
 
     /// <summary>Runs a read on a pooled connection of its own.</summary>
-    Task<T> Read<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken) => Guard(async () =>
+    Task<T> ReadAsync<T>(Func<SqliteConnection, CancellationToken, T> work, CancellationToken cancellationToken) => GuardAsync(async () =>
     {
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return work(connection, cancellationToken);
     });
 
-    static async Task<T> Guard<T>(Func<Task<T>> work)
+    static async Task<T> GuardAsync<T>(Func<Task<T>> work)
     {
         try
         {

@@ -47,12 +47,12 @@ static class SqliteSchema
         }
         await Kit.Migrations.ApplyAsync(version, Migrations, async (sql, newVersion) =>
         {
-            using var transaction = connection.BeginTransaction();
+            await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
             using var migrate = connection.CreateCommand();
             migrate.Transaction = transaction;
             migrate.CommandText = sql + $"\nPRAGMA user_version = {newVersion};";
             await migrate.ExecuteNonQueryAsync(cancellationToken);
-            transaction.Commit();
+            await transaction.CommitAsync(cancellationToken);
         });
     }
 }
