@@ -1,10 +1,13 @@
 using GeminiHooks.Brokers.Nats;
 using GeminiHooks.Brokers.RabbitMq;
 using GeminiHooks.Brokers.Redis;
-using GeminiHooks.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace GeminiHooks.Brokers;
+// With the library's other Add*/Map* extensions: one `using GeminiHooks.Hosting;` finds them all, hence the namespace
+// that does not follow this project's folders.
+#pragma warning disable IDE0130
+namespace GeminiHooks.Hosting;
+#pragma warning restore IDE0130
 
 public static class BrokerServiceCollectionExtensions
 {

@@ -37,8 +37,10 @@ sealed class BufferedConsoleSink : ILogEventSink, IDisposable
         try
         {
             // Only when the writer is 16k events behind: wait for room rather than lose lines. The writer is a
-            // dedicated thread, so blocking here cannot starve it.
+            // dedicated thread, so blocking here cannot starve it (and Serilog's Emit is synchronous).
+#pragma warning disable VSTHRD002
             _events.Writer.WriteAsync(logEvent).AsTask().GetAwaiter().GetResult();
+#pragma warning restore VSTHRD002
         }
         catch (ChannelClosedException)
         {
@@ -50,7 +52,10 @@ sealed class BufferedConsoleSink : ILogEventSink, IDisposable
     {
         var reader = _events.Reader;
         var buffer = new StringWriter(CultureInfo.InvariantCulture);
+        // The writer is a dedicated thread, not a pool thread: blocking it while it waits for lines starves nobody.
+#pragma warning disable VSTHRD002
         while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+#pragma warning restore VSTHRD002
         {
             // Let lines gather for a moment: one wake-up and one write per few milliseconds under load, instead of a
             // thread switch per line (which cost more than the writing itself).

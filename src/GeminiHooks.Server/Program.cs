@@ -1,4 +1,3 @@
-using GeminiHooks.Brokers;
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;
 using GeminiHooks.Server;

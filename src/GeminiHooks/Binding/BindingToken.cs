@@ -6,7 +6,7 @@ using Microsoft.IdentityModel.Tokens;
 namespace GeminiHooks.Binding;
 
 /// <summary>What a binding token check found.</summary>
-public enum BindingTokenState
+enum BindingTokenState
 {
     Valid,
 
@@ -26,7 +26,7 @@ public enum BindingTokenState
 /// mac base64url without padding). Whoever holds a key can mint; the receiver only needs the same key to check, so any
 /// language can mint them (the format is in docs/dynamic-webhooks.md).
 /// </summary>
-public static class BindingToken
+static class BindingToken
 {
     public const string Prefix = "gh1";
     const int NonceSize = 16;

@@ -8,7 +8,7 @@ namespace GeminiHooks.Binding;
 /// Checks the binding token of a verified dynamic delivery: <c>user_metadata.&lt;MetadataKey&gt;</c>, where the event
 /// reader finds <c>user_metadata</c> (the top level, else inside <c>data</c>).
 /// </summary>
-public static class DeliveryBinding
+static class DeliveryBinding
 {
     /// <summary>Null when the delivery is bound (or binding is off); otherwise the metrics reason of the failure.</summary>
     public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now)

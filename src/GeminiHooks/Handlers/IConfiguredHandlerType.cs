@@ -1,13 +1,11 @@
 using GeminiHooks.Configuration;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GeminiHooks.Handlers;
 
 /// <summary>
 /// One value of <c>GeminiHooks:Handlers:&lt;name&gt;:Type</c>: how its settings are checked and how its handler is made.
 /// The built-in types (<c>log</c>, <c>jsonl</c>, <c>http</c>, <c>slack</c>) are registered this way, and so are types
-/// from other assemblies (the broker handlers), with <see cref="ConfiguredHandlerTypeServiceCollectionExtensions.AddGeminiHooksHandlerType{T}"/>.
+/// from other assemblies (the broker handlers), with <see cref="Hosting.ConfiguredHandlerTypeServiceCollectionExtensions.AddGeminiHooksHandlerType{T}"/>.
 /// Registered as a singleton, so it is the place to keep what handlers share (connections); handlers themselves are
 /// rebuilt on every configuration reload.
 /// </summary>
@@ -25,17 +23,6 @@ public interface IConfiguredHandlerType
 
     /// <summary>Makes the handler named <paramref name="name"/>; the options have passed <see cref="Validate"/>.</summary>
     IGeminiEventHandler Create(string name, HandlerOptions options);
-}
-
-public static class ConfiguredHandlerTypeServiceCollectionExtensions
-{
-    /// <summary>Makes <typeparamref name="T"/>'s <see cref="IConfiguredHandlerType.Name"/> usable as a configured <c>Type</c>.</summary>
-    public static IServiceCollection AddGeminiHooksHandlerType<T>(this IServiceCollection services) where T : class, IConfiguredHandlerType
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IConfiguredHandlerType, T>());
-        return services;
-    }
 }
 
 /// <summary>The registered <see cref="IConfiguredHandlerType"/>s by name, shared by validation and the catalog.</summary>

@@ -5,7 +5,7 @@ namespace GeminiHooks.Storage;
 /// the service: it starts not ready, answers deliveries 503 with Retry-After, and becomes ready by itself once the
 /// store answers.
 /// </summary>
-public sealed class StoreStartup
+sealed class StoreStartup
 {
     volatile bool _initialized;
 
