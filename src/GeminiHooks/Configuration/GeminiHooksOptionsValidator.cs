@@ -55,6 +55,10 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
                 Fail("Dynamic:JwksMaxAge", "must not be shorter than Dynamic:JwksRefreshMin");
             if (dynamicOptions.JwksTimeout <= TimeSpan.Zero)
                 Fail("Dynamic:JwksTimeout", "must be positive");
+            if (string.IsNullOrWhiteSpace(dynamicOptions.Binding.MetadataKey))
+                Fail("Dynamic:Binding:MetadataKey", "is empty (the default is geminihooks_token)");
+            if (!Enum.IsDefined(dynamicOptions.Binding.Mode))
+                Fail("Dynamic:Binding:Mode", "must be Quarantine or Reject");
         }
 
         if (string.IsNullOrWhiteSpace(options.Store.ConnectionString))

@@ -35,7 +35,6 @@ public static class GeminiHooksServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, BindingOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
