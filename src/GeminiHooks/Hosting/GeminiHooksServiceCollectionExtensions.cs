@@ -1,4 +1,3 @@
-using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Http;
 using GeminiHooks.Ingest;
