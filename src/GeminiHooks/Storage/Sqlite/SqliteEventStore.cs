@@ -24,6 +24,7 @@ public sealed partial class SqliteEventStore : IEventStore
     readonly Channel<PendingWrite> _writes = Channel.CreateBounded<PendingWrite>(
         new BoundedChannelOptions(4096) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
     readonly WorkSignal _workSignal = new();
+    readonly string? _directory; // created at initialisation, where a failure is reported as the store's
     SqliteConnection? _writer;
     Task? _writerLoop;
 
@@ -35,11 +36,7 @@ public sealed partial class SqliteEventStore : IEventStore
         _logger = logger;
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
         if (builder.DataSource is not (":memory:" or ""))
-        {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (!string.IsNullOrEmpty(directory))
-                Directory.CreateDirectory(directory);
-        }
+            _directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!options.ConnectionString.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase))
             builder.DefaultTimeout = 5; // seconds a write waits for a lock held elsewhere before the store counts as unavailable
         builder.Pooling = true;
@@ -50,6 +47,15 @@ public sealed partial class SqliteEventStore : IEventStore
     {
         if (_writer is not null)
             return;
+        try
+        {
+            if (!string.IsNullOrEmpty(_directory))
+                Directory.CreateDirectory(_directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException("The SQLite store failed: " + e.Message, e);
+        }
         await Guard(async () =>
         {
             var writer = new SqliteConnection(_connectionString);
