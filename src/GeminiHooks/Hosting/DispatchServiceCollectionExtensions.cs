@@ -18,6 +18,7 @@ static class DispatchServiceCollectionExtensions
     internal static GeminiHooksBuilder AddGeminiHooksDispatch(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, HandlerOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, JsonlFileLockValidator>());
         services.AddMetrics();
         services.TryAddSingleton<GeminiHooksMetrics>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.

@@ -35,6 +35,7 @@ public static class GeminiHooksServiceCollectionExtensions
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
         services.AddSingleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooks.Storage.Sqlite.SqlitePathValidator>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
         services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
         services.AddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();

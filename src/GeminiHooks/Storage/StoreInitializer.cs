@@ -29,6 +29,26 @@ sealed partial class StoreInitializer(IEventStore store, StoreStartup startup, I
             LogUnavailableAtStart(logger, e.Message);
             _retrying = Task.Run(() => RetryAsync(_stopping.Token), CancellationToken.None);
         }
+        catch (StoreUnavailableException e)
+        {
+            // Reported like any other bad setting: one line naming the key, exit code 2, no stack trace.
+            throw new OptionsValidationException(GeminiHooksOptions.SectionName, typeof(GeminiHooksOptions),
+                [$"{GeminiHooksOptions.SectionName}:Store:ConnectionString: the SQLite database {SqliteDataSource()} " +
+                 $"cannot be opened or written ({e.InnerException?.Message ?? e.Message}); check the path and its permissions"]);
+        }
+    }
+
+    /// <summary>The file named in the connection string, never the whole string (it may carry a password).</summary>
+    string SqliteDataSource()
+    {
+        try
+        {
+            return $"'{new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(options.CurrentValue.Store.ConnectionString).DataSource}'";
+        }
+        catch (ArgumentException)
+        {
+            return "(unreadable connection string)";
+        }
     }
 
     async Task RetryAsync(CancellationToken stopping)

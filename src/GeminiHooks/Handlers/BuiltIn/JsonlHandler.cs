@@ -17,12 +17,57 @@ sealed class JsonlFiles : IDisposable
 {
     readonly ConcurrentDictionary<string, JsonlFile> _files = new(StringComparer.Ordinal);
 
+    readonly ConcurrentDictionary<string, FileStream> _locks = new(StringComparer.Ordinal);
+    readonly Lock _lockGate = new();
+
     public JsonlFile Get(string path) => _files.GetOrAdd(Path.GetFullPath(path), p => new JsonlFile(p));
+
+    /// <summary>
+    /// Holds <c>&lt;path&gt;.lock</c> open with no sharing until the process ends: on Linux and macOS .NET backs that with
+    /// an exclusive advisory lock (flock), on Windows with the share mode, so a second process cannot open it. The
+    /// kernel drops the lock when the process dies, even by <c>kill -9</c>. Answers why the lock could not be taken.
+    /// </summary>
+    public string? TryLock(string path)
+    {
+        var full = Path.GetFullPath(path);
+        lock (_lockGate)
+        {
+            if (_locks.ContainsKey(full))
+                return null;
+            var lockPath = full + ".lock";
+            try
+            {
+                var directory = Path.GetDirectoryName(full);
+                if (!string.IsNullOrEmpty(directory))
+                    Directory.CreateDirectory(directory);
+                var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                // For the operator who finds the file: which process holds it.
+                stream.SetLength(0);
+                var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
+                stream.Write(pid);
+                stream.Flush();
+                _locks[full] = stream;
+                return null;
+            }
+            catch (IOException)
+            {
+                return $"'{path}' is in use by another process (its lock {lockPath} is held); " +
+                       "one process per jsonl file: give each replica its own path";
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                return $"'{path}' cannot be locked: {e.Message}";
+            }
+        }
+    }
 
     public void Dispose()
     {
         foreach (var file in _files.Values)
             file.Dispose();
+        foreach (var held in _locks.Values)
+            held.Dispose(); // the lock file stays; an unlocked one is taken over by the next start
+        _locks.Clear();
     }
 }
 
@@ -32,7 +77,7 @@ sealed class JsonlFiles : IDisposable
 /// record of what was written: its keys are read back on first use, and a line is on disk (flushed to the device)
 /// before the run reports success. Concurrent appends share that flush: whoever holds the file writes every line
 /// queued so far and syncs once for all of them (group flush), so the rate is not one device sync per event.
-/// One process per file: two replicas appending to one file would each keep their own index.
+/// One process per file (see <see cref="JsonlFiles.TryLock"/>): two replicas appending to one file would each keep their own index.
 /// </summary>
 sealed class JsonlFile(string path) : IDisposable
 {

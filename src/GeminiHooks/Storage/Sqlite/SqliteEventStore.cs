@@ -24,6 +24,7 @@ sealed partial class SqliteEventStore : IEventStore
     readonly GroupCommitQueue<PendingWrite> _writes;
     readonly StoreLifetime _lifetime = new();
     readonly WorkSignal _workSignal = new();
+    readonly string? _directory; // created at initialisation, where a failure is reported as the store's
     SqliteConnection? _writer;
 
     public SqliteEventStore(StoreOptions options, TimeProvider time, ILogger<SqliteEventStore> logger)
@@ -34,11 +35,7 @@ sealed partial class SqliteEventStore : IEventStore
         _logger = logger;
         var builder = new SqliteConnectionStringBuilder(options.ConnectionString);
         if (builder.DataSource is not (":memory:" or ""))
-        {
-            var directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
-            if (!string.IsNullOrEmpty(directory))
-                Directory.CreateDirectory(directory);
-        }
+            _directory = Path.GetDirectoryName(Path.GetFullPath(builder.DataSource));
         if (!options.ConnectionString.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase))
             builder.DefaultTimeout = 5; // seconds a write waits for a lock held elsewhere before the store counts as unavailable
         builder.Pooling = true;
@@ -49,6 +46,15 @@ sealed partial class SqliteEventStore : IEventStore
 
     public Task InitializeAsync(CancellationToken cancellationToken) => _lifetime.InitializeOnceAsync(async ct =>
     {
+        try
+        {
+            if (!string.IsNullOrEmpty(_directory))
+                Directory.CreateDirectory(_directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new StoreUnavailableException("The SQLite store failed: " + e.Message, e);
+        }
         await GuardAsync(async () =>
         {
             var writer = new SqliteConnection(_connectionString);
