@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using GeminiHooks.Server.Tests.Support;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
 
