@@ -168,10 +168,6 @@ sealed partial class IngestEndpoint(
             : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
         try
         {
-            // A redelivery is answered from the unique index on a read connection, without queueing for the group
-            // commit; the index inside AcceptAsync still decides when two copies race.
-            if (await store.IsAcceptedAsync(endpoint, webhookId, context.RequestAborted))
-                return new IngestResult(200, "duplicate", null, webhookId, eventType);
             var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
             if (outcome == AcceptOutcome.Duplicate)
                 return new IngestResult(200, "duplicate", null, webhookId, eventType);
