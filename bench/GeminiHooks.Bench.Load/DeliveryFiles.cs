@@ -50,9 +50,8 @@ static class DeliveryFiles
                 Parallel.For(0, count, i =>
                 {
                     var (id, body) = Delivery(tag, run, i, timestamp);
-                    // The entry names its key, as a JWKS with several keys would need.
-                    var signature = StandardWebhooks.SignV1a(key, id, timestamp, Encoding.UTF8.GetBytes(body));
-                    lines[i] = Line(id, timestamp, "v1a," + KeyMaterial.Ed25519Kid + signature[3..], body);
+                    // No key id in the entry, as in live traffic: the receiver finds the key among the JWKS's three.
+                    lines[i] = Line(id, timestamp, StandardWebhooks.SignV1a(key, id, timestamp, Encoding.UTF8.GetBytes(body)), body);
                 });
                 break;
             }
@@ -91,7 +90,7 @@ static class DeliveryFiles
         string.Create(CultureInfo.InvariantCulture, $"{id}\t{timestamp}\t{signature}\t{body}\n");
 
     /// <summary>A realistic thin envelope of a catalog type, about 200 bytes, with ids unique to the delivery.</summary>
-    static (string Id, string Body) Delivery(string tag, string run, int i, long timestamp)
+    internal static (string Id, string Body) Delivery(string tag, string run, int i, long timestamp)
     {
         var id = string.Create(CultureInfo.InvariantCulture, $"msg_{tag}_{run}_{i:D8}");
         var type = Types[i % Types.Length];

@@ -9,6 +9,8 @@ using GeminiHooks.Bench.Load;
 //   monitor --db FILE --jsonl FILE --done MARKER [--interval-ms 250] [--drain-timeout-s 120]
 //           samples the dispatch backlog during and after a load; prints a summary line
 //   count   --db FILE                                   events stored, pairs pending
+//   probe   --mode latency|retry --url URL --keys DIR [--port P] [--count N] [--interval-ms I] [--log FILE]
+//           times accept -> handler start, or a retry's due time -> its run, on an idle service (DispatchProbe.cs)
 var arguments = Arguments.Parse(args.Skip(1));
 try
 {
@@ -19,6 +21,7 @@ try
         "jwks" => await JwksServer.RunAsync(arguments.Required("file"), int.Parse(arguments.Required("port"), CultureInfo.InvariantCulture)),
         "monitor" => await BacklogMonitor.RunAsync(arguments),
         "count" => BacklogMonitor.Count(arguments.Required("db")),
+        "probe" => await DispatchProbe.RunAsync(arguments),
         _ => Usage(),
     };
 }
@@ -30,7 +33,7 @@ catch (ArgumentException e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: GeminiHooks.Bench.Load keys|gen|jwks|monitor|count [--option value ...] (see Program.cs)");
+    Console.Error.WriteLine("usage: GeminiHooks.Bench.Load keys|gen|jwks|monitor|count|probe [--option value ...] (see Program.cs)");
     return 2;
 }
 
