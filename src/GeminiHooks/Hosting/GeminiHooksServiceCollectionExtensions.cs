@@ -53,6 +53,7 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<StaticWebhookVerifier>();
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
+        services.TryAddSingleton<RecentDeliveries>();
         services.TryAddSingleton<IngestEndpoint>();
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessTag]);

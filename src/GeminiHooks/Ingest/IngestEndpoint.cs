@@ -25,6 +25,7 @@ sealed partial class IngestEndpoint(
     DynamicWebhookVerifier dynamicVerifier,
     IEventStore store,
     StoreStartup storeStartup,
+    RecentDeliveries recent,
     IHandlerCatalog catalog,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
@@ -163,12 +164,17 @@ sealed partial class IngestEndpoint(
         if (binding is not null && settings.Dynamic.Binding.Mode == DynamicBindingMode.Reject)
             return IngestResult.Reject(403, binding, BindingDetail(binding, settings.Dynamic.Binding.MetadataKey), webhookId, eventType) with { Binding = binding };
 
+        // A redelivery of an id this process stored recently: answered without the write path (see RecentDeliveries).
+        if (recent.Contains(endpoint, webhookId))
+            return new IngestResult(200, "duplicate", null, webhookId, eventType);
+
         var delivery = binding is null
             ? new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, catalog.HandlersFor(eventType!))
             : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
         try
         {
             var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
+            recent.Add(endpoint, webhookId);
             if (outcome == AcceptOutcome.Duplicate)
                 return new IngestResult(200, "duplicate", null, webhookId, eventType);
             return binding is null

@@ -34,12 +34,12 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         var verified = false;
         // The lookup verifies against the cached set; only a miss (rotated key) costs a refetch and a second try.
         var lookup = await jwks.GetAsync(
-            keys => !(verified = StandardWebhooks.VerifyV1a(keys.Ed25519, headers.Id, headers.TimestampText, body.Span, headers.Signature)),
+            keys => !(verified = keys.VerifyV1a(headers.Id, headers.TimestampText, body.Span, headers.Signature)),
             cancellationToken);
         if (lookup.Keys is null)
             return VerificationResult.KeysUnavailable("jwks_unavailable");
         if (lookup.Refetched)
-            verified = StandardWebhooks.VerifyV1a(lookup.Keys.Ed25519, headers.Id, headers.TimestampText, body.Span, headers.Signature);
+            verified = lookup.Keys.VerifyV1a(headers.Id, headers.TimestampText, body.Span, headers.Signature);
         if (verified)
             return VerificationResult.Verified("v1a");
         return lookup.SourceFailing

@@ -25,7 +25,7 @@ sealed partial class JwksCache(
     bool _lastAttemptFailed;
 
     /// <summary>The keys in use, or null while none has ever been fetched.</summary>
-    public JsonWebKeySet? Keys => _current?.Keys;
+    public SigningKeySet? Keys => _current?.Keys;
 
     /// <summary>When the current set should be fetched again.</summary>
     public DateTimeOffset? ExpiresAt => _current?.ExpiresAt;
@@ -40,7 +40,7 @@ sealed partial class JwksCache(
     /// kid, say), one refetch is tried if the last one is older than JwksRefreshMin.
     /// Null when no set could ever be fetched: the caller answers 503.
     /// </summary>
-    public async ValueTask<KeyLookup> GetAsync(Func<JsonWebKeySet, bool> isMissing, CancellationToken cancellationToken)
+    public async ValueTask<KeyLookup> GetAsync(Func<SigningKeySet, bool> isMissing, CancellationToken cancellationToken)
     {
         var snapshot = _current;
         if (snapshot is not null && time.GetUtcNow() >= snapshot.ExpiresAt)
@@ -109,7 +109,7 @@ sealed partial class JwksCache(
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"the JWKS endpoint answered {(int)response.StatusCode}");
         var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
-        var keys = JsonWebKeySet.Parse(body);
+        var keys = SigningKeySet.Parse(body);
         var maxAge = MaxAge(response.Headers.CacheControl) ?? DefaultMaxAge;
         var lifetime = TimeSpan.FromTicks(Math.Clamp(maxAge.Ticks, dynamicOptions.JwksRefreshMin.Ticks, dynamicOptions.JwksMaxAge.Ticks));
         return new Snapshot(keys, time.GetUtcNow() + lifetime);
@@ -120,7 +120,7 @@ sealed partial class JwksCache(
 
     public void Dispose() => _fetchLock.Dispose();
 
-    sealed record Snapshot(JsonWebKeySet Keys, DateTimeOffset ExpiresAt);
+    sealed record Snapshot(SigningKeySet Keys, DateTimeOffset ExpiresAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "JWKS fetched from {JwksUri}: {RsaKeys} RSA and {Ed25519Keys} Ed25519 keys, next fetch by {ExpiresAt}")]
     static partial void LogFetched(ILogger logger, string jwksUri, int rsaKeys, int ed25519Keys, DateTimeOffset expiresAt);
@@ -130,4 +130,4 @@ sealed partial class JwksCache(
 }
 
 /// <summary>What <see cref="JwksCache.GetAsync"/> found: the keys (null if none ever), and whether the source is failing now.</summary>
-readonly record struct KeyLookup(JsonWebKeySet? Keys, bool Refetched, bool SourceFailing);
+readonly record struct KeyLookup(SigningKeySet? Keys, bool Refetched, bool SourceFailing);

@@ -101,25 +101,41 @@ public static class StandardWebhooks
     /// True when any <c>v1a</c> entry is a valid Ed25519 signature of the content by one of the keys.
     /// An entry may name its key as <c>v1a,&lt;kid&gt;,&lt;base64&gt;</c>; then only that key is tried.
     /// </summary>
-    public static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader)
+    public static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader) =>
+        VerifyV1a(keys, firstKey: 0, webhookId, timestamp, body, signatureHeader, out _);
+
+    /// <summary>
+    /// As above, trying the keys from <paramref name="firstKey"/> on (wrapping around), and telling which one verified.
+    /// Entries without a key id are checked against every key in turn; starting with the key that verified last makes
+    /// the usual delivery cost one Ed25519 check instead of up to one per key. The order may leak which key signed,
+    /// which is public anyway: unlike an HMAC, a public-key check needs no constant-time ordering.
+    /// </summary>
+    internal static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, int firstKey, string webhookId, string timestamp,
+        ReadOnlySpan<byte> body, string signatureHeader, out int verifiedKey)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        verifiedKey = -1;
         if (keys.Count == 0)
             return false;
         using var content = SignedContent.Create(webhookId, timestamp, body);
         Span<byte> signature = stackalloc byte[Ed25519SignatureSize];
+        var start = firstKey >= 0 && firstKey < keys.Count ? firstKey : 0;
         foreach (var entry in new SignatureEntries(signatureHeader))
         {
             if (!entry.Version.SequenceEqual("v1a") ||
                 !Convert.TryFromBase64Chars(entry.Signature, signature, out var written) || written != Ed25519SignatureSize)
                 continue;
-            for (var k = 0; k < keys.Count; k++)
+            for (var i = 0; i < keys.Count; i++)
             {
+                var k = (start + i) % keys.Count;
                 var (kid, key) = keys[k];
                 if (!entry.KeyId.IsEmpty && !entry.KeyId.SequenceEqual(kid))
                     continue;
                 if (SignatureAlgorithm.Ed25519.Verify(key, content.Span, signature))
+                {
+                    verifiedKey = k;
                     return true;
+                }
             }
         }
         return false;

@@ -84,6 +84,11 @@ public class DurabilityTests
 
             using var blocked = await client.SendAsync(receiver.SignedStatic("msg_blocked", Receiver.Event()));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
+
+            // A redelivery of what this process stored is answered from its recent ids, without the write path the
+            // lock blocks: still a 200 duplicate.
+            using (var redelivered = await client.SendAsync(receiver.SignedStatic("msg_before", Receiver.Event())))
+                Assert.Equal("""{"status":"duplicate"}""", await redelivered.Content.ReadAsStringAsync());
             Assert.Equal(TimeSpan.FromSeconds(10), blocked.Headers.RetryAfter?.Delta);
             Assert.Equal("application/problem+json", blocked.Content.Headers.ContentType?.MediaType);
 

@@ -5,12 +5,15 @@ using NSec.Cryptography;
 
 namespace GeminiHooks.Verification;
 
-/// <summary>The keys of one fetched JWKS: RSA keys for JWTs and Ed25519 keys for <c>v1a</c> entries.</summary>
-sealed class JsonWebKeySet
+/// <summary>
+/// The signing keys of one fetched JWKS: RSA keys for JWTs and Ed25519 keys for <c>v1a</c> entries. (Not
+/// IdentityModel's <c>JsonWebKeySet</c>: only the keys this receiver can use, parsed once per fetch.)
+/// </summary>
+sealed class SigningKeySet
 {
-    public static readonly JsonWebKeySet Empty = new([], []);
+    public static readonly SigningKeySet Empty = new([], []);
 
-    JsonWebKeySet(IReadOnlyList<RsaSecurityKey> rsa, IReadOnlyList<(string? Kid, PublicKey Key)> ed25519)
+    SigningKeySet(IReadOnlyList<RsaSecurityKey> rsa, IReadOnlyList<(string? Kid, PublicKey Key)> ed25519)
     {
         Rsa = rsa;
         Ed25519 = ed25519;
@@ -19,6 +22,25 @@ sealed class JsonWebKeySet
     public IReadOnlyList<RsaSecurityKey> Rsa { get; }
     public IReadOnlyList<(string? Kid, PublicKey Key)> Ed25519 { get; }
     public int Count => Rsa.Count + Ed25519.Count;
+
+    /// <summary>
+    /// The Ed25519 key that verified the last <c>v1a</c> delivery, tried first next time: Google's set holds three
+    /// keys and live entries name none, while one key signs nearly everything. A plain int: a stale read between
+    /// threads only costs an extra check.
+    /// </summary>
+    int _lastVerifiedEd25519;
+
+    /// <summary>The index in <see cref="Ed25519"/> of the key that verified last (0 before any).</summary>
+    internal int LastVerifiedEd25519 => _lastVerifiedEd25519;
+
+    /// <summary>True when a <c>v1a</c> entry of the header is a valid signature of the content by one of the Ed25519 keys.</summary>
+    public bool VerifyV1a(string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader)
+    {
+        if (!StandardWebhooks.VerifyV1a(Ed25519, _lastVerifiedEd25519, webhookId, timestamp, body, signatureHeader, out var verified))
+            return false;
+        _lastVerifiedEd25519 = verified;
+        return true;
+    }
 
     public RsaSecurityKey? FindRsa(string kid)
     {
@@ -33,7 +55,7 @@ sealed class JsonWebKeySet
     /// 2048 bits are skipped: a set that yields no usable key is an error, so a broken fetch never replaces a good set.
     /// </summary>
     /// <exception cref="FormatException">Not a JWKS, or no usable key.</exception>
-    public static JsonWebKeySet Parse(ReadOnlySpan<byte> json)
+    public static SigningKeySet Parse(ReadOnlySpan<byte> json)
     {
         var rsa = new List<RsaSecurityKey>();
         var ed25519 = new List<(string?, PublicKey)>();
@@ -79,7 +101,7 @@ sealed class JsonWebKeySet
         }
         if (rsa.Count + ed25519.Count == 0)
             throw new FormatException("the JWKS holds no usable RSA or Ed25519 signing key");
-        return new JsonWebKeySet(rsa, ed25519);
+        return new SigningKeySet(rsa, ed25519);
     }
 
     static string? String(JsonElement element, string name) =>
