@@ -10,9 +10,9 @@ namespace GeminiHooks.Server.Tests.Ingest;
 /// <summary>Dynamic deliveries against a JWKS served on loopback, signed by jose (JWT) and node:crypto (v1a).</summary>
 public class DynamicIngestTests : IAsyncLifetime
 {
-    const string Audience = "https://receiver.example/webhooks/gemini/dynamic";
-    const string Path = "/webhooks/gemini/dynamic";
-    readonly TempDirectory _data = new();
+    const string Audience = DynamicReceiver.Audience;
+    const string Path = DynamicReceiver.Path;
+    DynamicReceiver _dynamic = null!;
     JwksServer _jwks = null!;
     Receiver _receiver = null!;
     HttpClient _client = null!;
@@ -22,29 +22,11 @@ public class DynamicIngestTests : IAsyncLifetime
     {
         (_rsaPublic, _rsaPrivate) = await NodeSigner.GenerateKeyAsync("RS256", "rsa-1");
         (_edPublic, _edPrivate) = await NodeSigner.GenerateKeyAsync("EdDSA", "ed-1");
-        _jwks = await JwksServer.StartAsync();
-        _jwks.SetKeys(_rsaPublic, _edPublic);
-        _receiver = new Receiver(_data.Path, new Dictionary<string, string?>
-        {
-            ["GeminiHooks:Dynamic:Enabled"] = "true",
-            ["GeminiHooks:Dynamic:JwksUri"] = _jwks.Uri,
-            ["GeminiHooks:Dynamic:Audiences:0"] = Audience,
-        });
-        _client = _receiver.Start();
-        await Eventually.UntilAsync(async () =>
-        {
-            using var ready = await _client.GetAsync("/readyz");
-            return ready.StatusCode == HttpStatusCode.OK;
-        });
+        _dynamic = await DynamicReceiver.StartAsync(_rsaPublic, _edPublic);
+        (_jwks, _receiver, _client) = (_dynamic.Jwks, _dynamic.Receiver, _dynamic.Client);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _receiver.DisposeAsync();
-        await _jwks.DisposeAsync();
-        _data.Dispose();
-    }
+    public Task DisposeAsync() => _dynamic.DisposeAsync().AsTask();
 
     Dictionary<string, object> Claims(string id, string body, Action<Dictionary<string, object>>? change = null)
     {

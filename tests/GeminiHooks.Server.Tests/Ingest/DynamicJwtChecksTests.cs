@@ -12,10 +12,9 @@ namespace GeminiHooks.Server.Tests.Ingest;
 /// </summary>
 public class DynamicJwtChecksTests : IAsyncLifetime
 {
-    const string Audience = "https://receiver.example/webhooks/gemini/dynamic";
-    const string Path = "/webhooks/gemini/dynamic";
-    readonly TempDirectory _data = new();
-    JwksServer _jwks = null!;
+    const string Audience = DynamicReceiver.Audience;
+    const string Path = DynamicReceiver.Path;
+    DynamicReceiver _dynamic = null!;
     Receiver _receiver = null!;
     HttpClient _client = null!;
     JsonObject _rsaPrivate = null!;
@@ -23,29 +22,11 @@ public class DynamicJwtChecksTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         (var rsaPublic, _rsaPrivate) = await NodeSigner.GenerateKeyAsync("RS256", "rsa-checks");
-        _jwks = await JwksServer.StartAsync();
-        _jwks.SetKeys(rsaPublic);
-        _receiver = new Receiver(_data.Path, new Dictionary<string, string?>
-        {
-            ["GeminiHooks:Dynamic:Enabled"] = "true",
-            ["GeminiHooks:Dynamic:JwksUri"] = _jwks.Uri,
-            ["GeminiHooks:Dynamic:Audiences:0"] = Audience,
-        });
-        _client = _receiver.Start();
-        await Eventually.UntilAsync(async () =>
-        {
-            using var ready = await _client.GetAsync("/readyz");
-            return ready.StatusCode == HttpStatusCode.OK;
-        });
+        _dynamic = await DynamicReceiver.StartAsync(rsaPublic);
+        (_receiver, _client) = (_dynamic.Receiver, _dynamic.Client);
     }
 
-    public async Task DisposeAsync()
-    {
-        _client.Dispose();
-        await _receiver.DisposeAsync();
-        await _jwks.DisposeAsync();
-        _data.Dispose();
-    }
+    public Task DisposeAsync() => _dynamic.DisposeAsync().AsTask();
 
     Dictionary<string, object> Claims(string id, string body, long iat)
     {

@@ -57,8 +57,13 @@ sealed class Receiver : WebApplicationFactory<Program>
                 node = node[parts[i]] ??= new System.Text.Json.Nodes.JsonObject();
             node[parts[^1]] = value;
         }
+        var json = root.ToJsonString();
+        // A receiver started again on the same data directory finds its own settings there: rewriting them would
+        // fire a change event into the new host's configuration (and Kestrel's) while it starts.
+        if (File.Exists(SettingsFile) && File.ReadAllText(SettingsFile) == json)
+            return;
         var temporary = SettingsFile + ".tmp";
-        File.WriteAllText(temporary, root.ToJsonString());
+        File.WriteAllText(temporary, json);
         File.Move(temporary, SettingsFile, overwrite: true);
     }
 
