@@ -8,7 +8,8 @@
 # Everything listens on 127.0.0.1 and only loopback is targeted. Knobs (environment): DURATION (s, default 10),
 # WARMUP (s, default 5: tiered JIT is still busy after 3 s on a shared 2-core machine), CONNECTIONS (64), THREADS (2), RATE (jsonl scenario, default 10000), OUT (work dir),
 # SCENARIOS (subset of "bare static dup v1a jwt pg jsonl latency retry"), SERVICE_ENV (extra GeminiHooks__... settings
-# for every run), KEEP_WORK=1 (keep the work dir: logs, stores, wrk outputs; it is deleted otherwise).
+# for every run), KEEP_WORK=1 (keep the work dir: logs, stores, wrk outputs; it is deleted otherwise), PROFILE=1 (record
+# the static SQLite run with perf and print where its CPU goes, by bench/cpu_profile.py; the run is then slower).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,6 +37,10 @@ PROBE_PORT=18792
 if ! command -v wrk >/dev/null; then
   echo "==> installing wrk"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+if [ "${PROFILE:-0}" = 1 ] && ! command -v perf >/dev/null; then
+  echo "==> installing perf"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq linux-perf >/dev/null
 fi
 
 # A stray process on one of the bench's ports would answer in the service's place and make every number wrong.
@@ -188,10 +193,22 @@ want bare && bare_run bare-first "bare Kestrel (reads body, 200), first"
 # row says so.
 service_scenario() {
   local name=$1 label=$2 file=$3 path=$4 note=$5; shift 5
-  local attempt r mb stored
+  local attempt r mb stored perf_pid=""
   for attempt in 1 2; do
-    start_service "$name" "$@"
+    if [ "${PROFILE:-0}" = 1 ] && [ "$name" = static ]; then
+      # The runtime writes a perf map so JIT-compiled frames have names (which needs W^X off: with it, code runs from a
+      # double mapping perf cannot name); sampled during the measured run only.
+      start_service "$name" DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0 "$@"
+      (sleep $((WARMUP + 1)); exec perf record -q -e cpu-clock -F 499 -g -p "$SERVICE_PID" -o "$OUT/static.perf" -- sleep $((DURATION - 2))) >/dev/null 2>&1 &
+      perf_pid=$!
+    else
+      start_service "$name" "$@"
+    fi
     r=$(run_wrk "$name" "$file" "$path" "http://127.0.0.1:$SERVICE_PORT")
+    if [ -n "$perf_pid" ]; then
+      wait "$perf_pid" || true
+      perf script -i "$OUT/static.perf" 2>/dev/null | python3 bench/cpu_profile.py >"$OUT/profile.md" || true
+    fi
     if kill -0 "$SERVICE_PID" 2>/dev/null; then
       mb=$(peak_mb "$SERVICE_PID"); stop "$SERVICE_PID"
       echo "    $r"
@@ -414,6 +431,14 @@ else target "peak RSS under load <= 250 MB" "" ""; fi
         "$(field max_backlog "$monitor")" "$(field backlog_at_end "$monitor")" "$(field drain_s "$monitor")" \
         "$(field dispatch_rate_load "$monitor")" "$(field dispatch_rate_overall "$monitor")"
     done <"$DISPATCH_ROWS"
+  fi
+  if [ -s "$OUT/profile.md" ]; then
+    echo
+    echo "Where the CPU goes in the static SQLite run (perf, cpu-clock at 499 Hz, whole process; bench/cpu_profile.py):"
+    echo
+    echo "| concern | share of samples |"
+    echo "| --- | ---: |"
+    cat "$OUT/profile.md"
   fi
   if [ -s "$PROBE_ROWS" ]; then
     echo
