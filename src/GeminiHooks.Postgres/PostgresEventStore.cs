@@ -548,6 +548,16 @@ sealed partial class PostgresEventStore : IEventStore
         return counts.ToCounts();
     }, cancellationToken);
 
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => GuardAsync<DateTimeOffset?>(async () =>
+    {
+        // handler_runs_due is partial on exactly these statuses and ordered by next_attempt_at: MIN is its first entry.
+        await using var command = _dataSource.CreateCommand(
+            "SELECT MIN(next_attempt_at) FROM handler_runs WHERE status IN ('pending', 'running')");
+        return await command.ExecuteScalarAsync(cancellationToken) is DateTime due
+            ? new DateTimeOffset(DateTime.SpecifyKind(due, DateTimeKind.Utc))
+            : null;
+    }, cancellationToken);
+
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _workSignal.WaitAsync(timeout, _time, cancellationToken);
 

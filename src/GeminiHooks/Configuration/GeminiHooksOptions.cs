@@ -97,7 +97,15 @@ public sealed class DispatchOptions
 {
     public bool Enabled { get; set; } = true;
     public int MaxAttempts { get; set; } = 10;
+    /// <summary>Handler runs in flight at once, per process.</summary>
     public int Concurrency { get; set; } = 4;
+
+    /// <summary>
+    /// Most pairs one claim takes. They run Concurrency at a time, and each one's lease starts at the claim, so a pair
+    /// may wait BatchSize / Concurrency handler runs for its turn: keep Lease well above that.
+    /// </summary>
+    public int BatchSize { get; set; } = 64;
+
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(5);
     public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromHours(6);
 

@@ -82,6 +82,8 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
             Fail("Dispatch:MaxAttempts", "must be at least 1");
         if (dispatch.Concurrency is < 1 or > 1024)
             Fail("Dispatch:Concurrency", "must be between 1 and 1024");
+        if (dispatch.BatchSize is < 1 or > 10_000)
+            Fail("Dispatch:BatchSize", "must be between 1 and 10000");
         if (dispatch.RetryBaseDelay <= TimeSpan.Zero)
             Fail("Dispatch:RetryBaseDelay", "must be positive");
         if (dispatch.RetryMaxDelay < dispatch.RetryBaseDelay)

@@ -14,6 +14,8 @@ namespace GeminiHooks.Dispatch;
 /// Claims due (event, handler) pairs under a lease and runs them, at most <c>Dispatch:Concurrency</c> at a time.
 /// The store's lease is what keeps two dispatchers (threads or replicas) off one pair; a pair whose dispatcher died
 /// is claimed again once its lease expires. Each pair is its own row, so a retry re-runs only the handler that failed.
+/// With nothing due it sleeps until the earliest pair falls due, a new accept or replay, or a retry it schedules itself,
+/// whichever comes first; <c>Dispatch:PollInterval</c> only bounds that sleep (for work other replicas schedule).
 /// </summary>
 sealed partial class GeminiHooksDispatcher(
     IEventStore store,
@@ -26,6 +28,15 @@ sealed partial class GeminiHooksDispatcher(
 {
     const int MaxErrorLength = 2000;
     static readonly TimeSpan MaxStoreBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// The store keeps due times in milliseconds and a timer may fire a little early: waking a millisecond past the
+    /// due time finds the pair due, instead of a claim that finds nothing and a spin of sub-millisecond waits.
+    /// </summary>
+    static readonly TimeSpan DueSlack = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>Set when this dispatcher records a retry: an idle loop may be sleeping past the new due time.</summary>
+    readonly WorkSignal _retryScheduled = new();
 
     /// <summary>Unique per instance: a restarted process must not inherit the claims of its previous life.</summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
@@ -40,24 +51,37 @@ sealed partial class GeminiHooksDispatcher(
         // Leave the host's start-up path before the first store call.
         await Task.Yield();
         LogStarted(logger, Owner);
-        var running = new List<Task>();
+        // Handler runs in flight (each yields the recording of its outcome), outcomes being recorded, and pairs
+        // claimed but not started yet, with the time their lease ends.
+        var running = new List<Task<Task>>();
+        var recording = new List<Task>();
+        var claimed = new Queue<(DispatchItem Item, DateTimeOffset LeaseEnds)>();
         var storeFailures = 0;
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                running.RemoveAll(t => t.IsCompleted);
+                Prune(running, recording);
                 var dispatch = options.CurrentValue.Dispatch;
-                var free = Math.Max(1, dispatch.Concurrency) - running.Count;
-                if (free <= 0)
+                var concurrency = Math.Max(1, dispatch.Concurrency);
+                // A pair whose lease ran out while it waited here may be another dispatcher's by now: left to it.
+                var now = time.GetUtcNow();
+                while (running.Count < concurrency && claimed.TryDequeue(out var next))
+                    if (next.LeaseEnds > now)
+                        running.Add(Task.Run(() => RunAsync(next.Item, stoppingToken), CancellationToken.None));
+                if (running.Count >= concurrency)
                 {
                     await Task.WhenAny(running).WaitAsync(stoppingToken);
                     continue;
                 }
+
+                // Free slots and nothing claimed: one claim takes a batch, so claiming costs one store write per
+                // batch rather than one per pair; the batch then runs Concurrency at a time.
+                var want = Math.Max(Math.Max(1, dispatch.BatchSize), concurrency - running.Count);
                 IReadOnlyList<DispatchItem> items;
                 try
                 {
-                    items = await store.ClaimAsync(Owner, free, dispatch.Lease, stoppingToken);
+                    items = await store.ClaimAsync(Owner, want, dispatch.Lease, stoppingToken);
                     storeFailures = 0;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -69,32 +93,102 @@ sealed partial class GeminiHooksDispatcher(
                     await Task.Delay(backoff, time, stoppingToken);
                     continue;
                 }
+                var leaseEnds = time.GetUtcNow() + dispatch.Lease;
                 foreach (var item in items)
-                    running.Add(Task.Run(() => RunAsync(item, stoppingToken), CancellationToken.None));
-                if (items.Count < free)
+                    claimed.Enqueue((item, leaseEnds));
+                if (items.Count < want)
                 {
-                    try
-                    {
-                        await store.WaitForWorkAsync(dispatch.PollInterval, stoppingToken);
-                    }
-                    catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        // A store that listens for work remotely (PostgreSQL) can lose its connection: poll instead.
-                        LogWaitFailed(logger, e.Message);
-                        await Task.Delay(dispatch.PollInterval, time, stoppingToken);
-                    }
+                    // Everything due is claimed: start it, then sleep until more falls due.
+                    while (running.Count < concurrency && claimed.TryDequeue(out var next))
+                        running.Add(Task.Run(() => RunAsync(next.Item, stoppingToken), CancellationToken.None));
+                    if (claimed.Count == 0)
+                        await IdleAsync(dispatch, stoppingToken);
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        // Handlers see the same token; wait for them to record their outcome before the store goes away.
-        await Task.WhenAll(running);
+        // Claimed pairs never started are handed back due now, as an interrupted run is, so the next start or another
+        // replica takes them without waiting for the lease. Handlers see the same token; wait for them and for every
+        // outcome to be recorded before the store goes away.
+        foreach (var (item, _) in claimed)
+            recording.Add(HandBackAsync(item));
+        foreach (var run in await Task.WhenAll(running))
+            recording.Add(run);
+        await Task.WhenAll(recording);
     }
 
-    /// <summary>Runs one claimed pair and records the outcome. Never throws.</summary>
-    internal async Task RunAsync(DispatchItem item, CancellationToken stoppingToken)
+    static void Prune(List<Task<Task>> running, List<Task> recording)
+    {
+        recording.RemoveAll(t => t.IsCompleted);
+        for (var i = running.Count - 1; i >= 0; i--)
+        {
+            if (!running[i].IsCompleted)
+                continue;
+#pragma warning disable VSTHRD002 // completed: Result does not block
+            recording.Add(running[i].Result);
+#pragma warning restore VSTHRD002
+            running.RemoveAt(i);
+        }
+    }
+
+    /// <summary>
+    /// Nothing more is due now: sleep until the earliest pair falls due (bounded by PollInterval), or until the store
+    /// signals new work (an accept or replay) or this dispatcher schedules a retry.
+    /// </summary>
+    async Task IdleAsync(DispatchOptions dispatch, CancellationToken stoppingToken)
+    {
+        var wait = dispatch.PollInterval;
+        try
+        {
+            if (await store.NextDueAsync(stoppingToken) is { } due)
+            {
+                var untilDue = due - time.GetUtcNow() + DueSlack;
+                if (untilDue < wait)
+                    wait = untilDue > DueSlack ? untilDue : DueSlack;
+            }
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Only the deadline is lost: the signals and the poll still wake the loop.
+            LogWaitFailed(logger, e.Message);
+        }
+
+        using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var newWork = store.WaitForWorkAsync(wait, woken.Token);
+        var retry = _retryScheduled.WaitAsync(wait, time, woken.Token);
+        await Task.WhenAny(newWork, retry);
+        await woken.CancelAsync();
+        try
+        {
+            await retry;
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+        }
+        try
+        {
+            await newWork;
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            // A store that listens for work remotely can lose its connection: poll instead.
+            LogWaitFailed(logger, e.Message);
+            await Task.Delay(wait, time, stoppingToken);
+        }
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>
+    /// Runs one claimed pair's handler and starts recording its outcome, which it returns instead of awaiting: the
+    /// concurrency slot is the handler's, and waiting for the store's next group commit would hold it idle (with a
+    /// cheap handler, that wait was most of a slot's time). The lease fences a late outcome. Never throws.
+    /// </summary>
+    internal async Task<Task> RunAsync(DispatchItem item, CancellationToken stoppingToken)
     {
         using var activity = metrics.StartHandlerRun(item);
         try
@@ -103,8 +197,7 @@ sealed partial class GeminiHooksDispatcher(
             if (handler is null)
             {
                 LogHandlerMissing(logger, item.Handler, item.EventType, item.WebhookId);
-                await RecordAsync(item, $"handler '{item.Handler}' is not registered or configured any more", retryAt: null);
-                return;
+                return RecordAsync(item, $"handler '{item.Handler}' is not registered or configured any more", retryAt: null);
             }
             GeminiEvent e;
             try
@@ -115,14 +208,10 @@ sealed partial class GeminiHooksDispatcher(
             catch (JsonException ex)
             {
                 // The body will not change, so retrying cannot help.
-                await RecordAsync(item, "the stored body cannot be read as an event: " + ex.Message, retryAt: null);
-                return;
+                return RecordAsync(item, "the stored body cannot be read as an event: " + ex.Message, retryAt: null);
             }
             if (!handler.CanHandle(e))
-            {
-                await RecordAsync(item, $"handler '{item.Handler}' does not take {e.GetType().Name} events", retryAt: null);
-                return;
-            }
+                return RecordAsync(item, $"handler '{item.Handler}' does not take {e.GetType().Name} events", retryAt: null);
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
@@ -132,8 +221,7 @@ sealed partial class GeminiHooksDispatcher(
             {
                 // Shutdown, not a handler fault: hand the pair back as due now so another dispatcher (or the next
                 // start) picks it up without waiting for the lease.
-                await RecordAsync(item, "interrupted by shutdown", time.GetUtcNow());
-                return;
+                return RecordAsync(item, "interrupted by shutdown", time.GetUtcNow());
             }
             catch (Exception ex)
             {
@@ -142,25 +230,48 @@ sealed partial class GeminiHooksDispatcher(
                 if (item.Attempt >= maxAttempts)
                 {
                     LogDeadLettered(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, error);
-                    await RecordAsync(item, error, retryAt: null);
+                    return RecordAsync(item, error, retryAt: null);
                 }
-                else
-                {
-                    var dispatch = options.CurrentValue.Dispatch;
-                    var retryAt = time.GetUtcNow() + RetryPolicy.Delay(item.Attempt, dispatch.RetryBaseDelay,
-                        dispatch.RetryMaxDelay, Random.Shared.NextDouble());
-                    LogRetry(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, retryAt, error);
-                    await RecordAsync(item, error, retryAt);
-                }
-                return;
+                var dispatch = options.CurrentValue.Dispatch;
+                var retryAt = time.GetUtcNow() + RetryPolicy.Delay(item.Attempt, dispatch.RetryBaseDelay,
+                    dispatch.RetryMaxDelay, Random.Shared.NextDouble());
+                LogRetry(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, retryAt, error);
+                return RecordAsync(item, error, retryAt);
             }
             metrics.HandlerSucceeded(item);
+            return RecordSuccessAsync(item);
+        }
+        catch (Exception e)
+        {
+            // Nothing is recorded: the lease expires and the pair runs again (at least once).
+            LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
+            return Task.CompletedTask;
+        }
+    }
+
+    // Recording must survive shutdown (no token): it is what keeps a finished run from running again. A failure to
+    // record leaves the pair to its lease: it runs again (at least once).
+    async Task RecordSuccessAsync(DispatchItem item)
+    {
+        try
+        {
             if (!await store.CompleteAsync(item, CancellationToken.None))
                 LogClaimLost(logger, item.Handler, item.WebhookId);
         }
         catch (Exception e)
         {
-            // Most likely the store failed while recording: the lease expires and the pair runs again (at least once).
+            LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
+        }
+    }
+
+    async Task HandBackAsync(DispatchItem item)
+    {
+        try
+        {
+            await store.FailAsync(item, "not started before shutdown", time.GetUtcNow(), CancellationToken.None);
+        }
+        catch (Exception e)
+        {
             LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
         }
     }
@@ -168,9 +279,17 @@ sealed partial class GeminiHooksDispatcher(
     async Task RecordAsync(DispatchItem item, string error, DateTimeOffset? retryAt)
     {
         metrics.HandlerFailed(item, retryAt, error);
-        // Recording must survive shutdown: it is what keeps a finished run from running again.
-        if (!await store.FailAsync(item, error, retryAt, CancellationToken.None))
-            LogClaimLost(logger, item.Handler, item.WebhookId);
+        try
+        {
+            if (!await store.FailAsync(item, error, retryAt, CancellationToken.None))
+                LogClaimLost(logger, item.Handler, item.WebhookId);
+            else if (retryAt is not null)
+                _retryScheduled.Set();
+        }
+        catch (Exception e)
+        {
+            LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
+        }
     }
 
     static string Describe(Exception e)

@@ -69,6 +69,12 @@ public interface IEventStore : IAsyncDisposable
     Task<BacklogCounts> CountAsync(CancellationToken cancellationToken);
 
     /// <summary>
+    /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one.
+    /// Null when there is none. An idle dispatcher sleeps until then instead of polling.
+    /// </summary>
+    Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>
     /// Completes when new work may be there (an accept or replay, in this process or, where the database can say so,
     /// in another), or after <paramref name="timeout"/>, whichever comes first.
     /// </summary>

@@ -248,6 +248,28 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task Next_due_is_the_earliest_pending_attempt_or_running_lease_and_null_without_either()
+    {
+        Assert.Null(await Store.NextDueAsync(Ct));
+        var now = Time.GetUtcNow();
+        await Store.AcceptAsync(Delivery("msg_1", handlers: ["a"]), Ct);
+        Assert.Equal(now, await Store.NextDueAsync(Ct));
+
+        var claimed = Assert.Single(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
+        Assert.Equal(now + TimeSpan.FromMinutes(1), await Store.NextDueAsync(Ct));
+
+        var retryAt = now + TimeSpan.FromSeconds(30);
+        Assert.True(await Store.FailAsync(claimed, "HTTP 500", retryAt, Ct));
+        await Store.AcceptAsync(Delivery("msg_2", handlers: ["a"], receivedAt: now + TimeSpan.FromSeconds(40)), Ct);
+        Assert.Equal(retryAt, await Store.NextDueAsync(Ct));
+
+        Time.Advance(TimeSpan.FromMinutes(1));
+        foreach (var item in await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct))
+            Assert.True(await Store.CompleteAsync(item, Ct));
+        Assert.Null(await Store.NextDueAsync(Ct));
+    }
+
+    [Fact]
     public async Task A_pair_that_succeeds_after_a_failure_no_longer_shows_the_old_error()
     {
         await Store.AcceptAsync(Delivery("msg_1", handlers: ["a"]), Ct);

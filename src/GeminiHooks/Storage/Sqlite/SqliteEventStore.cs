@@ -502,6 +502,19 @@ sealed partial class SqliteEventStore : IEventStore
         return counts.ToCounts();
     }, cancellationToken);
 
+    public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => ReadAsync<DateTimeOffset?>((connection, _) =>
+    {
+        using var command = connection.CreateCommand();
+        // One seek per status on handler_runs_due (status, next_attempt_at), whatever the backlog.
+        command.CommandText = """
+            SELECT MIN(due) FROM (
+                SELECT MIN(next_attempt_at) AS due FROM handler_runs WHERE status = 'pending'
+                UNION ALL
+                SELECT MIN(next_attempt_at) FROM handler_runs WHERE status = 'running')
+            """;
+        return command.ExecuteScalar() is long due ? DateTimeOffset.FromUnixTimeMilliseconds(due) : null;
+    }, cancellationToken);
+
     public Task WaitForWorkAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         _workSignal.WaitAsync(timeout, _time, cancellationToken);
 
