@@ -97,8 +97,12 @@ public sealed class DispatchOptions
 {
     public bool Enabled { get; set; } = true;
     public int MaxAttempts { get; set; } = 10;
-    /// <summary>Handler runs in flight at once, per process.</summary>
-    public int Concurrency { get; set; } = 4;
+    /// <summary>
+    /// Handler runs in flight at once, per process. 32 lets a cheap local handler (jsonl, log) keep up with ingest at
+    /// thousands of events per second (with 4 it fell behind by tens of thousands); a downstream that cannot take 32
+    /// concurrent requests wants a lower value.
+    /// </summary>
+    public int Concurrency { get; set; } = 32;
 
     /// <summary>
     /// Most pairs one claim takes. They run Concurrency at a time, and each one's lease starts at the claim, so a pair
