@@ -52,7 +52,11 @@ for port in $SERVICE_PORT $BARE_PORT $JWKS_PORT $PROBE_PORT; do
 done
 
 echo "==> building Release"
-dotnet build GeminiHooks.sln -c Release --nologo -v q -clp:ErrorsOnly >/dev/null
+if ! dotnet build GeminiHooks.sln -c Release --nologo -v q -clp:ErrorsOnly >"$OUT.build.log" 2>&1; then
+  cat "$OUT.build.log" >&2
+  exit 1
+fi
+rm -f "$OUT.build.log"
 SERVER_DIR=$ROOT/src/GeminiHooks.Server/bin/Release/net10.0
 LOAD="dotnet $ROOT/bench/GeminiHooks.Bench.Load/bin/Release/net10.0/GeminiHooks.Bench.Load.dll"
 BARE_DLL=$ROOT/bench/GeminiHooks.Bench.Bare/bin/Release/net10.0/GeminiHooks.Bench.Bare.dll

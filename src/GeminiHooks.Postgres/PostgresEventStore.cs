@@ -132,15 +132,6 @@ sealed partial class PostgresEventStore : IEventStore
         return pending.Outcome;
     }
 
-    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
-        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) : GuardAsync(async () =>
-    {
-        await using var command = _dataSource.CreateCommand("SELECT 1 FROM events WHERE endpoint = $1 AND webhook_id = $2");
-        command.Parameters.Add(Text(endpoint));
-        command.Parameters.Add(Text(webhookId));
-        return await command.ExecuteScalarAsync(cancellationToken) is not null;
-    }, cancellationToken);
-
     Task CommitAsync(IReadOnlyList<PendingAccept> batch) => CommitAsync(batch, CancellationToken.None);
 
     async Task CommitAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)

@@ -34,7 +34,7 @@ public sealed partial class PostgresEventStoreTests
         Assert.Equal(AcceptOutcome.Accepted, await first);
         Assert.All(await Task.WhenAll(innocent), o => Assert.Equal(AcceptOutcome.Accepted, o));
         Assert.Equal(31, (await Store.ListEventsAsync(new EventQuery(Limit: 100), Ct)).Events.Count);
-        Assert.False(await Store.IsAcceptedAsync("static", "msg_poison", Ct));
+        Assert.Null(await Store.GetEventAsync("static", "msg_poison", Ct));
 
         // Refused every time, never "unavailable", and the store keeps serving.
         await Assert.ThrowsAsync<StoreRejectedException>(() => Store.AcceptAsync(Delivery("msg_poison", type: "poison"), Ct));

@@ -24,13 +24,6 @@ public interface IEventStore : IAsyncDisposable
     Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken);
 
     /// <summary>
-    /// True when (endpoint, webhook-id) is stored: one index lookup on a read connection, without queueing behind the
-    /// writes, so a redelivery can be answered as a duplicate cheaply. A false answer proves nothing under concurrency
-    /// (the same id may be arriving elsewhere at once); <see cref="AcceptAsync"/> stays the judge, through the unique index.
-    /// </summary>
-    Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken);
-
-    /// <summary>
     /// Claims up to <paramref name="max"/> due pairs for <paramref name="owner"/> until now + <paramref name="lease"/>:
     /// pending pairs whose next attempt is due, and running pairs whose lease has expired.
     /// Each claim increments the pair's attempt count. No pair is held by two owners at once. Each call leases under a

@@ -84,17 +84,6 @@ sealed partial class SqliteEventStore : IEventStore
     public Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken) =>
         PendingAccept.SubmitAsync(delivery, _writes.EnqueueAsync, cancellationToken);
 
-    public Task<bool> IsAcceptedAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
-        !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult(false) :
-        ReadAsync((connection, _) =>
-        {
-            using var command = connection.CreateCommand();
-            command.CommandText = "SELECT 1 FROM events WHERE endpoint = $endpoint AND webhook_id = $id";
-            command.Parameters.AddWithValue("$endpoint", endpoint);
-            command.Parameters.AddWithValue("$id", webhookId);
-            return command.ExecuteScalar() is not null;
-        }, cancellationToken);
-
     /// <summary>
     /// One group commit: accepts and dispatch outcomes alike share the transaction and its sync, under the write lock
     /// that the other writes take too.
