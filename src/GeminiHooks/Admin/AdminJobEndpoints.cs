@@ -1,11 +1,13 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using GeminiHooks.Configuration;
 using GeminiHooks.Http;
 using GeminiHooks.Reconciliation;
 using GeminiHooks.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Admin;
 
@@ -22,6 +24,17 @@ static class AdminJobEndpoints
         admin.MapGet("/jobs", ListAsync);
         admin.MapGet("/jobs/{**name}", GetAsync);
         admin.MapDelete("/jobs/{**name}", UntrackAsync);
+        admin.MapGet("/webhooks", Watchdog);
+    }
+
+    /// <summary>The watchdog's last look at the webhooks, with what it flagged.</summary>
+    static Microsoft.AspNetCore.Http.HttpResults.JsonHttpResult<AdminWatchdog> Watchdog(WebhookWatchdog watchdog, IOptionsMonitor<GeminiHooksOptions> options)
+    {
+        var snapshot = watchdog.Snapshot;
+        return TypedResults.Json(new AdminWatchdog(options.CurrentValue.Watchdog.Enabled, snapshot.CheckedAt,
+            snapshot.Webhooks.Select(w => new AdminWatchedWebhook(w.Id, w.Name, w.State, w.SubscribedEvents)).ToList(),
+            snapshot.Flags.Select(f => new AdminWatchdogFlag(f.Kind, f.Webhook, f.Detail)).ToList(), snapshot.Error),
+            AdminJobJsonContext.Default.AdminWatchdog);
     }
 
     static async Task<IResult> TrackAsync(HttpRequest request, GeminiJobTracker tracker, IEventStore store, CancellationToken cancellationToken)
@@ -84,6 +97,13 @@ static class AdminJobEndpoints
 
 sealed record AdminTrackRequest(string? Name);
 
+sealed record AdminWatchdog(bool Enabled, DateTimeOffset? CheckedAt, IReadOnlyList<AdminWatchedWebhook> Webhooks,
+    IReadOnlyList<AdminWatchdogFlag> Flags, string? Error);
+
+sealed record AdminWatchedWebhook(string Id, string Name, string State, IReadOnlyList<string> SubscribedEvents);
+
+sealed record AdminWatchdogFlag(string Kind, string Webhook, string Detail);
+
 sealed record AdminJobList(IReadOnlyList<AdminTrackedJob> Jobs);
 
 sealed record AdminTrackedJob(string Name, string Family, string JobId, string Status, DateTimeOffset CreatedAt, DateTimeOffset NextPollAt,
@@ -100,4 +120,5 @@ sealed record AdminJobFollower(string Kind, string Type, string Endpoint, string
 [JsonSerializable(typeof(AdminTrackRequest))]
 [JsonSerializable(typeof(AdminJobList))]
 [JsonSerializable(typeof(AdminTrackedJob))]
+[JsonSerializable(typeof(AdminWatchdog))]
 sealed partial class AdminJobJsonContext : JsonSerializerContext;

@@ -23,6 +23,8 @@ public sealed class GeminiHooksOptions
 
     public Reconciliation.ReconcileOptions Reconcile { get; set; } = new();
 
+    public Reconciliation.WatchdogOptions Watchdog { get; set; } = new();
+
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
 }

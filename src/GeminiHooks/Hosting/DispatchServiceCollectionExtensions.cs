@@ -30,6 +30,8 @@ static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<Reconciliation.GeminiJobTracker>();
         services.TryAddSingleton<Reconciliation.JobReconciler>();
         services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.JobReconciler>());
+        services.TryAddSingleton<Reconciliation.WebhookWatchdog>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.WebhookWatchdog>());
     }
 
     internal static GeminiHooksBuilder AddGeminiHooksDispatch(this IServiceCollection services)

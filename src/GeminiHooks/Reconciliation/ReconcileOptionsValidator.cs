@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Reconciliation;
 
 /// <summary>
-/// The Gemini API and reconciliation settings, checked at start only when reconciliation is on (the API client is not
+/// The Gemini API and reconciliation settings, checked at start only when reconciliation or the watchdog is on (the API client is not
 /// needed otherwise). Each failure is one line naming the key; the API key's value never appears in one.
 /// </summary>
 sealed class ReconcileOptionsValidator : IValidateOptions<GeminiHooksOptions>
@@ -14,7 +14,7 @@ sealed class ReconcileOptionsValidator : IValidateOptions<GeminiHooksOptions>
     public ValidateOptionsResult Validate(string? name, GeminiHooksOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Reconcile.Enabled)
+        if (!options.Reconcile.Enabled && !options.Watchdog.Enabled)
             return ValidateOptionsResult.Success;
         var failures = new List<string>();
         void Fail(string key, string message) => failures.Add($"{S}:{key}: {message}");
@@ -47,8 +47,10 @@ sealed class ReconcileOptionsValidator : IValidateOptions<GeminiHooksOptions>
             Fail("Reconcile:MaxAgeBatch", "MaxAgeBatch, MaxAgeVideo and MaxAgeInteraction must be positive");
         if (reconcile.DiscoverInterval <= TimeSpan.Zero)
             Fail("Reconcile:DiscoverInterval", "must be positive");
+        if (options.Watchdog.Interval < TimeSpan.FromSeconds(1))
+            Fail("Watchdog:Interval", "must be at least 00:00:01");
         // The store is not resolved here (creating it reads these very options): its provider is checked by name.
-        if (!string.Equals(options.Store.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
+        if (reconcile.Enabled && !string.Equals(options.Store.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
             Fail("Reconcile:Enabled", $"tracked jobs are kept by the Sqlite store only in this version (Store:Provider is '{options.Store.Provider}')");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
