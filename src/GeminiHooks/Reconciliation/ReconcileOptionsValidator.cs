@@ -49,9 +49,6 @@ sealed class ReconcileOptionsValidator : IValidateOptions<GeminiHooksOptions>
             Fail("Reconcile:DiscoverInterval", "must be positive");
         if (options.Watchdog.Interval < TimeSpan.FromSeconds(1))
             Fail("Watchdog:Interval", "must be at least 00:00:01");
-        // The store is not resolved here (creating it reads these very options): its provider is checked by name.
-        if (reconcile.Enabled && !string.Equals(options.Store.Provider, "Sqlite", StringComparison.OrdinalIgnoreCase))
-            Fail("Reconcile:Enabled", $"tracked jobs are kept by the Sqlite store only in this version (Store:Provider is '{options.Store.Provider}')");
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

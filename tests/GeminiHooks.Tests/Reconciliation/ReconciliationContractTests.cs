@@ -6,7 +6,6 @@ using GeminiHooks.Gemini;
 using GeminiHooks.Observability;
 using GeminiHooks.Reconciliation;
 using GeminiHooks.Storage;
-using GeminiHooks.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,32 +16,35 @@ using Microsoft.Extensions.Time.Testing;
 namespace GeminiHooks.Tests.Reconciliation;
 
 /// <summary>
-/// Matching inside the accept on a real SQLite file, and the reconciler and the API client against a small Gemini job
-/// API on loopback (the resource shapes the SDKs read), with business time on a fake clock.
+/// Matching inside the accept on a real store (SQLite here, PostgreSQL in GeminiHooks.Postgres.Tests, which compiles
+/// this file too), and the reconciler and the API client against a small Gemini job API on loopback (the resource
+/// shapes the SDKs read), with business time on a fake clock.
 /// </summary>
-public sealed class ReconciliationTests : IAsyncLifetime
+public abstract class ReconciliationContractTests : IAsyncLifetime
 {
     static readonly DateTimeOffset Start = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-    readonly TempDirectory _directory = new();
     readonly FakeTimeProvider _time = new(Start);
     readonly CancellationTokenSource _timeout = new(TimeSpan.FromSeconds(60));
     readonly ServiceProvider _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    SqliteEventStore _store = null!;
+    IEventStore _store = null!;
 
     CancellationToken Ct => _timeout.Token;
 
-    public async Task InitializeAsync()
-    {
-        _store = new SqliteEventStore(new StoreOptions { ConnectionString = $"Data Source={_directory.File("events.db")}" }, _time,
-            NullLogger<SqliteEventStore>.Instance);
-        await _store.InitializeAsync(Ct);
-    }
+    /// <summary>The job half of the store, as the reconciler and the admin API use it.</summary>
+    IJobStore Jobs => (IJobStore)_store;
+
+    /// <summary>A new, initialized store over a database of this test's own.</summary>
+    protected abstract Task<IEventStore> CreateStoreAsync(TimeProvider time, CancellationToken cancellationToken);
+
+    protected abstract Task DropAsync();
+
+    public async Task InitializeAsync() => _store = await CreateStoreAsync(_time, Ct);
 
     public async Task DisposeAsync()
     {
         await _store.DisposeAsync();
         await _meters.DisposeAsync();
-        _directory.Dispose();
+        await DropAsync();
         _timeout.Dispose();
     }
 
@@ -74,7 +76,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Empty(later!.Handlers);
         Assert.Equal(EventStatus.Done, later.Status);
         Assert.Empty(conflict!.Handlers);
-        var followers = await _store.FollowersAsync(new JobKey(JobFamily.Batch, "123"), Ct);
+        var followers = await Jobs.FollowersAsync(new JobKey(JobFamily.Batch, "123"), Ct);
         Assert.Equal(["conflict", "duplicate"], followers.Select(f => f.Kind).Order().ToArray());
         Assert.Contains(followers, f => f.RawId == "123");
     }
@@ -182,20 +184,20 @@ public sealed class ReconciliationTests : IAsyncLifetime
         var (reconciler, _) = NewReconciler(server.Address);
         var key = JobNames.Parse(name)!.Value;
         gemini.Resources[name] = """{"name":"x","metadata":{"state":"BATCH_STATE_RUNNING"},"done":false,"status":"in_progress"}""";
-        Assert.True(await _store.TrackAsync(name, key, _time.GetUtcNow(), Ct));
+        Assert.True(await Jobs.TrackAsync(name, key, _time.GetUtcNow(), Ct));
 
         await reconciler.RunOnceAsync(Ct); // running: next poll in PollInitial
-        Assert.Equal(TrackedJobStatus.Open, (await _store.GetAsync(key, Ct))!.Status);
+        Assert.Equal(TrackedJobStatus.Open, (await Jobs.GetAsync(key, Ct))!.Status);
         gemini.Resources[name] = ended;
         _time.Advance(TimeSpan.FromMinutes(1));
         await reconciler.RunOnceAsync(Ct); // ended: grace starts
-        Assert.Equal(TrackedJobStatus.Ended, (await _store.GetAsync(key, Ct))!.Status);
+        Assert.Equal(TrackedJobStatus.Ended, (await Jobs.GetAsync(key, Ct))!.Status);
         _time.Advance(TimeSpan.FromMinutes(9));
         await reconciler.RunOnceAsync(Ct); // grace not over: nothing due
-        Assert.Null((await _store.GetAsync(key, Ct))!.Outcome);
+        Assert.Null((await Jobs.GetAsync(key, Ct))!.Outcome);
         _time.Advance(TimeSpan.FromMinutes(1));
         await reconciler.RunOnceAsync(Ct);
-        var job = (await _store.GetAsync(key, Ct))!;
+        var job = (await Jobs.GetAsync(key, Ct))!;
         Assert.Equal(TrackedJobStatus.Delivered, job.Status);
         Assert.True(job.Outcome!.Reconciled);
         Assert.Equal(expectedType, job.Outcome.EventType);
@@ -225,13 +227,13 @@ public sealed class ReconciliationTests : IAsyncLifetime
         var (reconciler, _) = NewReconciler(server.Address);
         var key = JobNames.Parse("batches/g1")!.Value;
         gemini.Resources["batches/g1"] = """{"name":"batches/g1","metadata":{"state":"BATCH_STATE_SUCCEEDED"},"done":true}""";
-        await _store.TrackAsync("batches/g1", key, _time.GetUtcNow(), Ct);
+        await Jobs.TrackAsync("batches/g1", key, _time.GetUtcNow(), Ct);
         await reconciler.RunOnceAsync(Ct);
         _time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(AcceptOutcome.Accepted, await _store.AcceptAsync(Terminal("real", "batch.succeeded", "batches/g1"), Ct));
         _time.Advance(TimeSpan.FromMinutes(10));
         await reconciler.RunOnceAsync(Ct);
-        var job = (await _store.GetAsync(key, Ct))!;
+        var job = (await Jobs.GetAsync(key, Ct))!;
         Assert.Equal(TrackedJobStatus.Delivered, job.Status);
         Assert.False(job.Outcome!.Reconciled);
         Assert.Equal(1, gemini.Requests);
@@ -246,11 +248,11 @@ public sealed class ReconciliationTests : IAsyncLifetime
         var (reconciler, _) = NewReconciler(server.Address, o => o.Reconcile.Grace = TimeSpan.Zero);
         var key = JobNames.Parse("interactions/c1")!.Value;
         gemini.Resources["interactions/c1"] = """{"id":"c1","status":"failed","error":{"code":13,"message":"boom"}}""";
-        await _store.TrackAsync("interactions/c1", key, _time.GetUtcNow(), Ct);
+        await Jobs.TrackAsync("interactions/c1", key, _time.GetUtcNow(), Ct);
         await reconciler.RunOnceAsync(Ct);
-        Assert.Equal("interaction.failed", (await _store.GetAsync(key, Ct))!.Outcome!.EventType);
+        Assert.Equal("interaction.failed", (await Jobs.GetAsync(key, Ct))!.Outcome!.EventType);
         Assert.Equal(AcceptOutcome.Conflict, await _store.AcceptAsync(Terminal("late", "interaction.completed", "c1"), Ct));
-        var job = (await _store.GetAsync(key, Ct))!;
+        var job = (await Jobs.GetAsync(key, Ct))!;
         Assert.Equal(1, job.Outcome!.Conflicts);
         Assert.Empty((await _store.GetEventAsync("dynamic", "late", Ct))!.Handlers);
     }
@@ -263,9 +265,9 @@ public sealed class ReconciliationTests : IAsyncLifetime
         var (reconciler, _) = NewReconciler(server.Address, o => o.Reconcile.Grace = TimeSpan.Zero);
         var key = JobNames.Parse("batches/x1")!.Value;
         gemini.Resources["batches/x1"] = """{"name":"batches/x1","done":true,"error":{"code":1,"message":"cancelled"}}""";
-        await _store.TrackAsync("batches/x1", key, _time.GetUtcNow(), Ct);
+        await Jobs.TrackAsync("batches/x1", key, _time.GetUtcNow(), Ct);
         await reconciler.RunOnceAsync(Ct);
-        var job = (await _store.GetAsync(key, Ct))!;
+        var job = (await Jobs.GetAsync(key, Ct))!;
         Assert.Equal(TrackedJobStatus.NoEventType, job.Status);
         Assert.Null(job.Outcome);
         Assert.Empty((await _store.ListEventsAsync(new EventQuery(), Ct)).Events);
@@ -284,12 +286,12 @@ public sealed class ReconciliationTests : IAsyncLifetime
         });
         var key = JobNames.Parse("batches/f1")!.Value;
         gemini.Resources["batches/f1"] = """{"name":"batches/f1","metadata":{"state":"BATCH_STATE_SUCCEEDED"},"done":true}""";
-        await _store.TrackAsync("batches/f1", key, _time.GetUtcNow(), Ct);
+        await Jobs.TrackAsync("batches/f1", key, _time.GetUtcNow(), Ct);
         // 429, 500, 503: the first pass retries twice and gives up; the job stays open with its error, polled later.
         foreach (var status in new[] { 429, 500, 503 })
             gemini.Faults.Enqueue(status);
         await reconciler.RunOnceAsync(Ct);
-        var job = (await _store.GetAsync(key, Ct))!;
+        var job = (await Jobs.GetAsync(key, Ct))!;
         Assert.Equal(TrackedJobStatus.Open, job.Status);
         Assert.Contains("HTTP 503", job.LastError, StringComparison.Ordinal);
         Assert.Equal(3, gemini.Requests);
@@ -299,7 +301,7 @@ public sealed class ReconciliationTests : IAsyncLifetime
         Assert.Equal(3, gemini.Requests);
         _time.Advance(TimeSpan.FromMinutes(1));
         await reconciler.RunOnceAsync(Ct);
-        Assert.True((await _store.GetAsync(key, Ct))!.Outcome!.Reconciled);
+        Assert.True((await Jobs.GetAsync(key, Ct))!.Outcome!.Reconciled);
         Assert.Equal(4, gemini.Requests);
 
         // The budget, on the business clock (no retries, so no delays): five requests a minute, then none until the next.
