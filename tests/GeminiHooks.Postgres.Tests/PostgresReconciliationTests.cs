@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GeminiHooks.Postgres.Tests;
 
 /// <summary>The reconciliation contract on a real PostgreSQL server, a new database per test.</summary>
+[Collection(SharedPostgresServer.Name)]
 public sealed class PostgresReconciliationTests : ReconciliationContractTests
 {
     string _database = "";
