@@ -184,7 +184,7 @@ sealed partial class IngestEndpoint(
                 LogJobFollower(logger, endpoint, webhookId, eventType, job.Key.Family, job.RawId, outcome == AcceptOutcome.Conflict);
                 if (outcome == AcceptOutcome.Conflict)
                     reconcileMetrics.Conflict(job.Key.Family, eventType!);
-                return new IngestResult(200, outcome == AcceptOutcome.Conflict ? "reconcile_conflict" : "superseded", null, webhookId, eventType);
+                return new IngestResult(200, "duplicate", null, webhookId, eventType);
             }
             return binding is null
                 ? new IngestResult(200, "accepted", null, webhookId, eventType)
