@@ -191,3 +191,39 @@ public class ReconciliationServerTests
         Assert.Contains(flags, f => (string?)f!["kind"] == "unsubscribed");
     }
 }
+
+/// <summary>The Gemini API settings are checked only when a feature needs them, one line per key, never showing the key.</summary>
+public class ReconciliationSettingsTests
+{
+    [Fact]
+    public async Task Reconciliation_without_an_api_key_or_with_a_bad_version_stops_the_start_naming_each_key()
+    {
+        var validation = await GeminiHooks.Server.Tests.Configuration.ConfigurationTests.StartFails(new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Reconcile:Enabled"] = "true",
+            ["GeminiHooks:Gemini:ApiVersion"] = "v2",
+            ["GeminiHooks:Gemini:BaseUrl"] = "http://gemini.example.com",
+            ["GeminiHooks:Reconcile:PollMax"] = "00:00:10",
+        });
+        var lines = validation.Failures.ToList();
+        Assert.Contains(lines, l => l.StartsWith("GeminiHooks:Gemini:ApiKey: is empty", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("GeminiHooks:Gemini:ApiVersion: must be v1beta or v1", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("GeminiHooks:Gemini:BaseUrl: must be an absolute https URL", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("GeminiHooks:Reconcile:PollInitial:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_bad_setting_never_echoes_the_api_key()
+    {
+        const string key = "AIzaSy-secret-never-shown";
+        var validation = await GeminiHooks.Server.Tests.Configuration.ConfigurationTests.StartFails(new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Watchdog:Enabled"] = "true",
+            ["GeminiHooks:Gemini:ApiKey"] = key,
+            ["GeminiHooks:Gemini:RequestBudgetPerMinute"] = "0",
+        });
+        var line = Assert.Single(validation.Failures);
+        Assert.StartsWith("GeminiHooks:Gemini:RequestBudgetPerMinute:", line);
+        Assert.DoesNotContain(key, validation.Message, StringComparison.Ordinal);
+    }
+}
