@@ -323,4 +323,44 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
         Assert.Equal(4 + 6, gemini.Requests);
         Assert.Equal(6, budgeted.Requests);
     }
+
+    sealed class CapturingLogger<T> : Microsoft.Extensions.Logging.ILogger<T>
+    {
+        public List<string> Lines { get; } = [];
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+        public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state,
+            Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Lines)
+                Lines.Add(formatter(state, exception) + " " + string.Join(" ", (state as IEnumerable<KeyValuePair<string, object?>>
+                    ?? []).Select(p => p.Value?.ToString())));
+        }
+    }
+
+    [Fact]
+    public async Task The_api_key_reaches_the_api_and_never_a_log_line()
+    {
+        var gemini = new FakeGemini();
+        await using var server = await LoopbackServer.StartAsync(gemini.Map);
+        var options = new GeminiHooksOptions();
+        options.Gemini.BaseUrl = server.Address;
+        options.Gemini.ApiKey = "AIza-never-logged-0c7b";
+        options.Gemini.RetryInitial = TimeSpan.FromMilliseconds(10);
+        options.Gemini.RetryMax = TimeSpan.FromMilliseconds(50);
+        options.Gemini.MaxRetries = 2;
+        var logger = new CapturingLogger<GeminiApiClient>();
+        var client = new GeminiApiClient(new HttpClient(), new Monitor(options), TimeProvider.System,
+            new ReconcileMetrics(_meters.GetRequiredService<IMeterFactory>()), logger);
+        gemini.Faults.Enqueue(429);
+        gemini.Faults.Enqueue(503);
+        gemini.Faults.Enqueue(500);
+        var answer = await client.GetAsync("batches/k1", Ct);
+        Assert.Equal(500, answer.Status);
+        Assert.Equal("AIza-never-logged-0c7b", gemini.LastKey);
+        Assert.Equal(2, logger.Lines.Count); // one line per retry
+        Assert.All(logger.Lines, l => Assert.DoesNotContain("never-logged", l, StringComparison.Ordinal));
+        Assert.DoesNotContain("never-logged", GeminiApiClient.Describe(answer), StringComparison.Ordinal);
+    }
 }
