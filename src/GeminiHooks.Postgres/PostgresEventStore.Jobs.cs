@@ -10,22 +10,24 @@ namespace GeminiHooks.Postgres;
 sealed partial class PostgresEventStore : IJobStore
 {
     /// <summary>
-    /// A batch holding terminal job events: the others go through the one-statement accept, then each job event is
-    /// stored in one transaction of its own that decides, through the job_outcomes primary key, whether it is the job's
+    /// A batch holding terminal job events: the others go through the one-statement accept, and each job event is
+    /// stored in one transaction of its own (jobs in parallel) that decides, through the job_outcomes primary key, whether it is the job's
     /// first terminal event (runs inserted) or a later one (kept without runs). Two replicas accepting the same job's
     /// events at once serialize on that key: the second insert waits for the first to commit, then finds it taken.
     /// </summary>
     async Task<int> CommitWithJobsAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)
     {
         var plain = batch.Where(p => p.Delivery.Job is null).ToList();
-        var accepted = plain.Count > 0 ? await CommitAcceptsAsync(plain, cancellationToken) : 0;
-        foreach (var pending in batch.Where(p => p.Delivery.Job is not null))
+        var accepting = plain.Count > 0 ? CommitAcceptsAsync(plain, cancellationToken) : Task.FromResult(0);
+        // Different jobs commit in parallel, each on a pooled connection of its own; one job's events in order, so the
+        // first of them in the batch is the one that wins.
+        var jobs = batch.Where(p => p.Delivery.Job is not null).GroupBy(p => p.Delivery.Job!.Key).Select(async group =>
         {
-            pending.Outcome = await AcceptJobEventAsync(pending.Delivery, cancellationToken);
-            if (pending.Outcome == AcceptOutcome.Accepted)
-                accepted++;
-        }
-        return accepted;
+            foreach (var pending in group)
+                pending.Outcome = await AcceptJobEventAsync(pending.Delivery, cancellationToken);
+        });
+        await Task.WhenAll(jobs.Append(accepting));
+        return await accepting + batch.Count(p => p.Delivery.Job is not null && p.Outcome == AcceptOutcome.Accepted);
     }
 
     async Task<AcceptOutcome> AcceptJobEventAsync(IncomingDelivery d, CancellationToken cancellationToken)
