@@ -171,6 +171,10 @@ sealed partial class PostgresEventStore : IEventStore
     /// <summary>Stores the batch and sets each item's outcome.</summary>
     async Task<int> CommitAcceptsAsync(IReadOnlyList<PendingAccept> batch, CancellationToken cancellationToken)
     {
+        // Terminal job events take their own short transaction (see CommitJobAcceptsAsync); every other delivery keeps
+        // the one-statement path below and pays nothing for job matching.
+        if (batch.Any(p => p.Delivery.Job is not null))
+            return await CommitWithJobsAsync(batch, cancellationToken);
         // One row per key: a key twice in one batch is one insert, and its later copies are duplicates of the first.
         var first = new Dictionary<(string, string), PendingAccept>();
         foreach (var pending in batch)

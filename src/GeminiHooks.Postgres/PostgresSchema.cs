@@ -48,6 +48,48 @@ static class PostgresSchema
         CREATE INDEX handler_runs_due ON handler_runs (next_attempt_at) WHERE status IN ('pending', 'running');
         CREATE INDEX handler_runs_dead ON handler_runs (event_id) WHERE status = 'dead';
         """,
+        """
+        -- The first terminal event of each job (real or reconciled); later ones are kept as followers, without runs.
+        CREATE TABLE job_outcomes (
+            family     text        NOT NULL, -- batch | video | interaction
+            job_id     text        NOT NULL, -- the last path segment of data.id
+            type       text        NOT NULL,
+            endpoint   text        NOT NULL,
+            webhook_id text        NOT NULL,
+            raw_id     text        NOT NULL, -- data.id as delivered
+            reconciled boolean     NOT NULL,
+            at         timestamptz NOT NULL,
+            PRIMARY KEY (family, job_id)
+        );
+        CREATE TABLE job_followers (
+            family     text        NOT NULL,
+            job_id     text        NOT NULL,
+            kind       text        NOT NULL, -- duplicate | conflict
+            type       text        NOT NULL,
+            endpoint   text        NOT NULL,
+            webhook_id text        NOT NULL,
+            raw_id     text        NOT NULL,
+            reconciled boolean     NOT NULL,
+            at         timestamptz NOT NULL,
+            PRIMARY KEY (endpoint, webhook_id)
+        );
+        CREATE INDEX job_followers_job ON job_followers (family, job_id);
+        CREATE TABLE tracked_jobs (
+            family       text        NOT NULL,
+            job_id       text        NOT NULL,
+            name         text        NOT NULL, -- the resource name polled
+            created_at   timestamptz NOT NULL,
+            status       text        NOT NULL, -- open | ended | delivered | no_event_type | abandoned
+            next_poll_at timestamptz NOT NULL,
+            polls        integer     NOT NULL,
+            job_state    text,
+            ended_at     timestamptz,
+            last_error   text,
+            updated_at   timestamptz NOT NULL,
+            PRIMARY KEY (family, job_id)
+        );
+        CREATE INDEX tracked_jobs_due ON tracked_jobs (next_poll_at) WHERE status IN ('open', 'ended');
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

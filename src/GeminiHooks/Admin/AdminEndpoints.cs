@@ -56,6 +56,7 @@ static class AdminEndpoints
         admin.MapPost("/dead-letters/replay", ReplayDeadLettersAsync);
         admin.MapGet("/backlog", BacklogAsync);
         admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
+        AdminJobEndpoints.Map(admin);
         return endpoints;
     }
 

@@ -18,6 +18,13 @@ public sealed class GeminiHooksOptions
     public DispatchOptions Dispatch { get; set; } = new();
     public AdminOptions Admin { get; set; } = new();
 
+    /// <summary>The Gemini API client (reconciliation and the watchdog call it).</summary>
+    public Gemini.GeminiApiOptions Gemini { get; set; } = new();
+
+    public Reconciliation.ReconcileOptions Reconcile { get; set; } = new();
+
+    public Reconciliation.WatchdogOptions Watchdog { get; set; } = new();
+
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
 }

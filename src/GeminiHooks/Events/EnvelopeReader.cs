@@ -13,9 +13,18 @@ static class EnvelopeReader
 
     public enum Problem { None, NotJson, NotObject, NoType, NotText }
 
-    public static Problem TryReadType(ReadOnlySpan<byte> body, out string? type)
+    public static Problem TryReadType(ReadOnlySpan<byte> body, out string? type) => TryReadType(body, out type, out _);
+
+    /// <summary>
+    /// Also finds <c>data.id</c> (a string directly under the top-level <c>data</c> object) in the same pass, as a
+    /// position in <paramref name="body"/>: decoding it is left to <see cref="DataId"/>, which only terminal job events
+    /// need, so other deliveries pay no allocation for it.
+    /// </summary>
+    public static Problem TryReadType(ReadOnlySpan<byte> body, out string? type, out DataIdRange dataId)
     {
         type = null;
+        dataId = default;
+        var inData = false;
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = 64 });
         var badType = false;
         try
@@ -32,6 +41,20 @@ static class EnvelopeReader
                     continue;
                 if (!IsText(ref reader))
                     return Problem.NotText;
+                if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1)
+                    inData = reader.ValueTextEquals("data"u8);
+                else if (inData && reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 2 && reader.ValueTextEquals("id"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType == JsonTokenType.String && IsText(ref reader))
+                        dataId = reader.ValueIsEscaped
+                            ? new DataIdRange(0, 0, reader.GetString())
+                            : new DataIdRange((int)reader.TokenStartIndex + 1, reader.ValueSpan.Length, null);
+                    else if (reader.TokenType is JsonTokenType.String)
+                        return Problem.NotText;
+                    continue; // a non-string id is no job id; its nested tokens are still visited by this loop
+
+                }
                 if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 1 && reader.ValueTextEquals("type"u8))
                 {
                     reader.Read();
@@ -60,6 +83,16 @@ static class EnvelopeReader
         }
         return badType || string.IsNullOrWhiteSpace(type) || type.Length > MaxTypeLength ? Problem.NoType : Problem.None;
     }
+
+    /// <summary>Where <c>data.id</c> is in the body (unescaped) or its decoded text (escaped); empty when absent.</summary>
+    public readonly record struct DataIdRange(int Start, int Length, string? Decoded)
+    {
+        public bool Found => Decoded is not null || Length > 0;
+    }
+
+    /// <summary>The text of <c>data.id</c>, or null when the body has none.</summary>
+    public static string? DataId(ReadOnlySpan<byte> body, DataIdRange range) =>
+        range.Decoded ?? (range.Length > 0 ? System.Text.Encoding.UTF8.GetString(body.Slice(range.Start, range.Length)) : null);
 
     /// <summary>
     /// True when the current string token decodes to valid Unicode: no invalid UTF-8 bytes and no unpaired surrogate

@@ -15,6 +15,25 @@ static class DispatchServiceCollectionExtensions
     /// The dispatch half of <c>AddGeminiHooks</c>: the handler catalog (ingest asks it which handlers an event gets),
     /// the built-in configured handlers, the dispatcher and the retention cleanup.
     /// </summary>
+    /// <summary>
+    /// Tracked jobs and reconciliation: the Gemini API client (no client logging: the request carries the API key in a
+    /// header, and nothing about it must reach a log), the reconciler (idle unless Reconcile:Enabled), the tracker.
+    /// </summary>
+    static void AddGeminiHooksReconciliation(this IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, Reconciliation.ReconcileOptionsValidator>());
+        services.TryAddSingleton<ReconcileMetrics>();
+        services.AddHttpClient(Gemini.GeminiApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .RemoveAllLoggers();
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<Gemini.GeminiApiClient>(sp,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(Gemini.GeminiApiClient.HttpClientName)));
+        services.TryAddSingleton<Reconciliation.GeminiJobTracker>();
+        services.TryAddSingleton<Reconciliation.JobReconciler>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.JobReconciler>());
+        services.TryAddSingleton<Reconciliation.WebhookWatchdog>();
+        services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.WebhookWatchdog>());
+    }
+
     internal static GeminiHooksBuilder AddGeminiHooksDispatch(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, HandlerOptionsValidator>());
@@ -36,6 +55,7 @@ static class DispatchServiceCollectionExtensions
         services.AddHostedService<GeminiHooksDispatcher>();
         services.AddHostedService<RetentionCleanupService>();
         services.AddHostedService<TimelineSampler>();
+        services.AddGeminiHooksReconciliation();
         return new GeminiHooksBuilder(services);
     }
 }

@@ -11,4 +11,7 @@ public static class DeliveryEndpoints
 
     /// <summary>Dynamic webhooks: <c>v1a</c> Ed25519 or an RS256 JWT, keys from Google's JWKS.</summary>
     public const string Dynamic = "dynamic";
+
+    /// <summary>Events the receiver synthesized for tracked jobs Gemini did not announce (docs/reconciliation.md).</summary>
+    public const string Reconciled = "reconciled";
 }

@@ -7,6 +7,7 @@ using GeminiHooks.Configuration;
 using GeminiHooks.Events;
 using GeminiHooks.Http;
 using GeminiHooks.Observability;
+using GeminiHooks.Reconciliation;
 using GeminiHooks.Storage;
 using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Http;
@@ -30,6 +31,7 @@ sealed partial class IngestEndpoint(
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
     GeminiHooksMetrics metrics,
+    ReconcileMetrics reconcileMetrics,
     ILogger<IngestEndpoint> logger)
 {
     public const string Static = DeliveryEndpoints.Static;
@@ -139,7 +141,7 @@ sealed partial class IngestEndpoint(
         if (verification.EventFromToken is { } fromToken)
             body = fromToken;
 
-        var problem = EnvelopeReader.TryReadType(body, out var eventType);
+        var problem = EnvelopeReader.TryReadType(body, out var eventType, out var dataId);
         if (problem != EnvelopeReader.Problem.None)
             return IngestResult.Reject(400, problem switch
             {
@@ -171,12 +173,25 @@ sealed partial class IngestEndpoint(
         var delivery = binding is null
             ? new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, catalog.HandlersFor(eventType!))
             : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
+        // A terminal job event is matched to its job inside the accept's own transaction (no extra read here); only
+        // then is data.id decoded, so other deliveries pay nothing for it.
+        if (binding is null && dataId.Found && JobNames.IsTerminal(eventType!))
+            delivery = delivery with { Job = JobNames.OutcomeOf(eventType!, EnvelopeReader.DataId(body, dataId), reconciled: false) };
         try
         {
             var outcome = await store.AcceptAsync(delivery, context.RequestAborted);
             recent.Add(endpoint, webhookId);
             if (outcome == AcceptOutcome.Duplicate)
                 return new IngestResult(200, "duplicate", null, webhookId, eventType);
+            if (outcome is AcceptOutcome.Superseded or AcceptOutcome.Conflict)
+            {
+                // Gemini's late delivery of a job that already has its outcome: 2xx so it stops retrying, no handler runs.
+                var job = delivery.Job!;
+                LogJobFollower(logger, endpoint, webhookId, eventType, job.Key.Family, job.RawId, outcome == AcceptOutcome.Conflict);
+                if (outcome == AcceptOutcome.Conflict)
+                    reconcileMetrics.Conflict(job.Key.Family, eventType!);
+                return new IngestResult(200, "duplicate", null, webhookId, eventType);
+            }
             return binding is null
                 ? new IngestResult(200, "accepted", null, webhookId, eventType)
                 : new IngestResult(200, "quarantined", null, webhookId, eventType, binding);
@@ -279,6 +294,10 @@ sealed partial class IngestEndpoint(
         /// <summary>The client went away: nothing to answer.</summary>
         public static IngestResult Aborted(string? webhookId) => new(0, "client_aborted", null, webhookId);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Delivery {Endpoint} {WebhookId} {EventType} of {Family} job {RawJobId} arrived after the job's outcome (conflicting type: {Conflict}); stored, not dispatched")]
+    static partial void LogJobFollower(ILogger logger, string endpoint, string webhookId, string? eventType, string family, string rawJobId, bool conflict);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Delivery {Endpoint} {WebhookId} {EventType}: {Outcome} ({Status}) in {DurationMs:0.0} ms")]

@@ -78,6 +78,15 @@ public enum AcceptOutcome
 {
     Accepted,
     Duplicate,
+
+    /// <summary>
+    /// Stored without handler runs: an earlier terminal delivery of the same job (real or reconciled) already has them.
+    /// Answered 2xx so Gemini stops retrying.
+    /// </summary>
+    Superseded,
+
+    /// <summary>Like <see cref="Superseded"/>, but the earlier terminal delivery had another type: a reconcile conflict.</summary>
+    Conflict,
 }
 
 /// <summary>
@@ -95,6 +104,12 @@ public sealed record IncomingDelivery(
     IReadOnlyList<string> Handlers,
     bool Quarantined = false)
 {
+    /// <summary>
+    /// Set for a terminal job event (see Reconciliation/JobNames): the accept records it as the job's outcome, or, when
+    /// the job has one already, stores the delivery without handler runs.
+    /// </summary>
+    internal Reconciliation.JobOutcome? Job { get; init; }
+
     /// <summary>The event status an accept stores.</summary>
     public string InitialStatus => Quarantined ? EventStatus.Quarantined : Handlers.Count == 0 ? EventStatus.Done : EventStatus.Pending;
 }

@@ -82,7 +82,7 @@ public class DurabilityTests
             hold.CommandText = "INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status) VALUES ('x','lock',0,0,'x',x'7b7d','done')";
             hold.ExecuteNonQuery();
 
-            using var blocked = await client.SendAsync(receiver.SignedStatic("msg_blocked", Receiver.Event()));
+            using var blocked = await client.SendAsync(receiver.SignedStatic("msg_blocked", Receiver.Event(id: "batches/blocked")));
             Assert.Equal(HttpStatusCode.ServiceUnavailable, blocked.StatusCode);
 
             // A redelivery of what this process stored is answered from its recent ids, without the write path the
@@ -102,7 +102,7 @@ public class DurabilityTests
             transaction.Rollback();
         }
 
-        using var retried = await client.SendAsync(receiver.SignedStatic("msg_blocked", Receiver.Event()));
+        using var retried = await client.SendAsync(receiver.SignedStatic("msg_blocked", Receiver.Event(id: "batches/blocked")));
         Assert.Equal("""{"status":"accepted"}""", await retried.Content.ReadAsStringAsync());
         using var earlier = await client.SendAsync(receiver.SignedStatic("msg_before", Receiver.Event()));
         Assert.Equal("""{"status":"duplicate"}""", await earlier.Content.ReadAsStringAsync());

@@ -108,7 +108,8 @@ public class DynamicBindingTests : IAsyncLifetime
         for (var k = 0; k < 3; k++)
         {
             var id = $"msg_bound_key{k}";
-            using var response = await SendV1aAsync(id, EventWith(new JsonObject { ["geminihooks_token"] = token, ["job"] = "42" }), k);
+            // One job per delivery: terminal events of one job after the first are stored but not dispatched.
+            using var response = await SendV1aAsync(id, EventWith(new JsonObject { ["geminihooks_token"] = token, ["job"] = "42" }, id: $"batches/bound-key{k}"), k);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
             await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines(id) == 1));
@@ -127,7 +128,7 @@ public class DynamicBindingTests : IAsyncLifetime
         var metadata = new JsonObject();
         foreach (var (name, value) in config.UserMetadata)
             metadata[name] = value;
-        using var second = await SendV1aAsync("msg_rotation_1", EventWith(metadata, insideData: true));
+        using var second = await SendV1aAsync("msg_rotation_1", EventWith(metadata, insideData: true, id: "batches/bound-rotation-1"));
         Assert.Equal("""{"status":"accepted"}""", await second.Content.ReadAsStringAsync());
         await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines("msg_rotation_1") == 1 && ArchivedLines("msg_rotation_2") == 1));
     }

@@ -107,6 +107,10 @@ sealed class Receiver : WebApplicationFactory<Program>
 
     public long Now => Time.GetUtcNow().ToUnixTimeSeconds();
 
-    public static string Event(string type = "batch.succeeded", string id = "batches/123") =>
-        $$$"""{"type":"{{{type}}}","version":"v1","timestamp":"2026-11-23T10:00:00Z","data":{"id":"{{{id}}}","output_file_uri":"files/out-1"}}""";
+    /// <summary>
+    /// An envelope; without <paramref name="id"/>, of a batch of its own: the receiver dispatches only the first terminal
+    /// event of each job, so deliveries meant to be handled each need their own job.
+    /// </summary>
+    public static string Event(string type = "batch.succeeded", string? id = null) =>
+        $$$"""{"type":"{{{type}}}","version":"v1","timestamp":"2026-11-23T10:00:00Z","data":{"id":"{{{id ?? "batches/" + Guid.NewGuid().ToString("N")[..12]}}}","output_file_uri":"files/out-1"}}""";
 }

@@ -90,7 +90,8 @@ sealed class ServerProcess : IAsyncDisposable
     /// <summary>A static delivery signed now with <see cref="Secret"/> (or <paramref name="secret"/>).</summary>
     public static HttpRequestMessage Delivery(string id, string? body = null, string secret = Secret)
     {
-        body ??= Receiver.Event();
+        // One batch per delivery: terminal events of one job after the first are stored but not dispatched.
+        body ??= Receiver.Event(id: "batches/" + id);
         var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var signature = StandardWebhooks.SignV1(StandardWebhooks.DecodeSecret(secret), id, ts, Encoding.UTF8.GetBytes(body));
         return Receiver.Delivery("/webhooks/gemini", id, ts.ToString(CultureInfo.InvariantCulture), signature, body);

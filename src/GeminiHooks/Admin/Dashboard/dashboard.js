@@ -176,6 +176,23 @@ async function renderHealth() {
   $('backlog-succeeded').textContent = backlog.succeeded;
   $('backlog-dead').textContent = backlog.dead;
   $('dead-card').className = 'card ' + (backlog.dead > 0 ? 'bad' : 'ok');
+  await renderWatch();
+}
+
+// The webhook watchdog's last look and the tracked jobs (reconciliation); readiness stays green either way.
+async function renderWatch() {
+  const [watch, jobs] = await Promise.all([api('GET', '/admin/webhooks'), api('GET', '/admin/jobs')]);
+  const flags = watch.flags || [];
+  $('webhooks-value').textContent = !watch.enabled ? 'not watched' : watch.checked_at ? flags.length + ' flagged' : 'not checked yet';
+  $('webhooks-detail').textContent = flags.map((f) => f.kind + ': ' + f.webhook + ' (' + f.detail + ')').join('; ') + (watch.error ? ' ' + watch.error : '');
+  $('webhooks-card').className = 'card ' + (flags.length > 0 || watch.error ? 'bad' : 'ok');
+  const list = jobs.jobs || [];
+  const reconciled = list.filter((j) => j.outcome && j.outcome.reconciled).length;
+  const conflicts = list.reduce((n, j) => n + (j.outcome ? j.outcome.conflicts : 0), 0);
+  const open = list.filter((j) => j.status === 'open' || j.status === 'ended').length;
+  $('jobs-value').textContent = list.length;
+  $('jobs-detail').textContent = open + ' open, ' + reconciled + ' reconciled, ' + conflicts + ' reconcile conflicts';
+  $('jobs-card').className = 'card ' + (conflicts > 0 ? 'bad' : 'ok');
 }
 
 async function refresh() {

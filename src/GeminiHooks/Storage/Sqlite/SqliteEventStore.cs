@@ -149,6 +149,7 @@ sealed partial class SqliteEventStore : IEventStore
     {
         SqliteCommand? _insertEvent;
         SqliteCommand? _insertRun;
+        JobOutcomeCommands? _jobs;
         SqliteParameter _pEndpoint = null!, _pId = null!, _pTs = null!, _pReceived = null!, _pType = null!, _pBody = null!, _pStatus = null!;
         SqliteParameter _pEvent = null!, _pHandler = null!, _pNow = null!;
 
@@ -166,6 +167,9 @@ sealed partial class SqliteEventStore : IEventStore
             var id = _insertEvent!.ExecuteScalar();
             if (id is null)
                 return AcceptOutcome.Duplicate;
+            // A terminal job event: the first per job gets handler runs, a later one is kept without (same transaction).
+            if (d.Job is { } job && (_jobs ??= new JobOutcomeCommands(writer, transaction)).Record(job, d, (long)id!) is { } later)
+                return later;
             foreach (var handler in d.Handlers)
             {
                 _pEvent.Value = id;
@@ -217,6 +221,7 @@ sealed partial class SqliteEventStore : IEventStore
         {
             _insertEvent?.Dispose();
             _insertRun?.Dispose();
+            _jobs?.Dispose();
         }
     }
 

@@ -35,6 +35,48 @@ static class SqliteSchema
         );
         CREATE INDEX handler_runs_due ON handler_runs (status, next_attempt_at);
         """,
+        """
+        -- The first terminal event of each job (real or reconciled); later ones are kept as followers, without runs.
+        CREATE TABLE job_outcomes (
+            family      TEXT    NOT NULL, -- batch | video | interaction
+            job_id      TEXT    NOT NULL, -- the last path segment of data.id
+            type        TEXT    NOT NULL,
+            endpoint    TEXT    NOT NULL,
+            webhook_id  TEXT    NOT NULL,
+            raw_id      TEXT    NOT NULL, -- data.id as delivered
+            reconciled  INTEGER NOT NULL,
+            at          INTEGER NOT NULL, -- Unix milliseconds
+            PRIMARY KEY (family, job_id)
+        );
+        CREATE TABLE job_followers (
+            family      TEXT    NOT NULL,
+            job_id      TEXT    NOT NULL,
+            kind        TEXT    NOT NULL, -- duplicate | conflict
+            type        TEXT    NOT NULL,
+            endpoint    TEXT    NOT NULL,
+            webhook_id  TEXT    NOT NULL,
+            raw_id      TEXT    NOT NULL,
+            reconciled  INTEGER NOT NULL,
+            at          INTEGER NOT NULL,
+            PRIMARY KEY (endpoint, webhook_id)
+        );
+        CREATE INDEX job_followers_job ON job_followers (family, job_id);
+        CREATE TABLE tracked_jobs (
+            family       TEXT    NOT NULL,
+            job_id       TEXT    NOT NULL,
+            name         TEXT    NOT NULL, -- the resource name polled
+            created_at   INTEGER NOT NULL,
+            status       TEXT    NOT NULL, -- open | ended | delivered | no_event_type | abandoned
+            next_poll_at INTEGER NOT NULL,
+            polls        INTEGER NOT NULL,
+            job_state    TEXT,
+            ended_at     INTEGER,
+            last_error   TEXT,
+            updated_at   INTEGER NOT NULL,
+            PRIMARY KEY (family, job_id)
+        );
+        CREATE INDEX tracked_jobs_due ON tracked_jobs (status, next_poll_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
