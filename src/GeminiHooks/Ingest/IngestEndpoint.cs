@@ -174,8 +174,10 @@ sealed partial class IngestEndpoint(
             ? new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, catalog.HandlersFor(eventType!))
             : new IncomingDelivery(endpoint, webhookId, timestamp, time.GetUtcNow(), eventType!, body, [], Quarantined: true);
         // A terminal job event is matched to its job inside the accept's own transaction (no extra read here); only
-        // then is data.id decoded, so other deliveries pay nothing for it.
-        if (binding is null && dataId.Found && JobNames.IsTerminal(eventType!))
+        // then is data.id decoded, so other deliveries pay nothing for it. Only while reconciliation is on: the match is
+        // what keeps a synthesized event and Gemini's own from both running, and it costs the accept a write of its own
+        // (a transaction of its own on PostgreSQL).
+        if (settings.Reconcile.Enabled && binding is null && dataId.Found && JobNames.IsTerminal(eventType!))
             delivery = delivery with { Job = JobNames.OutcomeOf(eventType!, EnvelopeReader.DataId(body, dataId), reconciled: false) };
         try
         {

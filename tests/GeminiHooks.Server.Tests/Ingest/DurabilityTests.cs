@@ -59,6 +59,20 @@ public class DurabilityTests
     }
 
     [Fact]
+    public async Task Without_reconciliation_two_deliveries_of_one_job_under_different_ids_are_both_accepted()
+    {
+        // Matching a job's terminal events costs the accept a write of its own, so it runs only with reconciliation on.
+        using var data = new TempDirectory();
+        await using var receiver = new Receiver(data.Path);
+        using var client = receiver.Start();
+        foreach (var id in new[] { "msg_job_a", "msg_job_b" })
+        {
+            using var response = await client.SendAsync(receiver.SignedStatic(id, Receiver.Event(id: "batches/same-job")));
+            Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
+        }
+    }
+
+    [Fact]
     public async Task A_store_that_cannot_be_written_answers_503_with_Retry_After_and_recovers_without_a_restart()
     {
         using var data = new TempDirectory();
