@@ -2,6 +2,7 @@ using System.CommandLine;
 using GeminiHooks.Cli.Binding;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Emulator;
+using GeminiHooks.Cli.Jobs;
 using GeminiHooks.Cli.Keys;
 using GeminiHooks.Cli.Send;
 using GeminiHooks.Cli.Webhooks;
@@ -22,13 +23,15 @@ public static class Program
         var io = new CliIo(output, error);
         var root = new RootCommand(
             "geminihooks: test and operate Gemini API webhooks.\n" +
-            "Send signed deliveries to a receiver, manage registered webhooks, generate keys, and run a local Gemini emulator.")
+            "Send signed deliveries to a receiver, manage registered webhooks, generate keys, track jobs for reconciliation, and run a local Gemini emulator.")
         {
             SendCommand.Create(io),
             KeysCommand.Create(io),
             WebhooksCommand.Create(io),
             EmulateCommand.Create(io),
             DynamicConfigCommand.Create(io),
+            JobsCommand.CreateTrack(io),
+            JobsCommand.CreateJobs(io),
         };
         var parse = root.Parse(args);
         try
