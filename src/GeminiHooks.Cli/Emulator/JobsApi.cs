@@ -12,16 +12,23 @@ using Microsoft.AspNetCore.Routing;
 
 namespace GeminiHooks.Cli.Emulator;
 
-/// <summary>One job created at the emulator with a dynamic <c>webhook_config</c>.</summary>
-internal sealed record EmulatedJob(string Name, string Kind, IReadOnlyList<string> Uris, JsonObject? UserMetadata, string CreateTime);
+/// <summary>
+/// One job created at the emulator, with the URIs of its dynamic <c>webhook_config</c> (none without one). Once finished
+/// it holds the type of the event it ended with and when.
+/// </summary>
+internal sealed record EmulatedJob(string Name, string Kind, IReadOnlyList<string> Uris, JsonObject? UserMetadata, string CreateTime,
+    string? Model = null, string? EndedWith = null, string? EndTime = null);
 
 /// <summary>
 /// The job-creation calls that take a dynamic <c>webhook_config</c> on the Gemini Developer API, so the whole
 /// per-request loop runs locally: a batch (<c>POST /{v}/models/{model}:batchGenerateContent</c>, REST field
 /// <c>batch.webhookConfig</c>), a video (<c>:predictLongRunning</c>, top-level <c>webhookConfig</c>) and an interaction
-/// (<c>POST /{v}/interactions</c>, <c>webhook_config</c>). Jobs do no work: <c>POST /emulator/jobs/finish</c> fires the
-/// job's event at its URIs, <c>v1a</c>-signed with the emulator's Ed25519 key (the format live traffic carries), with
-/// the job's <c>user_metadata</c> echoed in the envelope as Gemini does.
+/// (<c>POST /{v}/interactions</c>, <c>webhook_config</c>). Jobs do no work: <c>POST /emulator/jobs/finish</c> ends the
+/// job and fires its event at its URIs, <c>v1a</c>-signed with the emulator's Ed25519 key (the format live traffic
+/// carries), with the job's <c>user_metadata</c> echoed in the envelope as Gemini does; <c>"webhook": "drop"</c> ends it
+/// without a delivery, as a receiver that was down or a disabled webhook would see it. The jobs read back in the SDKs'
+/// shapes (<c>GET /{v}/batches/{id}</c>, <c>/{v}/models/{model}/operations/{id}</c>, <c>/{v}/interactions/{id}</c>), so a
+/// receiver can reconcile against the emulator.
 /// </summary>
 internal static class JobsApi
 {
@@ -48,8 +55,7 @@ internal static class JobsApi
                 if (problem is not null)
                     return Error(400, "INVALID_ARGUMENT", problem);
                 var name = "batches/" + NewId();
-                if (config is { } c)
-                    jobs[name] = new EmulatedJob(name, "batch", c.Uris, c.UserMetadata, now);
+                jobs[name] = new EmulatedJob(name, "batch", config?.Uris ?? [], config?.UserMetadata, now, "models/" + model);
                 var metadata = new JsonObject
                 {
                     ["@type"] = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
@@ -68,8 +74,7 @@ internal static class JobsApi
                 if (problem is not null)
                     return Error(400, "INVALID_ARGUMENT", problem);
                 var name = $"models/{model}/operations/{NewId()}";
-                if (config is { } c)
-                    jobs[name] = new EmulatedJob(name, "video", c.Uris, c.UserMetadata, now);
+                jobs[name] = new EmulatedJob(name, "video", config?.Uris ?? [], config?.UserMetadata, now, "models/" + model);
                 return Results.Json(new JsonObject { ["name"] = name });
             }
         });
@@ -84,8 +89,8 @@ internal static class JobsApi
                 return Error(400, "INVALID_ARGUMENT", problem);
             var id = NewId();
             var now = CliJson.Rfc3339(options.Time.GetUtcNow());
-            if (config is { } c)
-                jobs["interactions/" + id] = new EmulatedJob("interactions/" + id, "interaction", c.Uris, c.UserMetadata, now);
+            jobs["interactions/" + id] = new EmulatedJob("interactions/" + id, "interaction", config?.Uris ?? [], config?.UserMetadata, now,
+                Text(body["model"]));
             return Results.Json(new JsonObject
             {
                 ["id"] = id,
@@ -95,6 +100,15 @@ internal static class JobsApi
                 ["created"] = now,
             });
         });
+
+        api.MapGet("/batches/{id}", (string id) =>
+            jobs.TryGetValue("batches/" + id, out var job) ? Results.Json(BatchOperation(job)) : Error(404, "NOT_FOUND", $"No batch 'batches/{id}'."));
+        api.MapGet("/models/{model}/operations/{id}", (string model, string id) =>
+            jobs.TryGetValue($"models/{model}/operations/{id}", out var job)
+                ? Results.Json(VideoOperation(job))
+                : Error(404, "NOT_FOUND", $"No operation 'models/{model}/operations/{id}'."));
+        api.MapGet("/interactions/{id}", (string id) =>
+            jobs.TryGetValue("interactions/" + id, out var job) ? Results.Json(Interaction(job)) : Error(404, "NOT_FOUND", $"No interaction '{id}'."));
 
         app.MapGet("/emulator/jobs", () => Results.Json(new { jobs = jobs.Values.OrderBy(j => j.CreateTime, StringComparer.Ordinal) }, CliJson.Snake));
 
@@ -106,18 +120,26 @@ internal static class JobsApi
             if (name is null)
                 return Error(400, "INVALID_ARGUMENT", "Send {\"name\": \"batches/...\"} (the name the creation answered; interactions/<id> for an interaction), plus \"type\" optionally.");
             if (!jobs.TryGetValue(name, out var job))
-                return Error(404, "NOT_FOUND", $"No job '{name}' with a webhook_config was created at this emulator.");
+                return Error(404, "NOT_FOUND", $"No job '{name}' was created at this emulator.");
             var type = Text(body!["type"]) ?? job.Kind switch
             {
                 "batch" => "batch.succeeded",
                 "video" => "video.generated",
                 _ => "interaction.completed",
             };
+            if (!EndsAs(job.Kind, type))
+                return Error(400, "INVALID_ARGUMENT", $"A {job.Kind} cannot end with '{type}'.");
+            var webhook = Text(body["webhook"]) ?? "deliver";
+            var idForm = Text(body["id_form"]) ?? "full";
+            if (webhook is not ("deliver" or "drop") || idForm is not ("full" or "short"))
+                return Error(400, "INVALID_ARGUMENT", "\"webhook\" is deliver or drop; \"id_form\" is full (batches/123) or short (123).");
+            jobs[name] = job = job with { EndedWith = type, EndTime = CliJson.Rfc3339(options.Time.GetUtcNow()) };
             var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
-            data["id"] = job.Name;
+            // Whether Gemini sends batches/123 or 123 in data.id is not documented: both forms can be sent.
+            data["id"] = idForm == "full" ? job.Name : job.Name[(job.Name.LastIndexOf('/') + 1)..];
             var signer = new V1aSigner(keys.Ed25519.Ed25519!);
             var deliveries = new List<DeliveryRecord>();
-            foreach (var uri in job.Uris)
+            foreach (var uri in webhook == "drop" ? [] : job.Uris)
             {
                 var envelope = SampleEvents.Envelope(type, (JsonObject)data.DeepClone(), options.Time.GetUtcNow(),
                     (JsonObject?)job.UserMetadata?.DeepClone());
@@ -126,6 +148,76 @@ internal static class JobsApi
             return Results.Json(new { deliveries = deliveries.Select(r => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.Attempts }) }, CliJson.Snake);
         });
     }
+
+    static bool EndsAs(string kind, string type) => kind switch
+    {
+        "batch" => type is "batch.succeeded" or "batch.failed" or "batch.expired" or "batch.cancelled",
+        "video" => type is "video.generated" or "video.failed",
+        _ => type.StartsWith("interaction.", StringComparison.Ordinal),
+    };
+
+    /// <summary>A batch as <c>GET /{v}/batches/{id}</c> answers: a long-running operation with the batch as metadata.</summary>
+    static JsonObject BatchOperation(EmulatedJob job)
+    {
+        var state = job.EndedWith switch
+        {
+            null => "BATCH_STATE_RUNNING",
+            "batch.succeeded" => "BATCH_STATE_SUCCEEDED",
+            "batch.failed" => "BATCH_STATE_FAILED",
+            "batch.expired" => "BATCH_STATE_EXPIRED",
+            _ => "BATCH_STATE_CANCELLED",
+        };
+        var metadata = new JsonObject
+        {
+            ["@type"] = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch",
+            ["name"] = job.Name,
+            ["model"] = job.Model,
+            ["state"] = state,
+            ["createTime"] = job.CreateTime,
+            ["updateTime"] = job.EndTime ?? job.CreateTime,
+        };
+        var operation = new JsonObject { ["name"] = job.Name, ["metadata"] = metadata, ["done"] = job.EndedWith is not null };
+        if (job.EndTime is { } end)
+            metadata["endTime"] = end;
+        if (job.EndedWith == "batch.succeeded")
+            metadata["output"] = new JsonObject { ["responsesFile"] = $"files/{job.Name[(job.Name.LastIndexOf('/') + 1)..]}-output" };
+        else if (job.EndedWith == "batch.failed")
+            operation["error"] = new JsonObject { ["code"] = 13, ["message"] = "The batch failed (emulated)." };
+        else if (job.EndedWith == "batch.cancelled")
+            operation["error"] = new JsonObject { ["code"] = 1, ["message"] = "Cancelled." };
+        return operation;
+    }
+
+    /// <summary>A video generation as <c>GET /{v}/models/{model}/operations/{id}</c> answers.</summary>
+    static JsonObject VideoOperation(EmulatedJob job)
+    {
+        var operation = new JsonObject { ["name"] = job.Name, ["done"] = job.EndedWith is not null };
+        if (job.EndedWith == "video.generated")
+            operation["response"] = new JsonObject
+            {
+                ["@type"] = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+                ["generateVideoResponse"] = new JsonObject
+                {
+                    ["generatedSamples"] = new JsonArray(new JsonObject
+                    {
+                        ["video"] = new JsonObject { ["uri"] = $"https://emulator.invalid/{job.Name}/video.mp4" },
+                    }),
+                },
+            };
+        else if (job.EndedWith is not null)
+            operation["error"] = new JsonObject { ["code"] = 13, ["message"] = "The generation failed (emulated)." };
+        return operation;
+    }
+
+    /// <summary>An interaction as <c>GET /{v}/interactions/{id}</c> answers: its status from the event it ended with.</summary>
+    static JsonObject Interaction(EmulatedJob job) => new()
+    {
+        ["id"] = job.Name["interactions/".Length..],
+        ["object"] = "interaction",
+        ["status"] = job.EndedWith is { } type ? type["interaction.".Length..] : "in_progress",
+        ["model"] = job.Model,
+        ["created"] = job.CreateTime,
+    };
 
     /// <summary>
     /// The <c>webhook_config</c> of <paramref name="parent"/>, under its REST (camelCase) or proto (snake_case) name:
