@@ -18,7 +18,7 @@ internal static class ApiKeyFilter
                 return GoogleError(401, "UNAUTHENTICATED", "Missing API key: send it in the x-goog-api-key header.");
             if (options.ApiKey is not null && key != options.ApiKey)
                 return GoogleError(403, "PERMISSION_DENIED", "API key not valid for this emulator (see its --api-key).");
-            return await next(context);
+            return options.Faults.Take(request) ?? await next(context);
         });
 
     /// <summary>Google's error shape, so SDKs surface the message.</summary>

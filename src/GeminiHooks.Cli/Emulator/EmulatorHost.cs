@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;
 using GeminiHooks.Cli.Signing;
+using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using static GeminiHooks.Cli.Emulator.EmulatorHttp;
@@ -103,6 +104,30 @@ internal sealed class EmulatorHost : IAsyncDisposable
                     deliveries.Add(engine.EnqueueStatic(id, uri, type, Envelope(type, (JsonObject)data.DeepClone(), options, null), disableOnFailure: true));
             }
             return Results.Json(new { deliveries = deliveries.Select(Describe) }, CliJson.Snake);
+        });
+
+        app.MapPost("/emulator/faults", async (HttpRequest request, CancellationToken ct) =>
+        {
+            var body = await ReadObjectAsync(request, ct);
+            var status = body?["status"] is JsonValue s && s.TryGetValue<int>(out var code) ? code : 0;
+            var count = body?["count"] is JsonValue c && c.TryGetValue<int>(out var n) ? n : 0;
+            var retryAfter = body?["retry_after_seconds"] is JsonValue r && r.TryGetValue<int>(out var seconds) ? seconds : 0;
+            if (status is not (429 or 500 or 503) || count is < 0 or > 10_000 || retryAfter is < 0 or > 3600)
+                return Error(400, "INVALID_ARGUMENT", "Send {\"status\": 429|500|503, \"count\": 0-10000, \"retry_after_seconds\": 0-3600 (429 only)}.");
+            options.Faults.Arm(status, count, retryAfter);
+            return Results.Json(new { status, count, retry_after_seconds = retryAfter });
+        });
+        app.MapGet("/emulator/stats", () => Results.Json(new { requests = options.Faults.Requests }));
+
+        // Assumption: when and why Gemini disables a webhook is not documented; a test forces the state it wants.
+        app.MapPost("/emulator/webhooks/{id}/state", async (string id, HttpRequest request, CancellationToken ct) =>
+        {
+            var state = Text((await ReadObjectAsync(request, ct))?["state"]);
+            if (state is not (WebhookStates.Enabled or WebhookStates.Disabled or WebhookStates.DisabledDueToFailedDeliveries))
+                return Error(400, "INVALID_ARGUMENT", $"state is {WebhookStates.Enabled}, {WebhookStates.Disabled} or {WebhookStates.DisabledDueToFailedDeliveries}.");
+            return registry.Update(id, null, false, null, null, state) is { } updated
+                ? Results.Json(updated, CliJson.Snake)
+                : Error(404, "NOT_FOUND", $"No webhook '{id}'.");
         });
 
         app.MapGet("/emulator/deliveries", () =>

@@ -52,6 +52,6 @@ internal static class EmulatorHttp
                 return Error(401, "UNAUTHENTICATED", "Missing API key: send it in the x-goog-api-key header.");
             if (options.ApiKey is not null && key != options.ApiKey)
                 return Error(403, "PERMISSION_DENIED", "API key not valid for this emulator (see its --api-key).");
-            return await next(context);
+            return options.Faults.Take(request) ?? await next(context);
         };
 }

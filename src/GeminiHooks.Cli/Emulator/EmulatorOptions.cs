@@ -45,4 +45,7 @@ internal sealed class EmulatorOptions
     public string Issuer { get; set; } = "https://generativelanguage.googleapis.com";
 
     public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    /// <summary>Injected errors and request counts on the Gemini API routes (<c>/emulator/faults</c>, <c>/emulator/stats</c>).</summary>
+    public ApiFaults Faults { get; } = new();
 }

@@ -101,6 +101,19 @@ internal static class JobsApi
             });
         });
 
+        api.MapGet("/batches", (int? pageSize, string? pageToken) =>
+        {
+            var size = Math.Clamp(pageSize ?? 50, 1, 1000);
+            var start = 0;
+            if (pageToken is not null && (!int.TryParse(pageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out start) || start < 0))
+                return Error(400, "INVALID_ARGUMENT", "pageToken is not one this emulator handed out.");
+            var batches = jobs.Values.Where(j => j.Kind == "batch").OrderBy(j => j.CreateTime, StringComparer.Ordinal)
+                .ThenBy(j => j.Name, StringComparer.Ordinal).ToList();
+            var page = new JsonObject { ["operations"] = new JsonArray(batches.Skip(start).Take(size).Select(j => (JsonNode)BatchOperation(j)).ToArray()) };
+            if (start + size < batches.Count)
+                page["nextPageToken"] = (start + size).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Results.Json(page);
+        });
         api.MapGet("/batches/{id}", (string id) =>
             jobs.TryGetValue("batches/" + id, out var job) ? Results.Json(BatchOperation(job)) : Error(404, "NOT_FOUND", $"No batch 'batches/{id}'."));
         api.MapGet("/models/{model}/operations/{id}", (string model, string id) =>

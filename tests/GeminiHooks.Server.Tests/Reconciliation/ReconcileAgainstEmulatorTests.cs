@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using GeminiHooks.Server.Tests.Operations;
 
 namespace GeminiHooks.Server.Tests.Reconciliation;
 
@@ -15,6 +16,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
 {
     const string AdminKey = "emulator-reconcile-admin-key";
     const string ApiKey = "emulator-reconcile-api-key";
+    static readonly string[] BatchEvents = ["batch.succeeded", "batch.failed"];
     readonly TempDirectory _data = new();
     readonly CancellationTokenSource _stopEmulator = new();
     Task<int> _emulatorRun = null!;
@@ -47,6 +49,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             ["GeminiHooks:Reconcile:Tick"] = "00:00:01",
             ["GeminiHooks:Reconcile:Grace"] = "00:10:00",
             ["GeminiHooks:Reconcile:PollInitial"] = "00:01:00",
+            ["GeminiHooks:Watchdog:Enabled"] = "true",
+            ["GeminiHooks:Watchdog:Interval"] = "00:01:00",
             ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
             ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(_data.Path, "events.jsonl"),
         });
@@ -120,5 +124,58 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             Assert.Contains("duplicate", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await Task.Delay(500);
         Assert.Equal(1, HandledLines());
+    }
+
+    async Task<int> EmulatorRequestsAsync(string resource) =>
+        (int?)JsonNode.Parse(await _emulator.GetStringAsync("emulator/stats"))!["requests"]![resource] ?? 0;
+
+    [Fact]
+    public async Task While_the_api_answers_429_and_500_polling_backs_off_and_the_job_is_still_reconciled_once()
+    {
+        var name = await CreateAsync("batch");
+        using (var tracked = await _client.PostAsJsonAsync("/admin/jobs", new { name }))
+            Assert.Equal(HttpStatusCode.Created, tracked.StatusCode);
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, webhook = "drop" }))
+            Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
+        var before = await EmulatorRequestsAsync("batches");
+        using (var armed = await _emulator.PostAsJsonAsync("emulator/faults", new { status = 429, count = 3, retry_after_seconds = 2 }))
+            Assert.Equal(HttpStatusCode.OK, armed.StatusCode);
+
+        await Eventually.AdvanceUntilAsync(_receiver.Time, TimeSpan.FromSeconds(1),
+            async () => (string?)(await JobAsync(name))["status"] == "ended", "the job was seen ended through the 429s", maxSteps: 120);
+        // Three 429s, then the answer: every one a request of its own, none skipped, none more.
+        Assert.Equal(before + 4, await EmulatorRequestsAsync("batches"));
+
+        using (var armed = await _emulator.PostAsJsonAsync("emulator/faults", new { status = 500, count = 2 }))
+            Assert.Equal(HttpStatusCode.OK, armed.StatusCode);
+        await Eventually.AdvanceUntilAsync(_receiver.Time, TimeSpan.FromMinutes(1),
+            async () => (await JobAsync(name))["outcome"] is not null, "an event was synthesized", maxSteps: 30);
+        await Eventually.UntilAsync(() => Task.FromResult(HandledLines() == 1), "the handler ran");
+        var scrape = await _client.GetStringAsync("/metrics");
+        Assert.True(Prometheus.Value(scrape, "geminihooks_gemini_requests_total", ("status", "429")) >= 3);
+        await Task.Delay(300);
+        Assert.Equal(1, HandledLines());
+    }
+
+    [Fact]
+    public async Task A_webhook_the_emulator_disables_shows_in_the_metric_and_the_admin_api_within_one_interval()
+    {
+        using var created = await _emulator.PostAsJsonAsync("v1beta/webhooks", new
+        {
+            uri = new Uri(_client.BaseAddress!, "/webhooks/gemini").ToString(),
+            subscribed_events = BatchEvents,
+        });
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        var id = (string)JsonNode.Parse(await created.Content.ReadAsStringAsync())!["id"]!;
+        using (var forced = await _emulator.PostAsJsonAsync($"emulator/webhooks/{id}/state", new { state = "disabled_due_to_failed_deliveries" }))
+            Assert.Equal(HttpStatusCode.OK, forced.StatusCode);
+        using (var bad = await _emulator.PostAsJsonAsync($"emulator/webhooks/{id}/state", new { state = "sleeping" }))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        _receiver.Time.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.UntilAsync(async () => JsonNode.Parse(await _client.GetStringAsync("/admin/webhooks"))!["flags"]!.AsArray()
+            .Any(f => (string?)f!["kind"] == "disabled"), "the disabled webhook was flagged");
+        var scrape = await _client.GetStringAsync("/metrics");
+        Assert.Equal(1, Prometheus.Value(scrape, "geminihooks_webhook_state", ("id", id), ("state", "disabled_due_to_failed_deliveries")));
     }
 }
