@@ -23,6 +23,22 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     HttpClient _emulator = null!;
     Receiver _receiver = null!;
     HttpClient _client = null!;
+    string _root = "";
+
+    static Dictionary<string, string?> Settings(string root, string data) => new()
+    {
+        ["GeminiHooks:Admin:ApiKey"] = AdminKey,
+        ["GeminiHooks:Gemini:BaseUrl"] = root,
+        ["GeminiHooks:Gemini:ApiKey"] = ApiKey,
+        ["GeminiHooks:Reconcile:Enabled"] = "true",
+        ["GeminiHooks:Reconcile:Tick"] = "00:00:01",
+        ["GeminiHooks:Reconcile:Grace"] = "00:10:00",
+        ["GeminiHooks:Reconcile:PollInitial"] = "00:01:00",
+        ["GeminiHooks:Watchdog:Enabled"] = "true",
+        ["GeminiHooks:Watchdog:Interval"] = "00:01:00",
+        ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
+        ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(data, "events.jsonl"),
+    };
 
     public async Task InitializeAsync()
     {
@@ -40,20 +56,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         _emulator = new HttpClient { BaseAddress = new Uri(root + "/") };
         _emulator.DefaultRequestHeaders.Add("x-goog-api-key", ApiKey);
 
-        _receiver = new Receiver(_data.Path, new Dictionary<string, string?>
-        {
-            ["GeminiHooks:Admin:ApiKey"] = AdminKey,
-            ["GeminiHooks:Gemini:BaseUrl"] = root,
-            ["GeminiHooks:Gemini:ApiKey"] = ApiKey,
-            ["GeminiHooks:Reconcile:Enabled"] = "true",
-            ["GeminiHooks:Reconcile:Tick"] = "00:00:01",
-            ["GeminiHooks:Reconcile:Grace"] = "00:10:00",
-            ["GeminiHooks:Reconcile:PollInitial"] = "00:01:00",
-            ["GeminiHooks:Watchdog:Enabled"] = "true",
-            ["GeminiHooks:Watchdog:Interval"] = "00:01:00",
-            ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
-            ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(_data.Path, "events.jsonl"),
-        });
+        _root = root!;
+        _receiver = new Receiver(_data.Path, Settings(_root, _data.Path));
         _client = _receiver.Start();
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
     }
@@ -177,5 +181,26 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             .Any(f => (string?)f!["kind"] == "disabled"), "the disabled webhook was flagged");
         var scrape = await _client.GetStringAsync("/metrics");
         Assert.Equal(1, Prometheus.Value(scrape, "geminihooks_webhook_state", ("id", id), ("state", "disabled_due_to_failed_deliveries")));
+    }
+
+    [Fact]
+    public async Task Batch_discovery_lists_the_batches_at_the_emulator_and_tracks_the_unfinished_ones()
+    {
+        var running = await CreateAsync("batch");
+        var done = await CreateAsync("batch");
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name = done, webhook = "drop" }))
+            Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
+
+        using var data = new TempDirectory();
+        var settings = Settings(_root, data.Path);
+        settings["GeminiHooks:Reconcile:DiscoverBatches"] = "true";
+        await using var receiver = new Receiver(data.Path, settings);
+        using var client = receiver.Start();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        await Eventually.AdvanceUntilAsync(receiver.Time, TimeSpan.FromSeconds(1), async () =>
+            JsonNode.Parse(await client.GetStringAsync("/admin/jobs"))!["jobs"]!.AsArray().Count > 0, "discovery ran");
+        var names = JsonNode.Parse(await client.GetStringAsync("/admin/jobs"))!["jobs"]!.AsArray().Select(j => (string?)j!["name"]).ToList();
+        Assert.Contains(running, names);
+        Assert.DoesNotContain(done, names);
     }
 }
