@@ -91,15 +91,17 @@ internal static class JobsCommand
         try { body = text.Length == 0 ? null : JsonNode.Parse(text) as JsonObject; }
         catch (System.Text.Json.JsonException) { }
         if (!response.IsSuccessStatusCode)
-            throw new CliException($"the receiver answered {(int)response.StatusCode}: {(string?)body?["detail"] ?? response.ReasonPhrase}");
+            throw new CliException($"the receiver answered {(int)response.StatusCode}: {Text(body?["detail"]) ?? response.ReasonPhrase}");
         return body ?? [];
     }
 
     static string Line(JsonObject job)
     {
         var outcome = job["outcome"] is JsonObject o
-            ? $", outcome {(string?)o["type"]}{((bool?)o["reconciled"] == true ? " (reconciled)" : "")}"
+            ? $", outcome {Text(o["type"])}{(o["reconciled"] is JsonValue r && r.TryGetValue<bool>(out var reconciled) && reconciled ? " (reconciled)" : "")}"
             : "";
-        return $"{(string?)job["name"]}  {(string?)job["status"]}{(job["job_state"] is { } state ? $" ({state})" : "")}{outcome}";
+        return $"{Text(job["name"])}  {Text(job["status"])}{(Text(job["job_state"]) is { } state ? $" ({state})" : "")}{outcome}";
     }
+
+    static string? Text(JsonNode? node) => node is JsonValue value && value.TryGetValue<string>(out var text) ? text : null;
 }
