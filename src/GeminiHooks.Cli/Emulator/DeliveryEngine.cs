@@ -70,29 +70,41 @@ internal sealed class DeliveryEngine : IAsyncDisposable
         return record;
     }
 
-    /// <summary>An ad-hoc dynamic delivery (a request's webhook_config.uris), signed with the emulator's own key.</summary>
-    public DeliveryRecord EnqueueDynamic(string uri, string type, byte[] body, string format, IDeliverySigner signer)
+    /// <summary>
+    /// An ad-hoc dynamic delivery (a request's webhook_config.uris), signed with the emulator's own key; its first attempt
+    /// after <paramref name="delay"/> when one is given (a test control: Gemini's delivery arriving late).
+    /// </summary>
+    public DeliveryRecord EnqueueDynamic(string uri, string type, byte[] body, string format, IDeliverySigner signer, TimeSpan delay = default)
     {
         var record = new DeliveryRecord { Id = SampleEvents.NewWebhookId(), Type = type, Uri = uri, Webhook = null, Format = format };
-        Start(record, body, () => (uri, signer), null);
+        Start(record, body, () => (uri, signer), null, delay);
         return record;
     }
 
-    void Start(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target, string? disableWebhook)
+    void Start(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target, string? disableWebhook,
+        TimeSpan delay = default)
     {
         _records[record.Id] = record;
-        var task = Task.Run(() => DeliverAsync(record, body, target, disableWebhook, _stopping.Token));
+        var task = Task.Run(() => DeliverAsync(record, body, target, disableWebhook, delay, _stopping.Token));
         _running.TryAdd(task, 0);
         _ = task.ContinueWith(t => _running.TryRemove(t, out _), TaskScheduler.Default);
     }
 
     async Task DeliverAsync(DeliveryRecord record, byte[] body, Func<(string Uri, IDeliverySigner Signer)?> target,
-        string? disableWebhook, CancellationToken stopping)
+        string? disableWebhook, TimeSpan firstAttemptDelay, CancellationToken stopping)
     {
         var schedule = _options.Retry;
         var limit = schedule.MaxAttempts == int.MaxValue ? "" : "/" + schedule.MaxAttempts.ToString(CultureInfo.InvariantCulture);
         try
         {
+            if (firstAttemptDelay > TimeSpan.Zero)
+            {
+                // As for retries: the timer exists before its due time is published.
+                var held = Task.Delay(firstAttemptDelay, _options.Time, stopping);
+                record.ScheduleRetry(CliJson.Rfc3339(_options.Time.GetUtcNow() + firstAttemptDelay));
+                await held;
+                record.ScheduleRetry(null);
+            }
             var first = _options.Time.GetUtcNow();
             for (var attempt = 1; ; attempt++)
             {

@@ -144,8 +144,11 @@ internal static class JobsApi
                 return Error(400, "INVALID_ARGUMENT", $"A {job.Kind} cannot end with '{type}'.");
             var webhook = Text(body["webhook"]) ?? "deliver";
             var idForm = Text(body["id_form"]) ?? "full";
-            if (webhook is not ("deliver" or "drop") || idForm is not ("full" or "short"))
-                return Error(400, "INVALID_ARGUMENT", "\"webhook\" is deliver or drop; \"id_form\" is full (batches/123) or short (123).");
+            var delaySeconds = body["delay_seconds"] is JsonValue d && d.TryGetValue<int>(out var seconds) ? seconds : 0;
+            if (webhook is not ("deliver" or "drop" or "delay") || idForm is not ("full" or "short") ||
+                (webhook == "delay") != (delaySeconds is >= 1 and <= 86_400))
+                return Error(400, "INVALID_ARGUMENT",
+                    "\"webhook\" is deliver, drop, or delay with \"delay_seconds\" 1-86400; \"id_form\" is full (batches/123) or short (123).");
             jobs[name] = job = job with { EndedWith = type, EndTime = CliJson.Rfc3339(options.Time.GetUtcNow()) };
             var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
             // Whether Gemini sends batches/123 or 123 in data.id is not documented: both forms can be sent.
@@ -156,7 +159,8 @@ internal static class JobsApi
             {
                 var envelope = SampleEvents.Envelope(type, (JsonObject)data.DeepClone(), options.Time.GetUtcNow(),
                     (JsonObject?)job.UserMetadata?.DeepClone());
-                deliveries.Add(engine.EnqueueDynamic(uri, type, Encoding.UTF8.GetBytes(envelope.ToJsonString()), "v1a", signer));
+                deliveries.Add(engine.EnqueueDynamic(uri, type, Encoding.UTF8.GetBytes(envelope.ToJsonString()), "v1a", signer,
+                    TimeSpan.FromSeconds(delaySeconds)));
             }
             return Results.Json(new { deliveries = deliveries.Select(r => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.Attempts }) }, CliJson.Snake);
         });

@@ -203,4 +203,30 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         Assert.Contains(running, names);
         Assert.DoesNotContain(done, names);
     }
+
+    [Fact]
+    public async Task A_delayed_webhook_arrives_after_its_delay_and_its_data_id_takes_the_form_asked_for()
+    {
+        await using var hook = await LoopbackReceiver.StartAsync();
+        using var response = await _emulator.PostAsJsonAsync("v1beta/models/gemini-2.5-flash:batchGenerateContent", new JsonObject
+        {
+            ["batch"] = new JsonObject { ["webhookConfig"] = new JsonObject { ["uris"] = new JsonArray(hook.Url("/hook")) } },
+        });
+        var name = (string)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["name"]!;
+        using (var bad = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, webhook = "delay" }))
+            Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+
+        var started = DateTimeOffset.UtcNow;
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, webhook = "delay", delay_seconds = 2, id_form = "short" }))
+            Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
+        // The job reads as ended at once; its delivery comes later.
+        var batch = JsonNode.Parse(await _emulator.GetStringAsync("v1beta/" + name))!;
+        Assert.Equal("BATCH_STATE_SUCCEEDED", (string?)batch["metadata"]!["state"]);
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        Assert.Empty(hook.Requests);
+        await Eventually.UntilAsync(() => Task.FromResult(!hook.Requests.IsEmpty), "the delayed delivery arrived");
+        Assert.True(DateTimeOffset.UtcNow - started >= TimeSpan.FromSeconds(2));
+        var delivered = JsonNode.Parse(Assert.Single(hook.Requests).Body)!;
+        Assert.Equal(name[(name.LastIndexOf('/') + 1)..], (string?)delivered["data"]!["id"]);
+    }
 }
