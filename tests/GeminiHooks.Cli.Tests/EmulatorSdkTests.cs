@@ -61,6 +61,19 @@ public sealed class EmulatorSdkTests
         Assert.Equal("webhook.ping", (string?)JsonNode.Parse(first.Body)!["type"]);
     }
 
+    [Fact]
+    public async Task The_sdk_reads_batches_back_running_and_finished_and_lists_them_a_page_at_a_time()
+    {
+        // What reconciliation polls must parse in the official SDK too (tests/js/sdk-jobs.mjs).
+        await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions { Port = 0 }, TextWriter.Null, CancellationToken.None);
+        var run = await Node.SdkScriptAsync("sdk-jobs.mjs", "--base-url", emulator.Root(), "--api-key", "test-api-key");
+        Assert.True(run.ExitCode == 0, run.ToString());
+        var report = JsonNode.Parse(run.Out)!;
+        Assert.Equal("JOB_STATE_RUNNING", (string?)report["running"]);
+        Assert.Equal("JOB_STATE_SUCCEEDED", (string?)report["finished"]);
+        Assert.Equal(2, report["listed"]!.AsArray().Count);
+    }
+
     [Theory]
     [InlineData("https://generativelanguage.googleapis.com", "test-key", "loopback")]
     [InlineData("http://10.0.0.1:8787", "test-key", "loopback")]

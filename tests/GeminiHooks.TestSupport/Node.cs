@@ -38,8 +38,11 @@ public static class Node
     /// sdk-webhooks.mjs as a user runs it: arguments only, stdin left open and unwritten (a script that waited on it would
     /// time out), on a Node >= 22 as <c>@google/genai</c> requires.
     /// </summary>
-    public static async Task<Result> SdkAsync(params string[] args) =>
-        await RunProcessAsync(await Node22.Value, ["sdk-webhooks.mjs", .. args], stdin: null);
+    public static async Task<Result> SdkAsync(params string[] args) => await SdkScriptAsync("sdk-webhooks.mjs", args);
+
+    /// <summary>Runs one of the @google/genai scripts in tests/js on Node 22.</summary>
+    public static async Task<Result> SdkScriptAsync(string script, params string[] args) =>
+        await RunProcessAsync(await Node22.Value, [script, .. args], stdin: null);
 
     /// <summary>The Node the SDK test runs on: GEMINIHOOKS_NODE22 (set by scripts/test.sh), else tests/scripts/node22.sh.</summary>
     public static Task<string> Node22PathAsync() => Node22.Value;
