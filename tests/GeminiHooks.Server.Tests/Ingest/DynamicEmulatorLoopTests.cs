@@ -15,8 +15,7 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
     const string AdminKey = "loop-admin-key";
     const string BindingKey = "whsec_bG9vcC1iaW5kaW5nLWtleS1mb3ItdGhlLWVtdWxhdG9y";
     readonly TempDirectory _data = new();
-    readonly CancellationTokenSource _stopEmulator = new();
-    Task<int> _emulatorRun = null!;
+    EmulatorProcess _emulatorProcess = null!;
     HttpClient _emulator = null!;
     Receiver _receiver = null!;
     HttpClient _client = null!;
@@ -24,19 +23,9 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var output = new StringWriter();
-        _emulatorRun = Task.Run(() => GeminiHooks.Cli.Program.RunAsync(
-            ["emulate", "--port", "0", "--retry-base-delay", "00:00:00.1", "--max-attempts", "3"], TextWriter.Synchronized(output), TextWriter.Null, _stopEmulator.Token));
-        string? root = null;
-        await Eventually.UntilAsync(() =>
-        {
-            var line = output.ToString().Split('\n').FirstOrDefault(l => l.StartsWith("Gemini emulator listening on ", StringComparison.Ordinal));
-            root = line?["Gemini emulator listening on ".Length..].Trim();
-            return Task.FromResult(root is not null || _emulatorRun.IsCompleted);
-        });
-        Assert.NotNull(root);
-        _emulator = new HttpClient { BaseAddress = new Uri(root + "/") };
-        _emulator.DefaultRequestHeaders.Add("x-goog-api-key", "test-api-key");
+        _emulatorProcess = await EmulatorProcess.StartAsync("test-api-key", "--retry-base-delay", "00:00:00.1", "--max-attempts", "3");
+        _emulator = _emulatorProcess.Client;
+        var root = _emulatorProcess.Root;
 
         _receiver = new Receiver(_data.Path, new Dictionary<string, string?>
         {
@@ -60,13 +49,10 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _stopEmulator.CancelAsync();
-        await _emulatorRun;
-        _emulator.Dispose();
+        await _emulatorProcess.DisposeAsync();
         _client.Dispose();
         await _receiver.DisposeAsync();
         _data.Dispose();
-        _stopEmulator.Dispose();
     }
 
     /// <summary>The webhook_config printed by <c>geminihooks dynamic-config</c>.</summary>

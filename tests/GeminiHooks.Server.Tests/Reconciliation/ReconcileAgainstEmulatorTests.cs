@@ -12,51 +12,28 @@ namespace GeminiHooks.Server.Tests.Reconciliation;
 /// emulator, reads the job back, synthesizes its event after the grace time and runs the handler once. The receiver's
 /// clock is moved by the test; the emulator's HTTP is real.
 /// </summary>
+[Collection(ReconciliationServerTests.Collection)]
 public class ReconcileAgainstEmulatorTests : IAsyncLifetime
 {
-    const string AdminKey = "emulator-reconcile-admin-key";
-    const string ApiKey = "emulator-reconcile-api-key";
+    const string AdminKey = ReconciliationServerTests.AdminKey;
+    const string ApiKey = ReconciliationServerTests.ApiKey;
     static readonly string[] BatchEvents = ["batch.succeeded", "batch.failed"];
     readonly TempDirectory _data = new();
-    readonly CancellationTokenSource _stopEmulator = new();
-    Task<int> _emulatorRun = null!;
+    EmulatorProcess _emulatorProcess = null!;
     HttpClient _emulator = null!;
     Receiver _receiver = null!;
     HttpClient _client = null!;
     string _root = "";
 
-    static Dictionary<string, string?> Settings(string root, string data) => new()
-    {
-        ["GeminiHooks:Admin:ApiKey"] = AdminKey,
-        ["GeminiHooks:Gemini:BaseUrl"] = root,
-        ["GeminiHooks:Gemini:ApiKey"] = ApiKey,
-        ["GeminiHooks:Reconcile:Enabled"] = "true",
-        ["GeminiHooks:Reconcile:Tick"] = "00:00:01",
-        ["GeminiHooks:Reconcile:Grace"] = "00:10:00",
-        ["GeminiHooks:Reconcile:PollInitial"] = "00:01:00",
-        ["GeminiHooks:Watchdog:Enabled"] = "true",
-        ["GeminiHooks:Watchdog:Interval"] = "00:01:00",
-        ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
-        ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(data, "events.jsonl"),
-    };
+    /// <summary>The settings of the stand-in tests, pointed at the emulator (the watchdog on too).</summary>
+    static Dictionary<string, string?> Settings(string root, string data) => ReconciliationServerTests.Settings(root, data);
 
     public async Task InitializeAsync()
     {
-        var output = new StringWriter();
-        _emulatorRun = Task.Run(() => GeminiHooks.Cli.Program.RunAsync(
-            ["emulate", "--port", "0", "--api-key", ApiKey], TextWriter.Synchronized(output), TextWriter.Null, _stopEmulator.Token));
-        string? root = null;
-        await Eventually.UntilAsync(() =>
-        {
-            var line = output.ToString().Split('\n').FirstOrDefault(l => l.StartsWith("Gemini emulator listening on ", StringComparison.Ordinal));
-            root = line?["Gemini emulator listening on ".Length..].Trim();
-            return Task.FromResult(root is not null || _emulatorRun.IsCompleted);
-        });
-        Assert.NotNull(root);
-        _emulator = new HttpClient { BaseAddress = new Uri(root + "/") };
-        _emulator.DefaultRequestHeaders.Add("x-goog-api-key", ApiKey);
-
-        _root = root!;
+        _emulatorProcess = await EmulatorProcess.StartAsync(ApiKey, "--api-key", ApiKey);
+        _emulator = _emulatorProcess.Client;
+        var root = _emulatorProcess.Root;
+        _root = root;
         _receiver = new Receiver(_data.Path, Settings(_root, _data.Path));
         _client = _receiver.Start();
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
@@ -64,13 +41,10 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        await _stopEmulator.CancelAsync();
-        await _emulatorRun;
-        _emulator.Dispose();
+        await _emulatorProcess.DisposeAsync();
         _client.Dispose();
         await _receiver.DisposeAsync();
         _data.Dispose();
-        _stopEmulator.Dispose();
     }
 
     int HandledLines() =>

@@ -12,10 +12,17 @@ namespace GeminiHooks.Server.Tests.Reconciliation;
 /// The real server with reconciliation and the watchdog on, its Gemini API a small job and webhooks API on loopback
 /// (the resource shapes the SDKs read), its clock moved by the test.
 /// </summary>
+[Collection(Collection)]
 public class ReconciliationServerTests
 {
-    const string AdminKey = "reconcile-admin-key-1c9e";
-    const string ApiKey = "AIzaSy-reconcile-test-key-7f3a";
+    /// <summary>
+    /// The meter is read by name process-wide: reconciliation counters of another class's receivers running at the same
+    /// time would show in this class's scrapes, so the two classes run one after the other.
+    /// </summary>
+    internal const string Collection = "reconciliation metrics";
+
+    internal const string AdminKey = "reconcile-admin-key-1c9e";
+    internal const string ApiKey = "AIzaSy-reconcile-test-key-7f3a";
 
     /// <summary>A Gemini API on loopback: job resources by name, and the webhooks list with a state the test forces.</summary>
     sealed class FakeGemini
@@ -53,7 +60,7 @@ public class ReconciliationServerTests
         }
     }
 
-    static Dictionary<string, string?> Settings(string gemini, string data) => new()
+    internal static Dictionary<string, string?> Settings(string gemini, string data) => new()
     {
         ["GeminiHooks:Admin:ApiKey"] = AdminKey,
         ["GeminiHooks:Gemini:BaseUrl"] = gemini,
