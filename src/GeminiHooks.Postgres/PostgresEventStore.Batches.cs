@@ -8,6 +8,7 @@ namespace GeminiHooks.Postgres;
 /// <summary>
 /// Batches in bulk: a batch of accepts, or of run outcomes, travels as arrays in one round trip instead of one
 /// statement per row. (The queues keep the two kinds apart: PostgreSQL has many writers, so they commit in parallel.)
+/// The rules are the shared store's (the row-by-row writer in <c>RelationalEventStore.Accept.cs</c>), here as sets.
 /// </summary>
 sealed partial class PostgresEventStore
 {
@@ -20,54 +21,65 @@ sealed partial class PostgresEventStore
     }
 
     /// <summary>
-    /// Deliveries that are no terminal job event take the one-statement path below and pay nothing for job matching.
-    /// Terminal job events are written as rows (the shared accept), one transaction per job, jobs in parallel on pooled
-    /// connections, one job's events in order so the first of them in the batch is the one that wins. Two replicas
-    /// accepting the same job at once serialize on the job_outcomes key.
-    /// </summary>
-    async Task WriteAcceptsAsync(IReadOnlyList<PendingAccept> accepts)
-    {
-        var plain = accepts.Where(p => p.Delivery.Job is null).ToList();
-        var writes = accepts.Where(p => p.Delivery.Job is not null)
-            .GroupBy(p => p.Delivery.Job!.Key)
-            .Select(Task (job) => WriteAsync(async (connection, transaction) =>
-            {
-                await WriteAcceptRowsAsync(connection, transaction, job.ToList(), CancellationToken.None);
-                return 0;
-            }, singleStatement: false, CancellationToken.None))
-            .ToList();
-        if (plain.Count > 0)
-            writes.Add(WritePlainAcceptsAsync(plain));
-        await Task.WhenAll(writes);
-    }
-
-    /// <summary>
-    /// A whole batch in one statement: the deliveries arrive as parallel arrays, the events are inserted with conflicts
-    /// resolved by the unique index, and the pairs of the newly inserted events are inserted from the handler arrays in
-    /// the same statement, which is its own transaction; its NOTIFY is delivered once it commits, and PostgreSQL folds
-    /// the batch's identical notifications into one. Rows are inserted in (endpoint, webhook id) order: two replicas'
-    /// batches that share ids then wait for each other on the unique index in the same order, which rules out deadlocks.
+    /// A whole batch in one statement, which is its own transaction: the deliveries arrive as parallel arrays; the first
+    /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
+    /// resolved by the unique index (a later delivery of a job already done); the pairs of the newly inserted events
+    /// that are no later delivery of a job are inserted from the handler arrays; later deliveries are recorded as
+    /// followers. Its NOTIFY is delivered once it commits, and PostgreSQL folds the batch's identical notifications into
+    /// one. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
+    /// (family, job id) before any event (the events' CASE reads the outcomes, so they are written first), events in
+    /// (endpoint, webhook id) order.
     /// </summary>
     const string AcceptSql = """
         WITH input AS (
-            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bytea[], $7::text[])
-                WITH ORDINALITY AS i (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, ord)
+            SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bytea[], $7::text[],
+                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[])
+                WITH ORDINALITY AS i (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status,
+                                      family, job_id, job_type, raw_id, reconciled, ord)
+        ), candidate AS (
+            SELECT DISTINCT ON (family, job_id) * FROM input i
+            WHERE family IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM events s WHERE s.endpoint = i.endpoint AND s.webhook_id = i.webhook_id)
+            ORDER BY family, job_id, ord
+        ), outcome AS (
+            -- DO UPDATE (changing nothing) rather than DO NOTHING: it returns the outcome as committed, even one another
+            -- replica committed a moment ago, so a later delivery learns the first one's type; xmax = 0 marks a new row.
+            INSERT INTO job_outcomes (family, job_id, type, endpoint, webhook_id, raw_id, reconciled, at)
+            SELECT family, job_id, job_type, endpoint, webhook_id, raw_id, reconciled, received_at FROM candidate
+            ORDER BY family, job_id
+            ON CONFLICT (family, job_id) DO UPDATE SET family = EXCLUDED.family
+            RETURNING family, job_id, type, endpoint, webhook_id, xmax = 0 AS first
+        ), classified AS (
+            SELECT i.*, CASE
+                WHEN i.family IS NULL THEN NULL
+                WHEN EXISTS (SELECT 1 FROM outcome o WHERE o.first AND o.endpoint = i.endpoint AND o.webhook_id = i.webhook_id) THEN NULL
+                WHEN (SELECT o.type FROM outcome o WHERE o.family = i.family AND o.job_id = i.job_id) = i.job_type THEN 'duplicate'
+                ELSE 'conflict' END AS follows
+            FROM input i
         ), e AS (
             INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
-            SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body, status FROM input ORDER BY ord
+            SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body,
+                   CASE WHEN follows IS NULL THEN status ELSE 'done' END
+            FROM classified ORDER BY ord
             ON CONFLICT (endpoint, webhook_id) DO NOTHING
-            RETURNING id, endpoint, webhook_id, received_at
+            RETURNING id, endpoint, webhook_id
+        ), stored AS (
+            SELECT e.id, c.* FROM e JOIN classified c ON c.endpoint = e.endpoint AND c.webhook_id = e.webhook_id
         ), runs AS (
             INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
-            SELECT e.id, h.handler, 'pending', 0, e.received_at, e.received_at
-            FROM e
-            JOIN input i ON i.endpoint = e.endpoint AND i.webhook_id = e.webhook_id
-            JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = i.ord
+            SELECT s.id, h.handler, 'pending', 0, s.received_at, s.received_at
+            FROM stored s JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = s.ord
+            WHERE s.follows IS NULL
+        ), followers AS (
+            INSERT INTO job_followers (family, job_id, kind, type, endpoint, webhook_id, raw_id, reconciled, at)
+            SELECT family, job_id, follows, job_type, endpoint, webhook_id, raw_id, reconciled, received_at
+            FROM stored WHERE follows IS NOT NULL
+            ON CONFLICT (endpoint, webhook_id) DO NOTHING
         )
-        SELECT i.ord, pg_notify('geminihooks_work', '') FROM e JOIN input i ON i.endpoint = e.endpoint AND i.webhook_id = e.webhook_id
+        SELECT ord, follows, pg_notify('geminihooks_work', '') FROM stored
         """;
 
-    async Task WritePlainAcceptsAsync(IReadOnlyList<PendingAccept> batch)
+    async Task WriteAcceptsAsync(IReadOnlyList<PendingAccept> batch)
     {
         // One row per key: a key twice in one batch is one insert, and its later copies are duplicates of the first.
         var first = new Dictionary<(string, string), PendingAccept>();
@@ -88,6 +100,11 @@ sealed partial class PostgresEventStore
         var types = new string[n];
         var bodies = new byte[n][];
         var statuses = new string[n];
+        var families = new string?[n];
+        var jobIds = new string?[n];
+        var jobTypes = new string?[n];
+        var rawIds = new string?[n];
+        var reconciled = new bool[n];
         var handlerRows = new List<long>();
         var handlerNames = new List<string>();
         for (var i = 0; i < n; i++)
@@ -100,6 +117,14 @@ sealed partial class PostgresEventStore
             types[i] = StoredText.Representable(d.EventType);
             bodies[i] = BodyArray(d.Body);
             statuses[i] = d.InitialStatus;
+            if (d.Job is { } job)
+            {
+                families[i] = job.Key.Family;
+                jobIds[i] = StoredText.Representable(job.Key.JobId);
+                jobTypes[i] = job.EventType;
+                rawIds[i] = StoredText.Representable(job.RawId);
+                reconciled[i] = job.Reconciled;
+            }
             foreach (var handler in d.Handlers.Distinct(StringComparer.Ordinal))
             {
                 handlerRows.Add(i + 1); // WITH ORDINALITY counts from 1
@@ -116,9 +141,17 @@ sealed partial class PostgresEventStore
         command.Parameters.Add(Array(NpgsqlDbType.Text, statuses));
         command.Parameters.Add(Array(NpgsqlDbType.Bigint, handlerRows.ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Text, handlerNames.ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, families));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, jobIds));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, jobTypes));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, rawIds));
+        command.Parameters.Add(Array(NpgsqlDbType.Boolean, reconciled));
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
         while (await reader.ReadAsync(CancellationToken.None))
-            rows[reader.GetInt64(0) - 1].Outcome = AcceptOutcome.Accepted;
+        {
+            rows[reader.GetInt64(0) - 1].Outcome = reader.IsDBNull(1) ? AcceptOutcome.Accepted
+                : reader.GetString(1) == "duplicate" ? AcceptOutcome.Superseded : AcceptOutcome.Conflict;
+        }
     }
 
     /// <summary>

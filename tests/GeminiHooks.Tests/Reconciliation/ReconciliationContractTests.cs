@@ -33,7 +33,10 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
     /// <summary>The job half of the store, as the reconciler and the admin API use it.</summary>
     IJobStore Jobs => (IJobStore)_store;
 
-    /// <summary>A new, initialized store over a database of this test's own.</summary>
+    /// <summary>
+    /// A new, initialized store over the database of this test (made on the first call): a second call is a second
+    /// replica over the same data.
+    /// </summary>
     protected abstract Task<IEventStore> CreateStoreAsync(TimeProvider time, CancellationToken cancellationToken);
 
     protected abstract Task DropAsync();
@@ -79,6 +82,24 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
         var followers = await Jobs.FollowersAsync(new JobKey(JobFamily.Batch, "123"), Ct);
         Assert.Equal(["conflict", "duplicate"], followers.Select(f => f.Kind).Order().ToArray());
         Assert.Contains(followers, f => f.RawId == "123");
+    }
+
+    [Fact]
+    public async Task Many_deliveries_of_one_job_at_once_through_two_replicas_run_the_handlers_once()
+    {
+        // Two registered webhooks with one URL, or a static and a dynamic delivery, deliver one job under several ids.
+        await using var replica = await CreateStoreAsync(_time, Ct);
+        var deliveries = Enumerable.Range(0, 40).Select(i => (Store: i % 2 == 0 ? _store : replica,
+            Delivery: Terminal($"w{i}", i == 39 ? "batch.failed" : "batch.succeeded", i % 3 == 0 ? "batches/777" : "777",
+                endpoint: i % 4 == 0 ? "static" : "dynamic")));
+        var outcomes = await Task.WhenAll(deliveries.Select(d => Task.Run(() => d.Store.AcceptAsync(d.Delivery, Ct), Ct)));
+
+        Assert.Single(outcomes, o => o == AcceptOutcome.Accepted);
+        Assert.All(outcomes, o => Assert.Contains(o, new[] { AcceptOutcome.Accepted, AcceptOutcome.Superseded, AcceptOutcome.Conflict }));
+        var followers = await Jobs.FollowersAsync(new JobKey(JobFamily.Batch, "777"), Ct);
+        Assert.Equal(39, followers.Count);
+        Assert.Single(await _store.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
+        Assert.Empty(await replica.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
     }
 
     [Fact]
