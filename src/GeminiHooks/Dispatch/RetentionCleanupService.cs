@@ -1,3 +1,4 @@
+using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +31,7 @@ sealed partial class RetentionCleanupService(
                 await DeleteAsync(EventStatus.Done, idempotency.Retention, stoppingToken);
                 await DeleteAsync(EventStatus.Quarantined, idempotency.QuarantinedRetention, stoppingToken);
                 await DeleteAsync(EventStatus.Dead, idempotency.DeadRetention, stoppingToken);
+                await DeleteExpiredTiesAsync(stoppingToken);
                 await Task.Delay(idempotency.CleanupInterval, time, stoppingToken);
             }
         }
@@ -49,6 +51,21 @@ sealed partial class RetentionCleanupService(
         catch (Exception e) when (!stoppingToken.IsCancellationRequested)
         {
             LogFailed(logger, status, e.Message);
+        }
+    }
+
+    // A tie outlives its token by nothing: once the token has expired it is refused anyway.
+    async Task DeleteExpiredTiesAsync(CancellationToken stoppingToken)
+    {
+        if (store is not IBindingNonceStore ties)
+            return;
+        try
+        {
+            await ties.DeleteExpiredTiesAsync(time.GetUtcNow(), stoppingToken);
+        }
+        catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+        {
+            LogFailed(logger, "binding token", e.Message);
         }
     }
 

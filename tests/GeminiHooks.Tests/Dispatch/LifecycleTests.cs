@@ -89,7 +89,7 @@ public class LifecycleTests
     }
 
     [Fact]
-    public async Task Retention_cleanup_deletes_old_finished_events_and_keeps_dead_ones()
+    public async Task Retention_cleanup_deletes_old_finished_events_and_dead_ones_after_their_own_retention()
     {
         using var dir = new TempDirectory();
         var recorder = new Recorder();
@@ -97,6 +97,7 @@ public class LifecycleTests
         {
             ["GeminiHooks:Dispatch:MaxAttempts"] = "1",
             ["GeminiHooks:Idempotency:Retention"] = "7.00:00:00",
+            ["GeminiHooks:Idempotency:DeadRetention"] = "14.00:00:00",
             ["GeminiHooks:Idempotency:CleanupInterval"] = "01:00:00",
         }, hooks => hooks.AddHandler<FlakyHandler>("flaky").AddHandler<SteadyHandler>("steady"),
             services => services.AddSingleton(recorder));
@@ -111,5 +112,9 @@ public class LifecycleTests
         await Eventually.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromHours(1),
             async () => await host.Store.GetEventAsync(TestHost.Endpoint, done, CancellationToken.None) is null, "the done event is deleted");
         Assert.NotNull(await host.Store.GetEventAsync(TestHost.Endpoint, dead, CancellationToken.None));
+
+        host.FakeTime.Advance(TimeSpan.FromDays(6));
+        await Eventually.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromHours(1),
+            async () => await host.Store.GetEventAsync(TestHost.Endpoint, dead, CancellationToken.None) is null, "the dead event is deleted");
     }
 }

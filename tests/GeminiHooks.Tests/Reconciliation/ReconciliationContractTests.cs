@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Gemini;
@@ -100,6 +101,30 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
         Assert.Equal(39, followers.Count);
         Assert.Single(await _store.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
         Assert.Empty(await replica.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
+    }
+
+    [Fact]
+    public async Task A_binding_token_is_tied_to_the_first_job_that_presents_it_until_it_expires()
+    {
+        await using var replica = await CreateStoreAsync(_time, Ct);
+        var ties = (IBindingNonceStore)_store;
+        var expires = _time.GetUtcNow().AddDays(3);
+        var first = new JobKey(JobFamily.Batch, "1");
+        var other = new JobKey(JobFamily.Video, "1");
+
+        // Two replicas, the same nonce for two jobs at once: exactly one job gets it.
+        var raced = await Task.WhenAll(
+            Task.Run(() => ties.TieAsync("nonce-a", first, expires, Ct), Ct),
+            Task.Run(() => ((IBindingNonceStore)replica).TieAsync("nonce-a", other, expires, Ct), Ct));
+        Assert.Single(raced, won => won);
+        var owner = raced[0] ? first : other;
+        Assert.True(await ties.TieAsync("nonce-a", owner, expires, Ct));
+        Assert.False(await ((IBindingNonceStore)replica).TieAsync("nonce-a", owner == first ? other : first, expires, Ct));
+        Assert.True(await ties.TieAsync("nonce-b", other, _time.GetUtcNow().AddHours(1), Ct));
+
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await ties.DeleteExpiredTiesAsync(_time.GetUtcNow(), Ct));
+        Assert.True(await ties.TieAsync("nonce-b", first, expires, Ct));
     }
 
     [Fact]
