@@ -9,8 +9,8 @@ public class MetricsTests
     [Fact]
     public async Task After_a_known_mix_of_deliveries_a_scrape_of_the_metrics_port_shows_exactly_those_counts()
     {
-        var port = PublishedServer.FreePort();
-        var metricsPort = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
+        var metricsPort = ChildProcess.FreePort();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
@@ -36,12 +36,8 @@ public class MetricsTests
 
         // Let the three accepted events be dispatched before the first scrape, so the backlog gauge is read after.
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key");
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!(await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the three events were not dispatched in 15 s");
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync(async () => (await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal),
+            "the three events are dispatched", TimeSpan.FromSeconds(15));
 
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
         var scrape = await metrics.GetStringAsync("/metrics");

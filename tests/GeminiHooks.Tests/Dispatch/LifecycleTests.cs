@@ -70,22 +70,22 @@ public class LifecycleTests
             ["GeminiHooks:Handlers:audit:Type"] = "log",
             ["GeminiHooks:Handlers:audit:Events:0"] = "batch.*",
         });
-        Assert.Equal(["audit"], host.Catalog.HandlersFor("batch.failed"));
-        Assert.Empty(host.Catalog.HandlersFor("video.generated"));
+        Assert.Equal(["audit"], host.HandlersFor("batch.failed"));
+        Assert.Empty(host.HandlersFor("video.generated"));
 
         var configuration = (IConfigurationRoot)host.App.Configuration;
         configuration["GeminiHooks:Handlers:everything:Type"] = "log";
         configuration["GeminiHooks:Handlers:audit:Events:0"] = "video.generated";
         configuration.Reload();
-        await Eventually.UntilAsync(() => host.Catalog.HandlersFor("batch.failed").SequenceEqual(["everything"]), "the reload is seen");
-        Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
+        await Eventually.UntilAsync(() => host.HandlersFor("batch.failed").SequenceEqual(["everything"]), "the reload is seen");
+        Assert.Equal(["audit", "everything"], host.HandlersFor("video.generated"));
 
         // An invalid reload keeps the last good handlers: the options monitor refuses it (and logs why) without
         // throwing at whoever triggered the reload, and the catalog never sees the invalid set.
         configuration["GeminiHooks:Handlers:broken:Type"] = "ftp";
         Assert.Null(Record.Exception(configuration.Reload));
         await Task.Delay(100);
-        Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
+        Assert.Equal(["audit", "everything"], host.HandlersFor("video.generated"));
     }
 
     [Fact]

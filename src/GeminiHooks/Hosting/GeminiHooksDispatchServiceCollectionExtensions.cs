@@ -9,12 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Hosting;
 
-static class DispatchServiceCollectionExtensions
+static class GeminiHooksDispatchServiceCollectionExtensions
 {
-    /// <summary>
-    /// The dispatch half of <c>AddGeminiHooks</c>: the handler catalog (ingest asks it which handlers an event gets),
-    /// the built-in configured handlers, the dispatcher and the retention cleanup.
-    /// </summary>
     /// <summary>
     /// Tracked jobs and reconciliation: the Gemini API client (no client logging: the request carries the API key in a
     /// header, and nothing about it must reach a log), the reconciler (idle unless Reconcile:Enabled), the tracker.
@@ -34,6 +30,11 @@ static class DispatchServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.WebhookWatchdog>());
     }
 
+    /// <summary>
+    /// The dispatch half of <c>AddGeminiHooks</c>: the handler catalog (ingest asks it which handlers an event gets),
+    /// the built-in configured handlers, the dispatcher and the retention cleanup. Every registration is a TryAdd, so a
+    /// second call adds nothing.
+    /// </summary>
     internal static GeminiHooksBuilder AddGeminiHooksDispatch(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, HandlerOptionsValidator>());
