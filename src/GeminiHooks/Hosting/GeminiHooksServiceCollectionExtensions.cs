@@ -54,6 +54,8 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<RecentDeliveries>();
+        services.TryAddSingleton<DeliveryVerification>();
+        services.TryAddSingleton<DeliveryRecorder>();
         services.TryAddSingleton<IngestEndpoint>();
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
         services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessTag]);

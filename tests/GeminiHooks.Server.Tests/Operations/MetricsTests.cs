@@ -43,8 +43,17 @@ public class MetricsTests
             await Task.Delay(100);
         }
 
+        // The backlog gauge shows its last count and refreshes it in the background when older than 5 s (a scrape
+        // never waits for the store): scrape until it shows the dispatched three.
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
         var scrape = await metrics.GetStringAsync("/metrics");
+        deadline = DateTime.UtcNow.AddSeconds(15);
+        while (Prometheus.Value(scrape, "geminihooks_backlog", ("status", "succeeded")) != 3)
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the backlog gauge never showed the three dispatched events: " + scrape);
+            await Task.Delay(200);
+            scrape = await metrics.GetStringAsync("/metrics");
+        }
         var deliveries = "geminihooks_deliveries_total";
         Assert.Equal(3, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "accepted")));
         Assert.Equal(2, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "duplicate")));
