@@ -50,7 +50,7 @@ sealed partial class IngestEndpoint(
 
     async Task<IngestResult> ProcessAsync(HttpContext context, string endpoint, GeminiHooksOptions settings)
     {
-        if (DeliveryHeaders.Check(context.Request, settings.MaxBodyBytes, settings.Tolerance, time.GetUtcNow().ToUnixTimeSeconds(),
+        if (DeliveryHeaders.Check(context.Request, endpoint == Dynamic, settings.MaxBodyBytes, settings.Tolerance, time.GetUtcNow().ToUnixTimeSeconds(),
                 out var headers) is { } refusedHeaders)
             return IngestResult.Refused(refusedHeaders, headers.Id);
 
