@@ -41,6 +41,10 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, JsonlFileLockValidator>());
         services.AddMetrics();
         services.TryAddSingleton<GeminiHooksMetrics>();
+        services.TryAddSingleton<BacklogGauge>();
+        services.TryAddSingleton<ReadinessGauge>();
+        services.TryAddSingleton<JwksObserver>();
+        services.AddHostedService<ObservedInstruments>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .RemoveAllLoggers();

@@ -64,6 +64,8 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<RecentDeliveries>();
+        services.TryAddSingleton<DeliveryVerification>();
+        services.TryAddSingleton<DeliveryRecorder>();
         services.TryAddSingleton<IngestEndpoint>();
         // With UseExceptionHandler(): 503, not 500.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());

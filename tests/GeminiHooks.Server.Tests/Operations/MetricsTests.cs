@@ -39,8 +39,15 @@ public class MetricsTests
         await Eventually.UntilAsync(async () => (await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal),
             "the three events are dispatched", TimeSpan.FromSeconds(15));
 
+        // The backlog gauge shows its last count and refreshes it in the background when older than 5 s (a scrape
+        // never waits for the store): scrape until it shows the dispatched three.
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
-        var scrape = await metrics.GetStringAsync("/metrics");
+        var scrape = "";
+        await Eventually.UntilAsync(async () =>
+        {
+            scrape = await metrics.GetStringAsync("/metrics");
+            return Prometheus.Value(scrape, "geminihooks_backlog", ("status", "succeeded")) == 3;
+        }, "the backlog gauge shows the three dispatched events", TimeSpan.FromSeconds(15));
         var deliveries = "geminihooks_deliveries_total";
         Assert.Equal(3, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "accepted")));
         Assert.Equal(2, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "duplicate")));
