@@ -61,6 +61,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
 
     static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, WebhookRegistry registry, DeliveryEngine engine, TextWriter log)
     {
+        app.UseLocalRequestGuard();
         app.MapGet("/.well-known/jwks.json", () => Results.Text(keys.Jwks, "application/json"));
 
         // The Gemini API under each version the SDKs use: every Gemini-shaped endpoint is mapped in these groups, and only there.
