@@ -35,14 +35,22 @@ internal sealed class DeliveryEngine : IAsyncDisposable
     public DeliveryRecord? Find(string id) => _records.GetValueOrDefault(id);
 
     /// <summary>A static delivery to a registered webhook, signed with whichever of its secrets are live at each attempt.</summary>
-    public DeliveryRecord EnqueueStatic(string webhookId, string uri, string type, byte[] body, bool disableOnFailure)
+    public DeliveryRecord EnqueueStatic(string webhookId, string uri, string type, byte[] body, bool disableOnFailure, TimeSpan delay = default)
     {
         var record = new DeliveryRecord { Id = SampleEvents.NewWebhookId(), Type = type, Uri = uri, Webhook = webhookId, Format = "v1" };
         Start(record, body, () => _registry.SigningTarget(webhookId) is { } target
             ? (target.Uri, new StaticSigner(target.Keys))
-            : null, disableOnFailure ? webhookId : null);
+            : null, disableOnFailure ? webhookId : null, delay);
         return record;
     }
+
+    /// <summary>
+    /// The project-wide fan-out of a static event: one delivery to every enabled registered webhook subscribed to the
+    /// type, each under its own webhook-id and signed with that webhook's live secrets. Two webhooks with one URL
+    /// therefore deliver the event twice, as Gemini does.
+    /// </summary>
+    public IReadOnlyList<DeliveryRecord> EnqueueToSubscribers(string type, byte[] body, TimeSpan delay = default) =>
+        _registry.Subscribers(type).Select(w => EnqueueStatic(w.Id, w.Uri, type, body, disableOnFailure: true, delay)).ToList();
 
     /// <summary>
     /// An ad-hoc dynamic delivery (a request's webhook_config.uris), signed with the emulator's own key; its first attempt

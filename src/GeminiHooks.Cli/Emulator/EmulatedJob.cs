@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 namespace GeminiHooks.Cli.Emulator;
 
 /// <summary>
-/// One job created at the emulator, with the URIs of its dynamic <c>webhook_config</c> (none without one). Once finished
-/// it holds the type of the event it ended with and when.
+/// One job created at the emulator, with the URIs and <c>user_metadata</c> of its <c>webhook_config</c>: without URIs its
+/// event goes to the registered webhooks. Once finished it holds the type of the event it ended with and when.
 /// </summary>
 internal sealed record EmulatedJob(string Name, JobKind Kind,
     IReadOnlyList<string> Uris, JsonObject? UserMetadata, string CreateTime,

@@ -107,8 +107,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
             }
             else
             {
-                foreach (var (id, uri) in registry.Subscribers(type))
-                    deliveries.Add(engine.EnqueueStatic(id, uri, type, Envelope(type, (JsonObject)data.DeepClone(), options, null), disableOnFailure: true));
+                deliveries.AddRange(engine.EnqueueToSubscribers(type, Envelope(type, data, options, (JsonObject?)userMetadata?.DeepClone())));
             }
             return Results.Json(new { deliveries = deliveries.Select(Describe) }, CliJson.Snake);
         });

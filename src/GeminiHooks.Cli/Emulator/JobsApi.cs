@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;
@@ -11,14 +13,16 @@ using static GeminiHooks.Cli.Emulator.GoogleErrors;
 namespace GeminiHooks.Cli.Emulator;
 
 /// <summary>
-/// The job-creation calls that take a dynamic <c>webhook_config</c> on the Gemini Developer API, so the whole
-/// per-request loop runs locally: a batch (<c>POST /{v}/models/{model}:batchGenerateContent</c>, REST field
-/// <c>batch.webhookConfig</c>), a video (<c>:predictLongRunning</c>, top-level <c>webhookConfig</c>) and an interaction
-/// (<c>POST /{v}/interactions</c>, <c>webhook_config</c>). Jobs do no work: <c>POST /emulator/jobs/finish</c> ends the
-/// job and fires its event at its URIs, <c>v1a</c>-signed with the emulator's Ed25519 key (the format live traffic
-/// carries), with the job's <c>user_metadata</c> echoed in the envelope as Gemini does; <c>"webhook": "drop"</c> ends it
-/// without a delivery, as a receiver that was down or a disabled webhook would see it. The jobs read back in the SDKs'
-/// shapes (<see cref="JobResourceShapes"/>), so a receiver can reconcile against the emulator.
+/// The job-creation calls of the Gemini Developer API, each taking an optional <c>webhook_config</c>: a batch
+/// (<c>POST /{v}/models/{model}:batchGenerateContent</c>, REST field <c>batch.webhookConfig</c>), a video
+/// (<c>:predictLongRunning</c>, top-level <c>webhookConfig</c>) and an interaction (<c>POST /{v}/interactions</c>,
+/// <c>webhook_config</c>). Jobs do no work: <c>POST /emulator/jobs/finish</c> ends the job and fires its event as Gemini
+/// does. A job whose config names <c>uris</c> goes to those URIs only, <c>v1a</c>-signed with the emulator's Ed25519 key
+/// (the format live traffic carries); any other job (no config, or <c>user_metadata</c> alone) goes to every enabled
+/// registered webhook subscribed to its type, <c>v1</c>-signed with each one's secrets. Either way the job's
+/// <c>user_metadata</c> is echoed in the envelope. <c>"webhook": "drop"</c> ends it without a delivery, as a receiver that
+/// was down or a disabled webhook would see it. The jobs read back in the SDKs' shapes (<see cref="JobResourceShapes"/>),
+/// so a receiver can reconcile against the emulator.
 /// </summary>
 internal static class JobsApi
 {
@@ -65,7 +69,8 @@ internal static class JobsApi
             var (config, problem) = ReadConfig(body, "");
             if (problem is not null)
                 return InvalidArgument(problem);
-            var job = new EmulatedJob("interactions/" + NewId(), JobKind.Interaction, config?.Uris ?? [], config?.UserMetadata,
+            // Interactions are named by a bare id (v1_…), with no collection prefix, in every answer.
+            var job = new EmulatedJob(NewInteractionId(), JobKind.Interaction, config?.Uris ?? [], config?.UserMetadata,
                 CliJson.Rfc3339(options.Time.GetUtcNow()), Text(body["model"]));
             jobs.Add(job);
             return Results.Json(JobResourceShapes.Interaction(job));
@@ -90,7 +95,7 @@ internal static class JobsApi
                 ? Results.Json(JobResourceShapes.VideoOperation(job))
                 : NotFound($"No operation 'models/{model}/operations/{id}'."));
         version.MapGet("/interactions/{id}", (string id) =>
-            jobs.Find("interactions/" + id) is { } job ? Results.Json(JobResourceShapes.Interaction(job)) : NotFound($"No interaction '{id}'."));
+            jobs.Find(id) is { Kind: JobKind.Interaction } job ? Results.Json(JobResourceShapes.Interaction(job)) : NotFound($"No interaction '{id}'."));
     }
 
     /// <summary>The emulator's own job controls: list the jobs, and finish one (which fires its event).</summary>
@@ -98,13 +103,13 @@ internal static class JobsApi
     {
         app.MapGet("/emulator/jobs", () => Results.Json(new { jobs = jobs.All() }, CliJson.Snake));
 
-        // Finishing a job fires its event at its webhook_config URIs, as Gemini does when the work is done.
+        // Finishing a job fires its event, as Gemini does when the work is done.
         app.MapPost("/emulator/jobs/finish", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await ReadObjectAsync(request, ct);
             var name = Text(body?["name"]);
             if (name is null)
-                return InvalidArgument("Send {\"name\": \"batches/...\"} (the name the creation answered; interactions/<id> for an interaction), plus \"type\" optionally.");
+                return InvalidArgument("Send {\"name\": \"batches/...\"} (the name the creation answered; the bare id for an interaction), plus \"type\" optionally.");
             if (jobs.Find(name) is not { } job)
                 return NotFound($"No job '{name}' was created at this emulator.");
             var type = Text(body!["type"]) ?? job.DefaultEnding;
@@ -120,14 +125,19 @@ internal static class JobsApi
             var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
             // Whether Gemini sends batches/123 or 123 in data.id is not documented: both forms can be sent.
             data["id"] = idForm == "full" ? job.Name : job.ShortId;
-            var signer = new V1aSigner(keys.Ed25519.Ed25519!);
-            var deliveries = new List<DeliveryRecord>();
-            foreach (var uri in webhook == "drop" ? [] : job.Uris)
-                deliveries.Add(engine.EnqueueDynamic(uri, type, Envelope(type, (JsonObject)data.DeepClone(), options, (JsonObject?)job.UserMetadata?.DeepClone()),
-                    "v1a", signer, TimeSpan.FromSeconds(delaySeconds)));
+            var payload = Envelope(type, data, options, (JsonObject?)job.UserMetadata?.DeepClone());
+            var delay = TimeSpan.FromSeconds(delaySeconds);
+            // A job with uris bypasses the registered webhooks; any other reaches every registered webhook subscribed to its type.
+            var deliveries =
+                webhook == "drop" ? (IReadOnlyList<DeliveryRecord>)[] :
+                job.Uris.Count > 0 ? job.Uris.Select(uri => engine.EnqueueDynamic(uri, type, payload, "v1a", new V1aSigner(keys.Ed25519.Ed25519!), delay)).ToList() :
+                engine.EnqueueToSubscribers(type, payload, delay);
             return Results.Json(new { deliveries = deliveries.Select(r => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.Attempts }) }, CliJson.Snake);
         });
     }
+
+    /// <summary>An interaction id as the API forms one: <c>v1_</c> and base64url characters (an assumption beyond the prefix).</summary>
+    static string NewInteractionId() => "v1_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(18));
 
     /// <summary>
     /// The <c>webhook_config</c> of <paramref name="parent"/>, under its REST (camelCase) or proto (snake_case) name:
@@ -139,10 +149,12 @@ internal static class JobsApi
         if (node is null)
             return (null, null);
         if (node is not JsonObject config)
-            return (null, $"{path}webhookConfig must be an object with uris and optional userMetadata.");
-        if (config["uris"] is not JsonArray { Count: > 0 } array ||
-            array.Any(u => ValidUri(u) is null))
-            return (null, $"{path}webhookConfig.uris must list at least one absolute http(s) URL.");
+            return (null, $"{path}webhookConfig must be an object with uris and/or userMetadata.");
+        // uris is optional: a config with user_metadata alone goes to the registered webhooks with the metadata echoed.
+        var urisNode = config["uris"];
+        if (urisNode is not null and not JsonArray || urisNode is JsonArray given && given.Any(u => ValidUri(u) is null))
+            return (null, $"{path}webhookConfig.uris must list absolute http(s) URLs.");
+        var array = urisNode as JsonArray ?? [];
         var metadataNode = config["userMetadata"] ?? config["user_metadata"];
         if (metadataNode is not null and not JsonObject)
             return (null, $"{path}webhookConfig.userMetadata must be an object.");

@@ -52,8 +52,11 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
 
     async Task<JsonObject> JobAsync(string name) => (JsonObject)JsonNode.Parse(await _client.GetStringAsync("/admin/jobs/" + name))!;
 
-    /// <summary>Creates a job at the emulator with the SDK's creation call; returns the name to track.</summary>
-    async Task<string> CreateAsync(string family)
+    /// <summary>
+    /// Creates a job at the emulator with the SDK's creation call; returns the name to track (an interaction is tracked
+    /// under its REST path, interactions/&lt;id&gt;) and the job as the API names it (an interaction by its bare id).
+    /// </summary>
+    async Task<(string Track, string Job)> CreateAsync(string family)
     {
         var (path, body) = family switch
         {
@@ -64,7 +67,11 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         using var response = await _emulator.PostAsJsonAsync(path, body);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var created = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return family == "interaction" ? "interactions/" + (string)created["id"]! : (string)created["name"]!;
+        if (family != "interaction")
+            return ((string)created["name"]!, (string)created["name"]!);
+        var id = (string)created["id"]!;
+        Assert.StartsWith("v1_", id, StringComparison.Ordinal);
+        return ("interactions/" + id, id);
     }
 
     [Theory]
@@ -74,7 +81,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [InlineData("interaction", "interaction.completed")]
     public async Task A_job_finished_with_its_webhook_dropped_is_synthesized_after_grace_and_handled_once(string family, string type)
     {
-        var name = await CreateAsync(family);
+        var (name, job) = await CreateAsync(family);
         using (var output = new StringWriter())
         {
             var exit = await GeminiHooks.Cli.Program.RunAsync(
@@ -85,7 +92,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             async () => (int)(await JobAsync(name))["polls"]! >= 1, "the job was polled while running");
         Assert.Equal("open", (string?)(await JobAsync(name))["status"]);
 
-        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, type, webhook = "drop" }))
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name = job, type, webhook = "drop" }))
             Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
         await Eventually.AdvanceUntilAsync(_receiver.Time, TimeSpan.FromSeconds(20),
             async () => (string?)(await JobAsync(name))["status"] == "ended", "the job was seen ended");
@@ -110,7 +117,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task While_the_api_answers_429_and_500_polling_backs_off_and_the_job_is_still_reconciled_once()
     {
-        var name = await CreateAsync("batch");
+        var (name, _) = await CreateAsync("batch");
         using (var tracked = await _client.PostAsJsonAsync("/admin/jobs", new { name }))
             Assert.Equal(HttpStatusCode.Created, tracked.StatusCode);
         using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, webhook = "drop" }))
@@ -160,8 +167,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Batch_discovery_lists_the_batches_at_the_emulator_and_tracks_the_unfinished_ones()
     {
-        var running = await CreateAsync("batch");
-        var done = await CreateAsync("batch");
+        var (running, _) = await CreateAsync("batch");
+        var (done, _) = await CreateAsync("batch");
         using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name = done, webhook = "drop" }))
             Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
 
