@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GeminiHooks.Cli.Events;
 
 namespace GeminiHooks.Cli.Emulator;
 
@@ -31,7 +32,7 @@ internal static class JobResourceShapes
         if (job.EndTime is { } end)
             metadata["endTime"] = end;
         if (job.EndedWith == "batch.succeeded")
-            metadata["output"] = new JsonObject { ["responsesFile"] = $"files/{job.ShortId}-output" };
+            metadata["output"] = new JsonObject { ["responsesFile"] = BatchOutputFile(job) };
         else if (job.EndedWith == "batch.failed")
             operation["error"] = new JsonObject { ["code"] = 13, ["message"] = "The batch failed (emulated)." };
         else if (job.EndedWith == "batch.cancelled")
@@ -67,7 +68,7 @@ internal static class JobResourceShapes
                 {
                     ["generatedSamples"] = new JsonArray(new JsonObject
                     {
-                        ["video"] = new JsonObject { ["uri"] = $"https://emulator.invalid/{job.Name}/video.mp4" },
+                        ["video"] = new JsonObject { ["uri"] = VideoUri(job) },
                     }),
                 },
             };
@@ -76,13 +77,51 @@ internal static class JobResourceShapes
         return operation;
     }
 
-    /// <summary>An interaction as <c>GET /{v}/interactions/{id}</c> answers: its status from the event it ended with.</summary>
-    public static JsonObject Interaction(EmulatedJob job) => new()
+    /// <summary>
+    /// An interaction as <c>GET /{v}/interactions/{id}</c> answers: its status from the event it ended with, and for a
+    /// failure the SDKs' <c>errors[]</c> (<c>code</c>, <c>message</c>) with the values its <c>interaction.failed</c> carries.
+    /// </summary>
+    public static JsonObject Interaction(EmulatedJob job)
     {
-        ["id"] = job.ShortId,
-        ["object"] = "interaction",
-        ["status"] = job.EndedWith is { } type ? type["interaction.".Length..] : "in_progress",
-        ["model"] = job.Model,
-        ["created"] = job.CreateTime,
-    };
+        var interaction = new JsonObject
+        {
+            ["id"] = job.ShortId,
+            ["object"] = "interaction",
+            ["status"] = job.EndedWith is { } type ? type["interaction.".Length..] : "in_progress",
+            ["model"] = job.Model,
+            ["created"] = job.CreateTime,
+        };
+        if (job.EndedWith == "interaction.failed")
+        {
+            var sample = SampleEvents.Data("interaction.failed");
+            interaction["errors"] = new JsonArray(new JsonObject { ["code"] = sample["error_code"]!.DeepClone(), ["message"] = sample["error_message"]!.DeepClone() });
+        }
+        return interaction;
+    }
+
+    /// <summary>
+    /// The <c>data</c> of the event the job ends with: the type's sample, with the files the job's resource names, so
+    /// the delivery and the resource a reconciler reads agree.
+    /// </summary>
+    public static JsonObject EventData(EmulatedJob job, string type)
+    {
+        var data = SampleEvents.Data(type);
+        if (type == "batch.succeeded")
+            data["output_file_uri"] = BatchOutputFile(job);
+        else if (type == "video.generated")
+        {
+            data["output_file_uri"] = VideoUri(job);
+            data["file_name"] = "files/" + VideoFileId(job);
+            data["file_id"] = VideoFileId(job);
+            data["video_uri"] = VideoUri(job);
+        }
+        return data;
+    }
+
+    static string BatchOutputFile(EmulatedJob job) => $"files/{job.ShortId}-output";
+
+    static string VideoFileId(EmulatedJob job) => job.ShortId + "-video";
+
+    /// <summary>A Files API download URI, as the SDKs' generated samples carry; its host never resolves.</summary>
+    static string VideoUri(EmulatedJob job) => $"https://emulator.invalid/v1beta/files/{VideoFileId(job)}:download?alt=media";
 }

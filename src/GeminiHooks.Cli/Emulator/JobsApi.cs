@@ -2,7 +2,6 @@ using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using GeminiHooks.Cli.Common;
-using GeminiHooks.Cli.Events;
 using GeminiHooks.Cli.Signing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -122,7 +121,7 @@ internal static class JobsApi
                 (webhook == "delay") != (delaySeconds is >= 1 and <= 86_400))
                 return InvalidArgument("\"webhook\" is deliver, drop, or delay with \"delay_seconds\" 1-86400; \"id_form\" is full (batches/123) or short (123).");
             job = jobs.Finish(name, type, CliJson.Rfc3339(options.Time.GetUtcNow()))!;
-            var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
+            var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : JobResourceShapes.EventData(job, type);
             // Whether Gemini sends batches/123 or 123 in data.id is not documented: both forms can be sent.
             data["id"] = idForm == "full" ? job.Name : job.ShortId;
             var payload = Envelope(type, data, options, (JsonObject?)job.UserMetadata?.DeepClone());

@@ -79,6 +79,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [InlineData("batch", "batch.expired")]
     [InlineData("video", "video.generated")]
     [InlineData("interaction", "interaction.completed")]
+    [InlineData("interaction", "interaction.failed")]
     public async Task A_job_finished_with_its_webhook_dropped_is_synthesized_after_grace_and_handled_once(string family, string type)
     {
         var (name, job) = await CreateAsync(family);
@@ -102,6 +103,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         Assert.True((bool)outcome["reconciled"]!);
         Assert.Equal(type, (string?)outcome["type"]);
         await Eventually.UntilAsync(() => Task.FromResult(HandledLines() == 1), "the handler ran");
+        AssertSynthesizedAsTheGuideShowsIt(type, job, (JsonObject)JsonNode.Parse(await _client.GetStringAsync(
+            $"/admin/events/{(string)outcome["endpoint"]!}/{(string)outcome["webhook_id"]!}"))!["body"]!["data"]!);
 
         // Gemini's delivery after all, late, with the short id: answered 200, not dispatched again.
         var shortId = name[(name.LastIndexOf('/') + 1)..];
@@ -109,6 +112,30 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             Assert.Contains("duplicate", await late.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await Task.Delay(500);
         Assert.Equal(1, HandledLines());
+    }
+
+    /// <summary>The synthesized event's data carries the fields of the current webhooks guide for its type.</summary>
+    static void AssertSynthesizedAsTheGuideShowsIt(string type, string job, JsonObject data)
+    {
+        Assert.Equal(job, (string?)data["id"]); // interactions: the bare v1_ id, not the path they are tracked under
+        switch (type)
+        {
+            case "video.generated":
+                Assert.StartsWith("https://", (string?)data["output_file_uri"], StringComparison.Ordinal);
+                Assert.Matches("^files/[a-z0-9-]+$", (string?)data["file_name"]);
+                Assert.Equal((string?)data["output_file_uri"], (string?)data["video_uri"]); // the older field, kept for the cookbook
+                break;
+            case "interaction.failed":
+                Assert.False(string.IsNullOrEmpty((string?)data["error_code"]));
+                Assert.False(string.IsNullOrEmpty((string?)data["error_message"]));
+                break;
+            case "interaction.completed":
+                Assert.Equal(["id"], data.Select(p => p.Key)); // the guide's interaction.completed carries the id alone
+                break;
+            case "batch.succeeded":
+                Assert.StartsWith("files/", (string?)data["output_file_uri"], StringComparison.Ordinal);
+                break;
+        }
     }
 
     async Task<int> EmulatorRequestsAsync(string resource) =>
