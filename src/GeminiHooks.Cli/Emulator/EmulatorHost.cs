@@ -11,8 +11,10 @@ using static GeminiHooks.Cli.Emulator.GoogleErrors;
 namespace GeminiHooks.Cli.Emulator;
 
 /// <summary>
-/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API under /v1 and /v1beta (so the official SDKs can register webhooks),
-/// a JWKS of its own keys, and <c>POST /emulator/trigger</c> to fire events signed as Gemini signs them and retried per the chosen schedule.
+/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API and the job-creation and job-read calls under /v1 and
+/// /v1beta (so the official SDKs can register webhooks and create jobs), a JWKS of its own keys, and the emulator's own
+/// controls (<c>/emulator/...</c>) to finish jobs and fire events, signed as Gemini signs them and retried per the chosen
+/// schedule. Only local programs drive it (<see cref="LocalRequestGuard"/>).
 /// </summary>
 internal sealed class EmulatorHost : IAsyncDisposable
 {
