@@ -128,7 +128,7 @@ public sealed class CapturedLogs : ILoggerProvider
 sealed class BrokerTestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789-012345";
 
     readonly string _dir;
 

@@ -56,6 +56,8 @@ static class PublishedServer
         // A clean environment for the service: nothing from the test host's ASP.NET settings leaks in.
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) || k.StartsWith("GeminiHooks__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
+        // The metrics port defaults to 9464: processes started side by side each get a free one unless the test picks.
+        start.Environment["GeminiHooks__Metrics__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment)
             start.Environment[key] = value;
         var collected = new StringBuilder();

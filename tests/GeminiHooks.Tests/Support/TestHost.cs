@@ -22,7 +22,7 @@ namespace GeminiHooks.Tests.Support;
 sealed class TestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789-012345";
 
     TestHost(WebApplication app, IEventStore store, TimeProvider time, bool ownsStore)
     {
