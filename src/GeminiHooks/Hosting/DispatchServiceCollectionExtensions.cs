@@ -24,6 +24,7 @@ static class DispatchServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, Reconciliation.ReconcileOptionsValidator>());
         services.TryAddSingleton<ReconcileMetrics>();
         services.AddHttpClient(Gemini.GeminiApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)
             .RemoveAllLoggers();
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<Gemini.GeminiApiClient>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(Gemini.GeminiApiClient.HttpClientName)));
@@ -42,6 +43,7 @@ static class DispatchServiceCollectionExtensions
         services.TryAddSingleton<GeminiHooksMetrics>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)
             .RemoveAllLoggers();
         services.TryAddSingleton<JsonlFiles>();
         // The built-in types first: their order is the one error messages list.
