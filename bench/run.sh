@@ -124,6 +124,7 @@ start_service() { # name, extra env assignments...
     exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$SERVICE_PORT" \
       GeminiHooks__Static__Secrets__0="$SECRET" \
       GeminiHooks__Store__ConnectionString="Data Source=$db" \
+      GeminiHooks__RateLimit__Enabled=false \
       "${EXTRA_ENV[@]}" "$@" dotnet GeminiHooks.Server.dll >"$OUT/$name.log" 2>&1
   ) &
   SERVICE_PID=$!

@@ -90,6 +90,16 @@ static class PostgresSchema
         );
         CREATE INDEX tracked_jobs_due ON tracked_jobs (next_poll_at) WHERE status IN ('open', 'ended');
         """,
+        """
+        -- Each binding token's nonce, tied to the first job that presented it.
+        CREATE TABLE binding_nonces (
+            nonce      text        NOT NULL PRIMARY KEY,
+            family     text        NOT NULL,
+            job_id     text        NOT NULL,
+            expires_at timestamptz NOT NULL -- the token's expiry
+        );
+        CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using System.Threading.RateLimiting;
 using GeminiHooks.Hosting;
 using GeminiHooks.Http;
@@ -10,8 +12,9 @@ using Microsoft.Extensions.Options;
 namespace GeminiHooks.Server;
 
 /// <summary>
-/// The delivery endpoints' rate limit (<c>GeminiHooks:RateLimit</c>): a fixed window per client address, which is the
-/// forwarded address when forwarded headers are on. Settings are read per request, so a reload takes effect for the
+/// The delivery endpoints' rate limit (<c>GeminiHooks:RateLimit</c>): a fixed window per client, which is the forwarded
+/// address when forwarded headers are on; an IPv6 client is its /64 network, since one host holds a whole /64 and could
+/// otherwise take a fresh window per address. Settings are read per request, so a reload takes effect for the
 /// next delivery (a changed limit starts fresh windows). Applied to the endpoints <c>MapGeminiHooks()</c> returns.
 /// </summary>
 static class DeliveryRateLimiting
@@ -32,7 +35,7 @@ static class DeliveryRateLimiting
         if (!settings.Enabled)
             return RateLimitPartition.GetNoLimiter(default(PartitionKey));
         // The limit is part of the key: after a reload, clients get windows of the new size, and old ones expire idle.
-        var key = new PartitionKey(ClientAddress.Of(context) ?? "unknown", settings.PermitLimit, settings.Window);
+        var key = new PartitionKey(ClientOf(context.Connection.RemoteIpAddress), settings.PermitLimit, settings.Window);
         return RateLimitPartition.GetFixedWindowLimiter(key, k => new FixedWindowRateLimiterOptions
         {
             PermitLimit = k.PermitLimit,
@@ -57,5 +60,23 @@ static class DeliveryRateLimiting
             "This client address sent more deliveries than GeminiHooks:RateLimit allows; retry after the Retry-After delay.");
     }
 
-    readonly record struct PartitionKey(string? Address, int PermitLimit, TimeSpan Window);
+    /// <summary>
+    /// The partition of a client: an IPv4 address (also when a dual-stack listener reports it as <c>::ffff:a.b.c.d</c>)
+    /// as it is, an IPv6 address as its /64 network.
+    /// </summary>
+    internal static string ClientOf(IPAddress? address)
+    {
+        if (address is null)
+            return "unknown";
+        if (address.IsIPv4MappedToIPv6)
+            address = address.MapToIPv4();
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+            return address.ToString();
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes).ToString() + "/64";
+    }
+
+    readonly record struct PartitionKey(string Client, int PermitLimit, TimeSpan Window);
 }

@@ -21,6 +21,7 @@ static class Operations
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         builder.Services.AddDeliveryRateLimiting();
+        builder.Services.AddConnectionLimits();
         builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ServerOptions>>((forwarded, options) =>
         {
             var settings = options.Value.ForwardedHeaders;

@@ -12,15 +12,17 @@ public sealed class ServerOptions
 }
 
 /// <summary>
-/// <c>GeminiHooks:RateLimit</c>: a fixed window per client address on the delivery endpoints. Off by default: Gemini's
-/// own retries are already paced, and a receiver behind a proxy without forwarded headers would see one address.
+/// <c>GeminiHooks:RateLimit</c>: a fixed window per client (an IPv4 address, or the /64 network of an IPv6 address, the
+/// block one host usually holds) on the delivery endpoints. On by default, at a limit Gemini's own traffic never
+/// reaches (one delivery per job event, retries paced over 24 hours): it bounds what one unauthenticated client can
+/// make the receiver verify. Behind a proxy, turn forwarded headers on, or every client shares the proxy's window.
 /// </summary>
 public sealed class RateLimitOptions
 {
-    public bool Enabled { get; set; }
+    public bool Enabled { get; set; } = true;
 
-    /// <summary>Deliveries one client address may send per <see cref="Window"/>; more get 429 with Retry-After.</summary>
-    public int PermitLimit { get; set; } = 100;
+    /// <summary>Deliveries one client may send per <see cref="Window"/>; more get 429 with Retry-After.</summary>
+    public int PermitLimit { get; set; } = 1000;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromSeconds(1);
 }

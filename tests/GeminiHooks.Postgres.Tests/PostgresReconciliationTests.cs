@@ -13,7 +13,8 @@ public sealed class PostgresReconciliationTests : ReconciliationContractTests
 
     protected override async Task<IEventStore> CreateStoreAsync(TimeProvider time, CancellationToken cancellationToken)
     {
-        _database = await TestPostgres.CreateDatabaseAsync();
+        if (_database.Length == 0)
+            _database = await TestPostgres.CreateDatabaseAsync();
         var store = new PostgresEventStore(new StoreOptions { ConnectionString = _database }, time, NullLogger<PostgresEventStore>.Instance);
         await store.InitializeAsync(cancellationToken);
         return store;

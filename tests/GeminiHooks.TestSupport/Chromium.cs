@@ -75,19 +75,14 @@ public sealed class Chromium : IAsyncDisposable
     {
         // With port 0 the browser picks a free port and writes it to DevToolsActivePort in the profile.
         var portFile = Path.Combine(_profile.Path, "DevToolsActivePort");
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        string? port = null;
-        while (port is null)
+        var port = await Eventually.FindAsync(() =>
         {
             if (_process.HasExited)
                 throw new InvalidOperationException($"chromium exited with code {_process.ExitCode} before listening");
-            if (File.Exists(portFile) && File.ReadAllLines(portFile) is [var first, ..] && first.Length > 0)
-                port = first.Trim();
-            else if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("chromium did not open its DevTools port in 30 s");
-            else
-                await Task.Delay(50);
-        }
+            return Task.FromResult(File.Exists(portFile) && File.ReadAllLines(portFile) is [var first, ..] && first.Length > 0
+                ? first.Trim()
+                : null);
+        }, "chromium opens its DevTools port", TimeSpan.FromSeconds(30));
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var targets = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://127.0.0.1:{port}/json/list")))!.AsArray();
         var page = targets.First(t => (string?)t!["type"] == "page")!;
@@ -167,14 +162,14 @@ public sealed class Chromium : IAsyncDisposable
     /// <summary>Polls until <paramref name="condition"/> is true in the page.</summary>
     public async Task WaitForAsync(string condition, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        try
         {
-            if (await EvaluateAsync($"!!({condition})") is JsonValue value && value.GetValue<bool>())
-                return;
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the page never satisfied: {condition}; page text: {await EvaluateAsync("document.body.innerText")}");
-            await Task.Delay(100);
+            await Eventually.UntilAsync(async () => await EvaluateAsync($"!!({condition})") is JsonValue value && value.GetValue<bool>(),
+                condition, timeout);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"the page never satisfied: {condition}; page text: {await EvaluateAsync("document.body.innerText")}");
         }
     }
 

@@ -12,16 +12,38 @@ public static class Eventually
     static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Polls until the condition holds; fails naming <paramref name="what"/> after the limit (default 20 s).</summary>
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null)
+    public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? limit = null) =>
+        UntilAsync(condition, () => what, limit);
+
+    /// <summary>
+    /// Polls until the condition holds; after the limit (default 20 s) fails with what <paramref name="describe"/> says
+    /// then (a process's log, the last value seen). The condition may throw to fail at once.
+    /// </summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, Func<string> describe, TimeSpan? limit = null)
     {
+        ArgumentNullException.ThrowIfNull(condition);
+        ArgumentNullException.ThrowIfNull(describe);
         var deadline = DateTime.UtcNow + (limit ?? DefaultLimit);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"timed out after {limit ?? DefaultLimit} waiting until {what}");
+                throw new TimeoutException($"timed out after {limit ?? DefaultLimit} waiting until {describe()}");
             await Task.Delay(Interval);
         }
     }
+
+    /// <summary>Polls until <paramref name="find"/> answers something, and answers it.</summary>
+    public static async Task<T> FindAsync<T>(Func<Task<T?>> find, Func<string> describe, TimeSpan? limit = null) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(find);
+        T? found = null;
+        await UntilAsync(async () => (found = await find()) is not null, describe, limit);
+        return found!;
+    }
+
+    /// <summary>Polls until <paramref name="find"/> answers something, and answers it.</summary>
+    public static Task<T> FindAsync<T>(Func<Task<T?>> find, string what, TimeSpan? limit = null) where T : class =>
+        FindAsync(find, () => what, limit);
 
     public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null) =>
         UntilAsync(() => Task.FromResult(condition()), what, limit);

@@ -72,9 +72,18 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
         // A delivery is a duplicate only while its row exists: the row must outlive every retry Gemini may still send
         // (24 hours) and every replay the timestamp window still lets through (Tolerance), or a replay is accepted twice.
         var minimumRetention = options.Tolerance + TimeSpan.FromHours(24);
-        if (options.Idempotency.Retention < minimumRetention)
-            Fail("Idempotency:Retention", $"must be at least Tolerance plus 24 hours, {minimumRetention} (is {options.Idempotency.Retention}; " +
-                "Gemini retries for 24 hours; the default is 7 days)");
+        // Each kept id answers Gemini's redeliveries as duplicates; deleted sooner, a redelivery would be stored again.
+        foreach (var (key, retention) in new[]
+        {
+            ("Idempotency:Retention", options.Idempotency.Retention),
+            ("Idempotency:QuarantinedRetention", options.Idempotency.QuarantinedRetention),
+            ("Idempotency:DeadRetention", options.Idempotency.DeadRetention),
+        })
+        {
+            if (retention < minimumRetention)
+                Fail(key, $"must be at least Tolerance plus 24 hours, {minimumRetention} (is {retention}; " +
+                    "Gemini retries for 24 hours; the default is 7 days)");
+        }
         if (options.Idempotency.CleanupInterval <= TimeSpan.Zero)
             Fail("Idempotency:CleanupInterval", "must be positive");
 

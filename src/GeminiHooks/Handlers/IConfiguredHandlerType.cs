@@ -5,7 +5,7 @@ namespace GeminiHooks.Handlers;
 /// <summary>
 /// One value of <c>GeminiHooks:Handlers:&lt;name&gt;:Type</c>: how its settings are checked and how its handler is made.
 /// The built-in types (<c>log</c>, <c>jsonl</c>, <c>http</c>, <c>slack</c>) are registered this way, and so are types
-/// from other assemblies (the broker handlers), with <see cref="Hosting.ConfiguredHandlerTypeServiceCollectionExtensions.AddGeminiHooksHandlerType{T}"/>.
+/// from other assemblies (the broker handlers), with <see cref="Hosting.GeminiHooksHandlerTypeServiceCollectionExtensions.AddGeminiHooksHandlerType{T}"/>.
 /// Registered as a singleton, so it is the place to keep what handlers share (connections); handlers themselves are
 /// rebuilt on every configuration reload.
 /// </summary>

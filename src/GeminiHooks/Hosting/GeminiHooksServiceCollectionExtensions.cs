@@ -5,6 +5,7 @@ using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.Verification;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -25,23 +26,32 @@ public static class GeminiHooksServiceCollectionExtensions
     /// and validated at start: verification, the store named by <c>GeminiHooks:Store:Provider</c>, the ingest endpoint,
     /// the readiness health check, and dispatch (handler catalog, configured handlers, dispatcher, retention cleanup).
     /// Add code handlers to the returned builder with <see cref="GeminiHooksBuilder.AddHandler{THandler}"/>.
+    /// Idempotent: a second call registers nothing again (the first call's configuration section stays the one bound).
     /// </summary>
     public static GeminiHooksBuilder AddGeminiHooks(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
+        // Every registration below is a TryAdd, but binding the section, the health check and the named HTTP clients'
+        // settings have no TryAdd form (a second binding applies the section twice, a second check of the same name
+        // fails the health check service): a collection composed once is left as it is.
+        if (services.Any(d => d.ServiceType == typeof(GeminiHooksMarker)))
+            return new GeminiHooksBuilder(services);
+        services.AddSingleton<GeminiHooksMarker>();
         services.AddOptions<GeminiHooksOptions>()
             .BindTypeChecked(configuration.GetSection(GeminiHooksOptions.SectionName))
             .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>();
-        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, GeminiHooks.Storage.Sqlite.SqlitePathValidator>();
-        services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>();
-        services.AddSingleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>();
-        services.AddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();
+        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessTag]);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, GeminiHooksOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, SecretsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, StoreProviderValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, SqlitePathValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<GeminiHooksOptions>, NormalizeOptions>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IPostConfigureOptions<GeminiHooksOptions>, DevelopmentSecret>());
+        services.TryAddSingleton<IOptionsMonitor<GeminiHooksOptions>, ReloadableOptions>();
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddSingleton<IEventStoreFactory, SqliteEventStoreFactory>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IEventStoreFactory, SqliteEventStoreFactory>());
         services.TryAddSingleton<IEventStore>(CreateStore);
         services.TryAddSingleton<StoreStartup>();
         services.AddHostedService<StoreInitializer>();
@@ -54,11 +64,16 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<DynamicWebhookVerifier>();
 
         services.TryAddSingleton<RecentDeliveries>();
+        services.TryAddSingleton<DeliveryVerification>();
+        services.TryAddSingleton<DeliveryRecorder>();
         services.TryAddSingleton<IngestEndpoint>();
-        services.AddExceptionHandler<StoreUnavailableExceptionHandler>(); // with UseExceptionHandler(): 503, not 500
-        services.AddHealthChecks().AddCheck<ReadinessHealthCheck>(ReadinessHealthCheck.Name, tags: [ReadinessTag]);
+        // With UseExceptionHandler(): 503, not 500.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());
         return services.AddGeminiHooksDispatch();
     }
+
+    /// <summary>Marks a collection <see cref="AddGeminiHooks"/> has already composed.</summary>
+    sealed class GeminiHooksMarker;
 
     static IEventStore CreateStore(IServiceProvider services)
     {

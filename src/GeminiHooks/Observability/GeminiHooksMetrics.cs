@@ -1,18 +1,17 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using GeminiHooks.Configuration;
+using GeminiHooks.Ingest;
 using GeminiHooks.Storage;
-using GeminiHooks.Verification;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Observability;
 
 /// <summary>
 /// The receiver's metrics (meter <c>GeminiHooks</c>) and spans (activity source <c>GeminiHooks</c>). The library only
 /// records; exporting (Prometheus, OTLP) is the host's choice, so a library user pays nothing without a listener.
-/// Instrument names follow OpenTelemetry conventions (durations in seconds); docs/operations.md lists them with their
-/// Prometheus names.
+/// Instrument names follow OpenTelemetry conventions (durations in seconds); docs/monitoring.md lists them with their
+/// Prometheus names. The observed instruments live beside it, one job each: <see cref="BacklogGauge"/>,
+/// <see cref="ReadinessGauge"/> and <see cref="JwksObserver"/>.
 /// </summary>
 public sealed class GeminiHooksMetrics
 {
@@ -26,9 +25,6 @@ public sealed class GeminiHooksMetrics
     static readonly double[] IngestBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
     static readonly double[] LagBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600];
 
-    /// <summary>Counting the backlog is a query; scrapes every few seconds from several collectors must not add up.</summary>
-    static readonly TimeSpan BacklogCacheFor = TimeSpan.FromSeconds(5);
-
     readonly Counter<long> _deliveries;
     readonly Counter<long> _verificationFailures;
     readonly Counter<long> _bindingFailures;
@@ -38,23 +34,12 @@ public sealed class GeminiHooksMetrics
     readonly Counter<long> _retries;
     readonly Counter<long> _deadLetters;
     readonly Counter<long> _serverErrors;
-    readonly IServiceProvider _services;
     readonly TimeProvider _time;
-    readonly Lock _backlogGate = new();
-    BacklogCounts? _backlog;
-    long _backlogAt;
-    Task? _backlogRefresh;
-    bool? _storeAnswered;
-    int _seriesInitialized;
+    int _seriesCreated;
 
-    /// <param name="services">
-    /// The store and the JWKS cache are looked up when observed, not injected: a dispatch-only host has no JWKS cache,
-    /// and the ingest endpoint (which records here) must not pull the store's construction into its own.
-    /// </param>
-    public GeminiHooksMetrics(IMeterFactory meters, IServiceProvider services, TimeProvider time)
+    public GeminiHooksMetrics(IMeterFactory meters, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(meters);
-        _services = services;
         _time = time;
         Timeline = new RecentTimeline(time);
         var meter = meters.Create(MeterName);
@@ -76,13 +61,6 @@ public sealed class GeminiHooksMetrics
             "Failed handler attempts scheduled to run again, by handler.");
         _deadLetters = meter.CreateCounter<long>("geminihooks.dead_letters", "{run}",
             "(event, handler) pairs dead-lettered, by handler.");
-        meter.CreateObservableGauge("geminihooks.backlog", ObserveBacklog, "{run}",
-            "(event, handler) pairs in the store by status (pending, running, succeeded, dead); cached for 5 s.");
-        meter.CreateObservableCounter("geminihooks.jwks.refreshes", ObserveJwks, "{fetch}",
-            "JWKS fetches by result (succeeded, failed).");
-        // Why a gauge beside /readyz: Prometheus scrapes /metrics, not /readyz, and an alert on readiness needs a series.
-        meter.CreateObservableGauge("geminihooks.ready", ObserveReady, null,
-            "1 when the service is ready (the store answered its last backlog count and, with dynamic webhooks on, a JWKS is loaded), else 0.");
         // Why our own counter: the service promises no 5xx but 503, so any other is a bug; ASP.NET Core's request
         // histogram only grows a series for a status after the first one, which the first increase() never sees.
         _serverErrors = meter.CreateCounter<long>("geminihooks.server_errors", "{answer}",
@@ -112,30 +90,48 @@ public sealed class GeminiHooksMetrics
         return activity;
     }
 
-    /// <summary>Records one answered delivery. <paramref name="reason"/> is the outcome code of the ingest path.</summary>
-    public void Delivery(Activity? activity, string endpoint, int status, string reason, string? webhookId, string? eventType, TimeSpan elapsed)
+    /// <summary>Records one answered delivery: its outcome, its refusal reason, its binding failure and its duration.</summary>
+    internal void Delivery(Activity? activity, string endpoint, in IngestResult result, TimeSpan elapsed)
     {
-        var outcome = status switch
-        {
-            200 => reason,
-            0 => "aborted",
-            503 => "unavailable",
-            _ => "rejected",
-        };
+        var outcome = result.Outcome.Label();
         var endpointTag = new KeyValuePair<string, object?>("endpoint", endpoint);
-        _deliveries.Add(1, endpointTag, new KeyValuePair<string, object?>("outcome", outcome));
+        var outcomeTag = new KeyValuePair<string, object?>("outcome", outcome);
+        _deliveries.Add(1, endpointTag, outcomeTag);
         Timeline.Delivery(outcome);
-        if (status is 400 or 401)
-            _verificationFailures.Add(1, endpointTag, new KeyValuePair<string, object?>("reason", reason));
-        _ingestDuration.Record(elapsed.TotalSeconds, endpointTag, new KeyValuePair<string, object?>("outcome", outcome));
+        if (result.Status is 400 or 401)
+            _verificationFailures.Add(1, endpointTag, new KeyValuePair<string, object?>("reason", result.Reason));
+        _ingestDuration.Record(elapsed.TotalSeconds, endpointTag, outcomeTag);
+        if (result.BindingFailure is { } binding)
+            BindingFailed(endpoint, binding, result.Outcome == DeliveryOutcome.Quarantined ? "quarantined" : "rejected");
         if (activity is null)
             return;
-        activity.SetTag("geminihooks.webhook_id", webhookId);
-        activity.SetTag("geminihooks.event_type", eventType);
-        activity.SetTag("geminihooks.outcome", reason);
-        activity.SetTag("http.response.status_code", status);
-        if (status is >= 500 or 0)
-            activity.SetStatus(ActivityStatusCode.Error, reason);
+        activity.SetTag("geminihooks.webhook_id", result.WebhookId);
+        activity.SetTag("geminihooks.event_type", result.EventType);
+        activity.SetTag("geminihooks.outcome", result.Reason);
+        activity.SetTag("http.response.status_code", result.Status);
+        if (result.Status is >= 500 or 0)
+            activity.SetStatus(ActivityStatusCode.Error, result.Reason);
+    }
+
+    /// <summary>
+    /// Creates the <see cref="WatchedOutcomes"/> series at zero, once. Called on the first collection (by
+    /// <see cref="ReadinessGauge"/>), not in the constructor: measurements made before an exporter listens are dropped,
+    /// and a collection proves one listens.
+    /// </summary>
+    internal void CreateWatchedSeriesOnce(GeminiHooksOptions settings)
+    {
+        if (Interlocked.Exchange(ref _seriesCreated, 1) == 1)
+            return;
+        _serverErrors.Add(0);
+        void Zero(string endpoint, IEnumerable<string> outcomes)
+        {
+            foreach (var outcome in outcomes)
+                _deliveries.Add(0, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", outcome));
+        }
+        if (settings.Static.Enabled)
+            Zero(DeliveryEndpoints.Static, WatchedOutcomes);
+        if (settings.Dynamic.Enabled)
+            Zero(DeliveryEndpoints.Dynamic, WatchedOutcomes.Concat(WatchedDynamicOutcomes));
     }
 
     /// <summary>A verified dynamic delivery that carried no valid binding token; <paramref name="action"/> is quarantined or rejected.</summary>
@@ -205,122 +201,4 @@ public sealed class GeminiHooksMetrics
     static Activity? CurrentRun(DispatchItem item) =>
         Activity.Current is { } current && current.Source == Source && current.OperationName == "geminihooks.handler" &&
         Equals(current.GetTagItem("geminihooks.webhook_id"), item.WebhookId) ? current : null;
-
-    IEnumerable<Measurement<long>> ObserveBacklog()
-    {
-        var counts = CachedBacklog();
-        if (counts is null)
-            return [];
-        return
-        [
-            new(counts.Pending, new KeyValuePair<string, object?>("status", RunStatus.Pending)),
-            new(counts.Running, new KeyValuePair<string, object?>("status", RunStatus.Running)),
-            new(counts.Succeeded, new KeyValuePair<string, object?>("status", RunStatus.Succeeded)),
-            new(counts.Dead, new KeyValuePair<string, object?>("status", RunStatus.Dead)),
-        ];
-    }
-
-    /// <summary>
-    /// The last counts, refreshed in the background once older than 5 s. Observers are synchronous, so a slow or
-    /// unreachable database must not hold up a scrape: only the very first observation waits, and only briefly.
-    /// </summary>
-    BacklogCounts? CachedBacklog()
-    {
-        Task? refresh;
-        lock (_backlogGate)
-        {
-            var stale = _backlog is null || Stopwatch.GetElapsedTime(_backlogAt) > BacklogCacheFor;
-            if (stale && _backlogRefresh is null)
-                _backlogRefresh = Task.Run(RefreshBacklogAsync);
-            refresh = _backlog is null ? _backlogRefresh : null;
-        }
-        // An observable gauge's callback is synchronous: the first collection may wait (briefly) for the first count.
-#pragma warning disable VSTHRD002
-        refresh?.Wait(TimeSpan.FromSeconds(2));
-#pragma warning restore VSTHRD002
-        lock (_backlogGate)
-            return _backlog;
-    }
-
-    async Task RefreshBacklogAsync()
-    {
-        try
-        {
-            var store = _services.GetService<IEventStore>();
-            if (store is null)
-                return;
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            var counts = await store.CountAsync(timeout.Token);
-            lock (_backlogGate)
-            {
-                _backlog = counts;
-                _backlogAt = Stopwatch.GetTimestamp();
-                _storeAnswered = true;
-            }
-            Timeline.Backlog(counts);
-        }
-        catch (Exception)
-        {
-            lock (_backlogGate)
-                _storeAnswered = false;
-            // Keep the last counts (the store may be down or shutting down): a gauge that vanishes reads as "no backlog",
-            // and an observer must never throw into the exporter.
-        }
-        finally
-        {
-            lock (_backlogGate)
-                _backlogRefresh = null;
-        }
-    }
-
-    IEnumerable<Measurement<long>> ObserveReady()
-    {
-        InitializeSeriesOnce();
-        CachedBacklog();
-        bool? storeAnswered;
-        lock (_backlogGate)
-            storeAnswered = _storeAnswered;
-        if (storeAnswered is null)
-            return [];
-        var dynamicEnabled = _services.GetService<IOptionsMonitor<GeminiHooksOptions>>()?.CurrentValue.Dynamic.Enabled ?? false;
-        var jwksLoaded = _services.GetService<JwksCache>()?.Keys is not null;
-        return [new(storeAnswered.Value && (!dynamicEnabled || jwksLoaded) ? 1 : 0)];
-    }
-
-    /// <summary>
-    /// Creates the <see cref="WatchedOutcomes"/> series at zero. Done on the first collection, not in the constructor:
-    /// measurements made before an exporter listens are dropped, and a collection proves one listens.
-    /// </summary>
-    void InitializeSeriesOnce()
-    {
-        if (Interlocked.Exchange(ref _seriesInitialized, 1) == 1)
-            return;
-        _serverErrors.Add(0);
-        GeminiHooksOptions? settings = null;
-        try { settings = _services.GetService<IOptions<GeminiHooksOptions>>()?.Value; }
-        catch (OptionsValidationException) { }
-        if (settings is null)
-            return;
-        void Zero(string endpoint, IEnumerable<string> outcomes)
-        {
-            foreach (var outcome in outcomes)
-                _deliveries.Add(0, new KeyValuePair<string, object?>("endpoint", endpoint), new KeyValuePair<string, object?>("outcome", outcome));
-        }
-        if (settings.Static.Enabled)
-            Zero("static", WatchedOutcomes);
-        if (settings.Dynamic.Enabled)
-            Zero("dynamic", WatchedOutcomes.Concat(WatchedDynamicOutcomes));
-    }
-
-    IEnumerable<Measurement<long>> ObserveJwks()
-    {
-        if (_services.GetService<JwksCache>() is not { } jwks)
-            return [];
-        var (succeeded, failed) = jwks.FetchCounts;
-        return
-        [
-            new(succeeded, new KeyValuePair<string, object?>("result", "succeeded")),
-            new(failed, new KeyValuePair<string, object?>("result", "failed")),
-        ];
-    }
 }

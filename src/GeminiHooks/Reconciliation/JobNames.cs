@@ -10,15 +10,6 @@ public static class JobFamily
     public const string Interaction = "interaction";
 }
 
-/// <summary>
-/// A job as the matching sees it: its family and its normalised id (the last path segment of its name). Whether a
-/// delivery's <c>data.id</c> is <c>batches/123</c> or <c>123</c> is not documented, so both match the same job.
-/// </summary>
-internal readonly record struct JobKey(string Family, string JobId);
-
-/// <summary>A terminal delivery of a job, as the accept records it: the first one per <see cref="JobKey"/> wins.</summary>
-internal sealed record JobOutcome(JobKey Key, string RawId, string EventType, bool Reconciled);
-
 internal static class JobNames
 {
     /// <summary>

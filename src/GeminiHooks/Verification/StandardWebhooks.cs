@@ -69,29 +69,38 @@ public static class StandardWebhooks
     }
 
     /// <summary>
+    /// At most this many distinct entries of one scheme are considered; later ones and repeats are skipped. Gemini
+    /// signs with one secret or key, two or three during a rotation: the cap keeps an unauthenticated header of many
+    /// entries from costing one check per entry and key (an Ed25519 check is about 50 µs).
+    /// </summary>
+    internal const int MaxEntriesPerScheme = 4;
+
+    /// <summary>
     /// True when any <c>v1</c> entry of <paramref name="signatureHeader"/> is the HMAC of the content under any key.
-    /// Entries of other versions are skipped. The comparison is constant-time.
+    /// Entries of other versions are skipped, and only the first <see cref="MaxEntriesPerScheme"/> distinct <c>v1</c>
+    /// entries are compared. The comparison is constant-time.
     /// </summary>
     public static bool VerifyV1(IReadOnlyList<byte[]> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader)
     {
         ArgumentNullException.ThrowIfNull(keys);
         if (keys.Count == 0)
             return false;
+        Span<byte> candidates = stackalloc byte[MaxEntriesPerScheme * HmacSize];
+        Span<Range> noKeyIds = stackalloc Range[MaxEntriesPerScheme];
+        var count = DistinctEntries(signatureHeader, "v1", candidates, HmacSize, noKeyIds);
+        if (count == 0)
+            return false;
         using var content = SignedContent.Create(webhookId, timestamp, body);
         Span<byte> expected = stackalloc byte[HmacSize];
-        Span<byte> candidate = stackalloc byte[HmacSize];
         var matched = false;
         // Indexed, not foreach: enumerating an IReadOnlyList boxes its enumerator on every delivery.
         for (var k = 0; k < keys.Count; k++)
         {
             HMACSHA256.HashData(keys[k], content.Span, expected);
-            foreach (var entry in new SignatureEntries(signatureHeader))
+            for (var c = 0; c < count; c++)
             {
-                if (!entry.Version.SequenceEqual("v1") ||
-                    !Convert.TryFromBase64Chars(entry.Signature, candidate, out var written) || written != HmacSize)
-                    continue;
                 // No early exit: the time taken does not tell which key or entry matched.
-                matched |= CryptographicOperations.FixedTimeEquals(expected, candidate);
+                matched |= CryptographicOperations.FixedTimeEquals(expected, candidates.Slice(c * HmacSize, HmacSize));
             }
         }
         return matched;
@@ -99,38 +108,52 @@ public static class StandardWebhooks
 
     /// <summary>
     /// True when any <c>v1a</c> entry is a valid Ed25519 signature of the content by one of the keys.
-    /// An entry may name its key as <c>v1a,&lt;kid&gt;,&lt;base64&gt;</c>; then only that key is tried.
+    /// An entry may name its key as <c>v1a,&lt;kid&gt;,&lt;base64&gt;</c>; then only that key is tried. Only the first
+    /// <see cref="MaxEntriesPerScheme"/> distinct <c>v1a</c> entries are tried.
     /// </summary>
     public static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, string webhookId, string timestamp, ReadOnlySpan<byte> body, string signatureHeader) =>
-        VerifyV1a(keys, firstKey: 0, webhookId, timestamp, body, signatureHeader, out _);
+        VerifyV1a(keys, firstKey: 0, webhookId, timestamp, body, signatureHeader, out _, out _);
+
+    /// <summary>As below, without the count of checks.</summary>
+    internal static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, int firstKey, string webhookId, string timestamp,
+        ReadOnlySpan<byte> body, string signatureHeader, out int verifiedKey) =>
+        VerifyV1a(keys, firstKey, webhookId, timestamp, body, signatureHeader, out verifiedKey, out _);
 
     /// <summary>
-    /// As above, trying the keys from <paramref name="firstKey"/> on (wrapping around), and telling which one verified.
-    /// Entries without a key id are checked against every key in turn; starting with the key that verified last makes
-    /// the usual delivery cost one Ed25519 check instead of up to one per key. The order may leak which key signed,
-    /// which is public anyway: unlike an HMAC, a public-key check needs no constant-time ordering.
+    /// As above, trying the keys from <paramref name="firstKey"/> on (wrapping around), and telling which one verified
+    /// and how many Ed25519 checks it took (<paramref name="checks"/>: at most <see cref="MaxEntriesPerScheme"/> times
+    /// the number of keys, whatever the header holds). Entries without a key id are checked against every key in turn;
+    /// starting with the key that verified last makes the usual delivery cost one Ed25519 check instead of up to one
+    /// per key. The order may leak which key signed, which is public anyway: unlike an HMAC, a public-key check needs no
+    /// constant-time ordering.
     /// </summary>
     internal static bool VerifyV1a(IReadOnlyList<(string? Kid, PublicKey Key)> keys, int firstKey, string webhookId, string timestamp,
-        ReadOnlySpan<byte> body, string signatureHeader, out int verifiedKey)
+        ReadOnlySpan<byte> body, string signatureHeader, out int verifiedKey, out int checks)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(signatureHeader);
         verifiedKey = -1;
+        checks = 0;
         if (keys.Count == 0)
             return false;
+        Span<byte> signatures = stackalloc byte[MaxEntriesPerScheme * Ed25519SignatureSize];
+        Span<Range> keyIds = stackalloc Range[MaxEntriesPerScheme];
+        var count = DistinctEntries(signatureHeader, "v1a", signatures, Ed25519SignatureSize, keyIds);
+        if (count == 0)
+            return false;
         using var content = SignedContent.Create(webhookId, timestamp, body);
-        Span<byte> signature = stackalloc byte[Ed25519SignatureSize];
         var start = firstKey >= 0 && firstKey < keys.Count ? firstKey : 0;
-        foreach (var entry in new SignatureEntries(signatureHeader))
+        for (var e = 0; e < count; e++)
         {
-            if (!entry.Version.SequenceEqual("v1a") ||
-                !Convert.TryFromBase64Chars(entry.Signature, signature, out var written) || written != Ed25519SignatureSize)
-                continue;
+            var signature = signatures.Slice(e * Ed25519SignatureSize, Ed25519SignatureSize);
+            var entryKid = signatureHeader.AsSpan()[keyIds[e]];
             for (var i = 0; i < keys.Count; i++)
             {
                 var k = (start + i) % keys.Count;
                 var (kid, key) = keys[k];
-                if (!entry.KeyId.IsEmpty && !entry.KeyId.SequenceEqual(kid))
+                if (!entryKid.IsEmpty && !entryKid.SequenceEqual(kid))
                     continue;
+                checks++;
                 if (SignatureAlgorithm.Ed25519.Verify(key, content.Span, signature))
                 {
                     verifiedKey = k;
@@ -139,6 +162,37 @@ public static class StandardWebhooks
             }
         }
         return false;
+    }
+
+    /// <summary>
+    /// Decodes the first <see cref="MaxEntriesPerScheme"/> distinct well-formed entries of <paramref name="version"/>
+    /// into consecutive <paramref name="size"/>-byte slots of <paramref name="signatures"/>, with each entry's key id as a
+    /// range of the header (empty when it names none). An entry whose signature is not base64 of that size is skipped.
+    /// </summary>
+    static int DistinctEntries(string header, ReadOnlySpan<char> version, Span<byte> signatures, int size, Span<Range> keyIds)
+    {
+        var count = 0;
+        foreach (var entry in new SignatureEntries(header))
+        {
+            if (count == MaxEntriesPerScheme)
+                break;
+            if (!entry.Version.SequenceEqual(version))
+                continue;
+            var slot = signatures.Slice(count * size, size);
+            if (!Convert.TryFromBase64Chars(entry.Signature, slot, out var written) || written != size)
+                continue;
+            var keyId = header.AsSpan().Overlaps(entry.KeyId, out var at) ? new Range(at, at + entry.KeyId.Length) : default;
+            var repeat = false;
+            // Comparing attacker-sent signatures with each other needs no constant time: no secret is involved.
+            for (var earlier = 0; earlier < count && !repeat; earlier++)
+                repeat = signatures.Slice(earlier * size, size).SequenceEqual(slot) &&
+                         header.AsSpan()[keyIds[earlier]].SequenceEqual(entry.KeyId);
+            if (repeat)
+                continue;
+            keyIds[count] = keyId;
+            count++;
+        }
+        return count;
     }
 
     /// <summary>True when the header holds at least one <c>version,signature</c> entry.</summary>

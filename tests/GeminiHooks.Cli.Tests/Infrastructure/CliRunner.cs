@@ -40,14 +40,8 @@ internal sealed class LockedStringWriter : StringWriter
     /// <summary>Waits until the text contains <paramref name="marker"/>; answers the line that holds it.</summary>
     public async Task<string> WaitForLineAsync(string marker, TimeSpan limit)
     {
-        var deadline = DateTime.UtcNow + limit;
-        while (DateTime.UtcNow < deadline)
-        {
-            var line = ToString().Split('\n').FirstOrDefault(l => l.Contains(marker, StringComparison.Ordinal));
-            if (line is not null)
-                return line.Trim();
-            await Task.Delay(50);
-        }
-        throw new TimeoutException($"'{marker}' did not appear within {limit}; output so far:\n{this}");
+        var line = await Eventually.FindAsync(() => Task.FromResult(ToString().Split('\n').FirstOrDefault(l => l.Contains(marker, StringComparison.Ordinal))),
+            () => $"'{marker}' appears; output so far:\n{this}", limit);
+        return line.Trim();
     }
 }

@@ -26,7 +26,7 @@ public class NginxConfigTests
             Assert.Equal(HttpStatusCode.OK, upper.StatusCode);
 
         using var nginxDir = new TempDirectory();
-        var port = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
         WriteConfig(nginxDir.Path, port, direct.BaseAddress!.Port);
         using var nginx = StartNginx(nginxDir.Path);
         try
@@ -63,7 +63,7 @@ public class NginxConfigTests
             return text.Replace(from, to, StringComparison.Ordinal);
         }
         var adapted = Swap(deployed, "server geminihooks:8080;", $"server 127.0.0.1:{upstreamPort.ToString(CultureInfo.InvariantCulture)};");
-        adapted = Swap(adapted, "listen 80;", $"listen 127.0.0.1:{PublishedServer.FreePort().ToString(CultureInfo.InvariantCulture)};");
+        adapted = Swap(adapted, "listen 80;", $"listen 127.0.0.1:{ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture)};");
         adapted = Swap(adapted, "listen 443 ssl;", $"listen 127.0.0.1:{port.ToString(CultureInfo.InvariantCulture)};");
         // No certificate on loopback; "http2 on" needs nginx 1.25 (Debian ships 1.22), and HTTP/2 needs TLS here anyway.
         adapted = string.Join('\n', adapted.Split('\n').Where(line =>

@@ -13,14 +13,14 @@ public class PublishedServerBrokerTests
     {
         var app = await PublishedServer.DirectoryAsync();
         using var data = new TempDirectory();
-        var result = await PublishedServer.RunAsync("dotnet", ["GeminiHooks.Server.dll"], app, new Dictionary<string, string>
+        var result = await ChildProcess.RunAsync("dotnet", ["GeminiHooks.Server.dll"], app, environment: new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_HTTP_PORTS"] = PublishedServer.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ASPNETCORE_HTTP_PORTS"] = ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
             ["GeminiHooks__Store__ConnectionString"] = $"Data Source={data.File("geminihooks.db")}",
             ["GeminiHooks__Handlers__bus__Type"] = "rabbitmq",
             ["GeminiHooks__Handlers__bus__Uri"] = "amqp//guest:not-this-password@localhost",
-        }, TimeSpan.FromSeconds(60));
+        }, timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Configuration error: GeminiHooks:Handlers:bus:Uri is not an AMQP URI", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("not-this-password", result.Output, StringComparison.Ordinal);
@@ -33,7 +33,7 @@ public class PublishedServerBrokerTests
         var redis = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_REDIS")
             ?? throw new InvalidOperationException("GEMINIHOOKS_TEST_REDIS is not set: run eval \"$(tests/scripts/brokers.sh start)\" first");
         var password = redis[(redis.IndexOf("password=", StringComparison.Ordinal) + "password=".Length)..];
-        var port = PublishedServer.FreePort().ToString(CultureInfo.InvariantCulture);
+        var port = ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port,
@@ -49,20 +49,18 @@ public class PublishedServerBrokerTests
             using (var response = await client.SendAsync(ServerProcess.Delivery("msg_published_bus")))
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
             string? status = null;
-            while (status != "succeeded")
+            await Eventually.UntilAsync(async () =>
             {
-                Assert.True(DateTime.UtcNow < deadline, $"the redis run did not succeed (last status {status})");
-                await Task.Delay(100);
                 using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/events/static/msg_published_bus");
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "published-broker-admin-key-01234");
                 using var answer = await client.SendAsync(request);
                 if (answer.StatusCode != HttpStatusCode.OK)
-                    continue;
+                    return false;
                 var stored = JsonNode.Parse(await answer.Content.ReadAsStringAsync())!;
                 status = stored["handlers"]?.AsArray().FirstOrDefault(h => (string?)h?["handler"] == "bus")?["status"]?.GetValue<string>();
-            }
+                return status == "succeeded";
+            }, () => $"the redis run succeeds (last status {status})", TimeSpan.FromSeconds(30));
             Assert.DoesNotContain(password, server.Log, StringComparison.Ordinal);
         }
         finally

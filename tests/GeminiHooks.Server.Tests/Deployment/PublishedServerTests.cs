@@ -10,15 +10,15 @@ public class PublishedServerTests
     public async Task The_published_server_starts_from_environment_variables_accepts_a_delivery_logs_JSON_and_passes_its_healthcheck()
     {
         var app = await PublishedServer.DirectoryAsync();
-        var port = PublishedServer.FreePort().ToString(CultureInfo.InvariantCulture);
+        var port = ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture);
         var server = await ServerProcess.StartAsync(new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port });
         try
         {
             using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
             await server.WaitUntilUpAsync(client);
 
-            var probe = await PublishedServer.RunAsync("dotnet", ["GeminiHooks.Server.dll", "healthcheck"], app,
-                new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port }, TimeSpan.FromSeconds(30));
+            var probe = await ChildProcess.RunAsync("dotnet", ["GeminiHooks.Server.dll", "healthcheck"], app,
+                environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port }, timeout: TimeSpan.FromSeconds(30));
             Assert.Equal(0, probe.ExitCode);
 
             var body = """{"type":"batch.succeeded","version":"v1","data":{"id":"batches/1"}}""";
@@ -36,8 +36,8 @@ public class PublishedServerTests
         {
             await server.DisposeAsync();
         }
-        var afterStop = await PublishedServer.RunAsync("dotnet", ["GeminiHooks.Server.dll", "healthcheck"], app,
-            new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port }, TimeSpan.FromSeconds(30));
+        var afterStop = await ChildProcess.RunAsync("dotnet", ["GeminiHooks.Server.dll", "healthcheck"], app,
+            environment: new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port }, timeout: TimeSpan.FromSeconds(30));
         Assert.Equal(1, afterStop.ExitCode);
     }
 
@@ -46,13 +46,13 @@ public class PublishedServerTests
     {
         var app = await PublishedServer.DirectoryAsync();
         using var data = new TempDirectory();
-        var result = await PublishedServer.RunAsync("dotnet", ["GeminiHooks.Server.dll"], app, new Dictionary<string, string>
+        var result = await ChildProcess.RunAsync("dotnet", ["GeminiHooks.Server.dll"], app, environment: new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_HTTP_PORTS"] = PublishedServer.FreePort().ToString(CultureInfo.InvariantCulture),
+            ["ASPNETCORE_HTTP_PORTS"] = ChildProcess.FreePort().ToString(CultureInfo.InvariantCulture),
             ["GeminiHooks__Store__ConnectionString"] = $"Data Source={data.File("geminihooks.db")}",
             ["GeminiHooks__Static__Secrets__0"] = "whsec_***",
-        }, TimeSpan.FromSeconds(60));
+        }, timeout: TimeSpan.FromSeconds(60));
         Assert.Equal(2, result.ExitCode);
         Assert.Contains("Configuration error: GeminiHooks:Static:Secrets:0: the secret is not base64", result.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);

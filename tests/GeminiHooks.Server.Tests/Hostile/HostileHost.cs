@@ -42,6 +42,9 @@ sealed class HostileHost : IAsyncDisposable
             ["GeminiHooks:Admin:ApiKey"] = AdminKey,
             ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
             ["GeminiHooks:Handlers:archive:Path"] = host.ArchiveFile,
+            // The fuzz sends thousands of requests a second from one address: these tests are about answers, not the
+            // rate limit (on by default at 1,000 a second).
+            ["GeminiHooks:RateLimit:PermitLimit"] = "1000000",
         };
         if (store == "Postgres")
         {

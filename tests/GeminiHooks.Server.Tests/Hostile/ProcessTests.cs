@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Xunit.Abstractions;
@@ -17,23 +15,21 @@ public class ProcessTests(ITestOutputHelper output)
     /// <summary>A published server process on a data folder the test owns, so it can be killed and started again on the same files.</summary>
     sealed class Server : IAsyncDisposable
     {
-        readonly StringBuilder _output;
-        public Process Process { get; }
+        readonly ChildProcess _process;
         public HttpClient Client { get; }
 
-        Server(Process process, StringBuilder output, int port)
+        Server(ChildProcess process, int port)
         {
-            Process = process;
-            _output = output;
+            _process = process;
             Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
         }
 
-        public string Log { get { lock (_output) return _output.ToString(); } }
+        public string Log => _process.Log;
 
         public static async Task<Server> StartAsync(string database, string archive, IDictionary<string, string>? extra = null)
         {
             var app = await PublishedServer.DirectoryAsync();
-            var port = PublishedServer.FreePort();
+            var port = ChildProcess.FreePort();
             var settings = new Dictionary<string, string>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -45,54 +41,20 @@ public class ProcessTests(ITestOutputHelper output)
             };
             foreach (var (key, value) in extra ?? new Dictionary<string, string>())
                 settings[key] = value;
-            var process = PublishedServer.Start("dotnet", ["GeminiHooks.Server.dll"], app, settings, out var output);
-            return new Server(process, output, port);
+            return new Server(ChildProcess.Start("dotnet", ["GeminiHooks.Server.dll"], app, settings), port);
         }
 
-        public async Task WaitUntilUpAsync()
-        {
-            var deadline = DateTime.UtcNow.AddSeconds(60);
-            while (true)
-            {
-                if (Process.HasExited)
-                    Assert.Fail("the server exited: " + Log);
-                try
-                {
-                    using var ready = await Client.GetAsync("/readyz");
-                    if (ready.IsSuccessStatusCode)
-                        return;
-                }
-                catch (HttpRequestException) { }
-                catch (TaskCanceledException) { }
-                Assert.True(DateTime.UtcNow < deadline, "the server did not come up in 60 s: " + Log);
-                await Task.Delay(100);
-            }
-        }
+        public Task WaitUntilUpAsync() => _process.WaitUntilAnswersAsync(Client, "/readyz", TimeSpan.FromSeconds(60));
 
-        public async Task<int> WaitForExitAsync(TimeSpan timeout)
-        {
-            using var cts = new CancellationTokenSource(timeout);
-            await Process.WaitForExitAsync(cts.Token);
-            Process.WaitForExit(); // drains the output events
-            return Process.ExitCode;
-        }
+        public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
-        public void Kill9()
-        {
-            // SIGKILL: no shutdown code runs, exactly like a crash or an OOM kill.
-            Process.Kill(entireProcessTree: true);
-            Process.WaitForExit();
-        }
+        /// <summary>SIGKILL: no shutdown code runs, exactly like a crash or an OOM kill.</summary>
+        public void Kill9() => _process.Kill();
 
         public async ValueTask DisposeAsync()
         {
             Client.Dispose();
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-                await Process.WaitForExitAsync();
-            }
-            Process.Dispose();
+            await _process.DisposeAsync();
         }
     }
 
@@ -128,9 +90,7 @@ public class ProcessTests(ITestOutputHelper output)
         var ids = Enumerable.Range(0, 60).Select(i => $"msg_shared_{i}").ToList();
         await Parallel.ForEachAsync(ids, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (id, _) =>
             Assert.Equal(HttpStatusCode.OK, await SendAsync(first.Client, id)));
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (ArchivedIds(archive).Length < ids.Count && DateTime.UtcNow < deadline)
-            await Task.Delay(100);
+        await Eventually.UntilAsync(() => ArchivedIds(archive).Length >= ids.Count, "every event is archived", TimeSpan.FromSeconds(30));
         var archived = ArchivedIds(archive);
         Assert.Equal(ids.Order(), archived.Order()); // every event exactly once
     }
@@ -199,9 +159,7 @@ public class ProcessTests(ITestOutputHelper output)
         await using (var final = await Server.StartAsync(database, archive, ShortLease))
         {
             await final.WaitUntilUpAsync();
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (Pending(database) > 0 && DateTime.UtcNow < deadline)
-                await Task.Delay(200);
+            await Eventually.UntilAsync(() => Pending(database) == 0, "the restart drains every pending pair", TimeSpan.FromSeconds(30));
         }
 
         var stored = StoredStatuses(database);

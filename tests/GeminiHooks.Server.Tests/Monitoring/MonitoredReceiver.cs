@@ -29,8 +29,8 @@ public sealed class MonitoredReceiver : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _downstream = await Downstream.StartAsync();
-        var port = PublishedServer.FreePort();
-        var metricsPort = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
+        var metricsPort = ChildProcess.FreePort();
         _server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
@@ -71,28 +71,21 @@ public sealed class MonitoredReceiver : IAsyncLifetime
 
         // Every pair settled: the archive runs succeeded, the forward runs dead after their retry.
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        JsonNode? backlog = null;
+        await Eventually.UntilAsync(async () =>
         {
-            var backlog = JsonNode.Parse(await client.GetStringAsync("/admin/backlog"))!;
-            if ((long)backlog["succeeded"]! == Accepted && (long)backlog["dead"]! == AcceptedFailing)
-                break;
-            Assert.True(DateTime.UtcNow < deadline, "the mix was not dispatched in 30 s: " + backlog.ToJsonString());
-            await Task.Delay(100);
-        }
+            backlog = JsonNode.Parse(await client.GetStringAsync("/admin/backlog"))!;
+            return (long)backlog["succeeded"]! == Accepted && (long)backlog["dead"]! == AcceptedFailing;
+        }, () => "the mix is dispatched: " + backlog?.ToJsonString(), TimeSpan.FromSeconds(30));
 
         MetricsTarget = $"127.0.0.1:{metricsPort}";
         using var metrics = new HttpClient { BaseAddress = new Uri("http://" + MetricsTarget) };
         // The backlog gauge is cached for 5 s: scrape until it shows the settled counts.
-        deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        await Eventually.UntilAsync(async () =>
         {
             Scrape = await metrics.GetStringAsync("/metrics");
-            if (Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal))
-                break;
-            Assert.True(DateTime.UtcNow < deadline, "the backlog gauge never showed the dead letters: " + Scrape);
-            await Task.Delay(250);
-        }
+            return Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal);
+        }, () => "the backlog gauge shows the dead letters: " + Scrape, TimeSpan.FromSeconds(20));
         Prometheus = await PrometheusServer.StartAsync(MetricsTarget);
     }
 

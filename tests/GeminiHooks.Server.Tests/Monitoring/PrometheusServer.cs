@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace GeminiHooks.Server.Tests.Monitoring;
@@ -11,23 +9,18 @@ namespace GeminiHooks.Server.Tests.Monitoring;
 /// </summary>
 public sealed class PrometheusServer : IAsyncDisposable
 {
-    readonly Process _process;
-    readonly StringBuilder _output;
+    readonly ChildProcess _process;
     readonly TempDirectory _data;
     readonly HttpClient _http;
 
-    PrometheusServer(Process process, StringBuilder output, TempDirectory data, int port)
+    PrometheusServer(ChildProcess process, TempDirectory data, int port)
     {
         _process = process;
-        _output = output;
         _data = data;
         _http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
     }
 
-    public string Log
-    {
-        get { lock (_output) return _output.ToString(); }
-    }
+    public string Log => _process.Log;
 
     public static async Task<PrometheusServer> StartAsync(string target)
     {
@@ -45,35 +38,26 @@ public sealed class PrometheusServer : IAsyncDisposable
                 static_configs:
                   - targets: ["{target}"]
             """);
-        var port = PublishedServer.FreePort();
-        var process = PublishedServer.Start(PrometheusPackage.Prometheus,
+        var port = ChildProcess.FreePort();
+        var process = ChildProcess.Start(PrometheusPackage.Prometheus,
         [
             "--config.file=" + config,
             "--storage.tsdb.path=" + data.File("tsdb"),
             "--storage.tsdb.retention.time=1h",
             "--web.listen-address=127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture),
             "--log.level=warn",
-        ], data.Path, new Dictionary<string, string>(), out var output);
-        var server = new PrometheusServer(process, output, data, port);
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (true)
+        ], data.Path);
+        var server = new PrometheusServer(process, data, port);
+        try
         {
-            if (process.HasExited)
-                throw new InvalidOperationException("prometheus exited: " + server.Log);
-            try
-            {
-                using var ready = await server._http.GetAsync("/-/ready");
-                if (ready.IsSuccessStatusCode)
-                    return server;
-            }
-            catch (HttpRequestException) { }
-            if (DateTime.UtcNow > deadline)
-            {
-                await server.DisposeAsync();
-                throw new TimeoutException("prometheus was not ready in 30 s: " + server.Log);
-            }
-            await Task.Delay(100);
+            await process.WaitUntilAnswersAsync(server._http, "/-/ready", TimeSpan.FromSeconds(30));
         }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+        return server;
     }
 
     /// <summary>An instant query through the HTTP API: the result vector (throws on an error answer).</summary>
@@ -99,14 +83,9 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Polls a query until it yields <paramref name="expected"/> (scrapes and rule evaluation run every second).</summary>
     public async Task WaitForValueAsync(string promql, double expected, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        double last;
-        while ((last = await ValueAsync(promql)) != expected)
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{promql} was {last}, not {expected}, after {timeout}; prometheus log: {Log}");
-            await Task.Delay(250);
-        }
+        var last = double.NaN;
+        await Eventually.UntilAsync(async () => (last = await ValueAsync(promql)) == expected,
+            () => $"{promql} is {expected} (it was {last}); prometheus log: {Log}", timeout);
     }
 
     public async Task<JsonNode> GetAsync(string path) =>
@@ -116,13 +95,10 @@ public sealed class PrometheusServer : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
         finally
         {
-            _process.Dispose();
             _http.Dispose();
             _data.Dispose();
         }

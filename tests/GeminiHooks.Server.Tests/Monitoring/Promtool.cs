@@ -13,5 +13,5 @@ static class PrometheusPackage
 
     /// <summary>Runs promtool in deploy/prometheus, at most one minute.</summary>
     public static Task<(int ExitCode, string Output)> PromtoolAsync(params string[] args) =>
-        PublishedServer.RunAsync(Promtool, args, Path.GetDirectoryName(MonitoringFiles.RulesFile)!, new Dictionary<string, string>(), TimeSpan.FromMinutes(1));
+        ChildProcess.RunAsync(Promtool, args, Path.GetDirectoryName(MonitoringFiles.RulesFile)!, TimeSpan.FromMinutes(1));
 }

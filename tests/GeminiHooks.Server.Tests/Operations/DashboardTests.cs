@@ -85,15 +85,12 @@ public class DashboardTests(ITestOutputHelper output)
 
     static async Task WaitForStatusAsync(HttpClient client, string webhookId, string status)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
+        var last = "";
+        await Eventually.UntilAsync(async () =>
         {
             using var response = await client.GetAsync($"/admin/events/static/{webhookId}");
-            if (response.IsSuccessStatusCode && (string?)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["status"] == status)
-                return;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"{webhookId} never reached status {status}: {await response.Content.ReadAsStringAsync()}");
-            await Task.Delay(100);
-        }
+            last = await response.Content.ReadAsStringAsync();
+            return response.IsSuccessStatusCode && (string?)JsonNode.Parse(last)!["status"] == status;
+        }, () => $"{webhookId} reaches status {status}: {last}", TimeSpan.FromSeconds(15));
     }
 }

@@ -150,15 +150,14 @@ public class DashboardTimelineTests(ITestOutputHelper output)
     /// <summary>Waits until the timeline counts <paramref name="count"/> handler attempts with this outcome over the hour.</summary>
     static async Task WaitForRunsAsync(HttpClient client, string outcome, long count)
     {
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (true)
+        JsonNode? timeline = null;
+        long total = 0;
+        await Eventually.UntilAsync(async () =>
         {
-            var timeline = JsonNode.Parse(await client.GetStringAsync("/admin/stats/timeseries"))!;
-            var total = timeline["minutes"]!.AsArray().Sum(m => (long?)m!["handler_runs"]![outcome] ?? 0);
-            if (total == count)
-                return;
-            Assert.True(total < count && DateTime.UtcNow < deadline, $"{outcome}: {total} handler runs, expected {count}: {timeline.ToJsonString()}");
-            await Task.Delay(100);
-        }
+            timeline = JsonNode.Parse(await client.GetStringAsync("/admin/stats/timeseries"))!;
+            total = timeline["minutes"]!.AsArray().Sum(m => (long?)m!["handler_runs"]![outcome] ?? 0);
+            Assert.True(total <= count, $"{outcome}: {total} handler runs, more than {count}: {timeline.ToJsonString()}");
+            return total == count;
+        }, () => $"{outcome}: {count} handler runs (last {total}): {timeline?.ToJsonString()}", TimeSpan.FromSeconds(20));
     }
 }

@@ -14,23 +14,15 @@ public class DevelopmentSecretFileTests
     {
         using var work = new TempDirectory();
         var app = await PublishedServer.DirectoryAsync();
-        var port = PublishedServer.FreePort();
-        using var process = PublishedServer.Start("dotnet", [Path.Combine(app, "GeminiHooks.Server.dll")], work.Path,
-            Development(port), out var output);
-        try
-        {
-            var secret = work.File("data/dev-webhook-secret");
-            await Eventually.UntilAsync(() => File.Exists(secret) && new FileInfo(secret).Length > 0, "the secret is written",
-                TimeSpan.FromSeconds(60));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
-                File.GetUnixFileMode(work.File("data")));
-        }
-        finally
-        {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
-        }
+        var port = ChildProcess.FreePort();
+        await using var process = ChildProcess.Start("dotnet", [Path.Combine(app, "GeminiHooks.Server.dll")], work.Path,
+            Development(port));
+        var secret = work.File("data/dev-webhook-secret");
+        await Eventually.UntilAsync(() => File.Exists(secret) && new FileInfo(secret).Length > 0, "the secret is written",
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(secret));
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute,
+            File.GetUnixFileMode(work.File("data")));
     }
 
     [Fact]
@@ -43,8 +35,8 @@ public class DevelopmentSecretFileTests
         File.CreateSymbolicLink(work.File("data/dev-webhook-secret"), victim);
         var app = await PublishedServer.DirectoryAsync();
 
-        var (exitCode, output) = await PublishedServer.RunAsync("dotnet", [Path.Combine(app, "GeminiHooks.Server.dll")], work.Path,
-            Development(PublishedServer.FreePort()), TimeSpan.FromSeconds(60));
+        var (exitCode, output) = await ChildProcess.RunAsync("dotnet", [Path.Combine(app, "GeminiHooks.Server.dll")], work.Path,
+            TimeSpan.FromSeconds(60), Development(ChildProcess.FreePort()));
         Assert.Equal(2, exitCode);
         Assert.Contains("GeminiHooks:Static:Secrets: none configured, and data/dev-webhook-secret is a symbolic link", output, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);

@@ -20,8 +20,8 @@ public class HttpsAndProxyTests
         using var certificate = SelfSignedLoopbackCertificate();
         var pfx = certificates.File("geminihooks.pfx");
         await File.WriteAllBytesAsync(pfx, certificate.Export(X509ContentType.Pfx, password));
-        var httpsPort = PublishedServer.FreePort();
-        var httpPort = PublishedServer.FreePort();
+        var httpsPort = ChildProcess.FreePort();
+        var httpPort = ChildProcess.FreePort();
 
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
@@ -54,7 +54,7 @@ public class HttpsAndProxyTests
     [Fact]
     public async Task Behind_a_proxy_with_forwarded_headers_on_the_delivery_log_line_carries_the_forwarded_client_address()
     {
-        var port = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
@@ -79,7 +79,7 @@ public class HttpsAndProxyTests
     [Fact]
     public async Task Forwarded_headers_from_an_address_that_is_not_a_known_proxy_are_ignored()
     {
-        var port = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),

@@ -9,8 +9,8 @@ public class MetricsTests
     [Fact]
     public async Task After_a_known_mix_of_deliveries_a_scrape_of_the_metrics_port_shows_exactly_those_counts()
     {
-        var port = PublishedServer.FreePort();
-        var metricsPort = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
+        var metricsPort = ChildProcess.FreePort();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
@@ -36,15 +36,18 @@ public class MetricsTests
 
         // Let the three accepted events be dispatched before the first scrape, so the backlog gauge is read after.
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key-0123456789abcd");
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (!(await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the three events were not dispatched in 15 s");
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync(async () => (await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal),
+            "the three events are dispatched", TimeSpan.FromSeconds(15));
 
+        // The backlog gauge shows its last count and refreshes it in the background when older than 5 s (a scrape
+        // never waits for the store): scrape until it shows the dispatched three.
         using var metrics = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{metricsPort}") };
-        var scrape = await metrics.GetStringAsync("/metrics");
+        var scrape = "";
+        await Eventually.UntilAsync(async () =>
+        {
+            scrape = await metrics.GetStringAsync("/metrics");
+            return Prometheus.Value(scrape, "geminihooks_backlog", ("status", "succeeded")) == 3;
+        }, "the backlog gauge shows the three dispatched events", TimeSpan.FromSeconds(15));
         var deliveries = "geminihooks_deliveries_total";
         Assert.Equal(3, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "accepted")));
         Assert.Equal(2, Prometheus.Value(scrape, deliveries, ("endpoint", "static"), ("outcome", "duplicate")));

@@ -14,7 +14,7 @@ public class OtlpExportTests
     public async Task With_a_collector_configured_spans_and_metrics_reach_it_over_OTLP()
     {
         await using var collector = await Collector.StartAsync();
-        var port = PublishedServer.FreePort();
+        var port = ChildProcess.FreePort();
         await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
@@ -31,14 +31,10 @@ public class OtlpExportTests
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
         // OTLP is protobuf, whose strings are plain UTF-8: the span names and tag values show in the bytes.
-        var deadline = DateTime.UtcNow.AddSeconds(20);
-        while (!(collector.Received("/v1/traces", "geminihooks.handler") && collector.Received("/v1/traces", "msg_otlp_41c9") &&
-                 collector.Received("/v1/metrics", "geminihooks.deliveries")))
-        {
-            Assert.True(DateTime.UtcNow < deadline, "the collector did not get the spans and metrics in 20 s; paths seen: " +
-                string.Join(", ", collector.Paths));
-            await Task.Delay(100);
-        }
+        await Eventually.UntilAsync(() => Task.FromResult(collector.Received("/v1/traces", "geminihooks.handler") &&
+                                                          collector.Received("/v1/traces", "msg_otlp_41c9") &&
+                                                          collector.Received("/v1/metrics", "geminihooks.deliveries")),
+            () => "the collector gets the spans and metrics; paths seen: " + string.Join(", ", collector.Paths), TimeSpan.FromSeconds(20));
         Assert.True(collector.Received("/v1/traces", "geminihooks.delivery"));
     }
 

@@ -36,9 +36,8 @@ public class TracingTests
         using (var response = await client.SendAsync(receiver.SignedStatic(id, Receiver.Event())))
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (stopped.Count(a => a.OperationName == "geminihooks.handler") < 2 && DateTime.UtcNow < deadline)
-            await Task.Delay(50);
+        await Eventually.UntilAsync(() => stopped.Count(a => a.OperationName == "geminihooks.handler") >= 2,
+            "both handler spans have stopped", TimeSpan.FromSeconds(15));
 
         var delivery = Assert.Single(stopped, a => a.OperationName == "geminihooks.delivery");
         Assert.Equal("static", delivery.GetTagItem("geminihooks.endpoint"));

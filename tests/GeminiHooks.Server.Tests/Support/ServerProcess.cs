@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -15,24 +14,19 @@ sealed class ServerProcess : IAsyncDisposable
 {
     public const string Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
-    readonly Process _process;
-    readonly StringBuilder _output;
+    readonly ChildProcess _process;
     readonly TempDirectory _data;
 
-    ServerProcess(Process process, StringBuilder output, TempDirectory data)
+    ServerProcess(ChildProcess process, TempDirectory data)
     {
         _process = process;
-        _output = output;
         _data = data;
     }
 
     /// <summary>The server's data folder (its SQLite file is <c>geminihooks.db</c> there).</summary>
     public string DataDirectory => _data.Path;
 
-    public string Log
-    {
-        get { lock (_output) return _output.ToString(); }
-    }
+    public string Log => _process.Log;
 
     /// <summary>Starts the server with a fresh data folder; <paramref name="environment"/> adds to (or overrides) the base settings.</summary>
     public static async Task<ServerProcess> StartAsync(IDictionary<string, string> environment)
@@ -47,45 +41,16 @@ sealed class ServerProcess : IAsyncDisposable
         };
         foreach (var (key, value) in environment)
             settings[key] = value;
-        var process = PublishedServer.Start("dotnet", ["GeminiHooks.Server.dll"], app, settings, out var output);
-        return new ServerProcess(process, output, data);
+        return new ServerProcess(ChildProcess.Start("dotnet", ["GeminiHooks.Server.dll"], app, settings), data);
     }
 
     /// <summary>Waits for <c>/healthz</c> through <paramref name="client"/> (at most 60 s).</summary>
-    public async Task WaitUntilUpAsync(HttpClient client)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
-        {
-            if (_process.HasExited)
-                Assert.Fail("the server exited: " + Log);
-            try
-            {
-                using var health = await client.GetAsync("/healthz");
-                if (health.IsSuccessStatusCode)
-                    return;
-            }
-            catch (HttpRequestException) { }
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail("the server did not come up in 60 s: " + Log);
-            await Task.Delay(100);
-        }
-    }
+    public Task WaitUntilUpAsync(HttpClient client) => _process.WaitUntilAnswersAsync(client, "/healthz", TimeSpan.FromSeconds(60));
 
     /// <summary>The JSON log entry of the delivery with this webhook-id (waits up to 10 s for it to be written).</summary>
-    public async Task<JsonNode> DeliveryLogAsync(string webhookId)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (true)
-        {
-            var line = Log.Split('\n').FirstOrDefault(l => l.Contains($"\"WebhookId\":\"{webhookId}\"", StringComparison.Ordinal));
-            if (line is not null)
-                return JsonNode.Parse(line)!;
-            if (DateTime.UtcNow > deadline)
-                Assert.Fail($"no log line for {webhookId}: " + Log);
-            await Task.Delay(50);
-        }
-    }
+    public async Task<JsonNode> DeliveryLogAsync(string webhookId) =>
+        JsonNode.Parse(await _process.WaitForLineAsync(l => l.Contains($"\"WebhookId\":\"{webhookId}\"", StringComparison.Ordinal),
+            $"a log line for {webhookId}", TimeSpan.FromSeconds(10)))!;
 
     /// <summary>A static delivery signed now with <see cref="Secret"/> (or <paramref name="secret"/>).</summary>
     public static HttpRequestMessage Delivery(string id, string? body = null, string secret = Secret)
@@ -101,13 +66,10 @@ sealed class ServerProcess : IAsyncDisposable
     {
         try
         {
-            if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            await _process.DisposeAsync();
         }
         finally
         {
-            _process.Dispose();
             _data.Dispose();
         }
     }

@@ -532,14 +532,14 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
                 Assert.True(await Store.FailAsync(item, "later", Time.GetUtcNow(), Ct));
         }
 
-        Assert.Equal(2, await Store.DeleteFinishedAsync(old.AddHours(1), Ct));
+        Assert.Equal(2, await Store.DeleteExpiredAsync(EventStatus.Done, old.AddHours(1), Ct));
         var left = await Store.ListEventsAsync(new EventQuery(), Ct);
         Assert.Equal(["new_none", "old_dead", "old_pending"], left.Events.Select(e => e.WebhookId));
         Assert.Null(await Store.GetEventAsync("static", "old_succeeded", Ct));
         Assert.Equal(new BacklogCounts(1, 0, 0, 1), await Store.CountAsync(Ct));
         // Past its retention an id is forgotten: a very late redelivery is a new event.
         Assert.Equal(AcceptOutcome.Accepted, await Store.AcceptAsync(Delivery("old_none"), Ct));
-        Assert.Equal(0, await Store.DeleteFinishedAsync(old.AddHours(1), Ct));
+        Assert.Equal(0, await Store.DeleteExpiredAsync(EventStatus.Done, old.AddHours(1), Ct));
     }
 
     [Fact]
@@ -616,7 +616,7 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
         Assert.Empty(stored.Handlers);
         Assert.Single((await Store.ListEventsAsync(new EventQuery(Status: EventStatus.Quarantined), Ct)).Events);
         Assert.Empty(await Store.ClaimAsync("w1", 10, TimeSpan.FromMinutes(1), Ct));
-        Assert.Equal(0, await Store.DeleteFinishedAsync(Time.GetUtcNow().AddDays(30), Ct));
+        Assert.Equal(0, await Store.DeleteExpiredAsync(EventStatus.Done, Time.GetUtcNow().AddDays(30), Ct));
 
         Assert.Equal(1, await Store.ReplayAsync("dynamic", "msg_q", ["log"], Ct));
         Assert.Equal(EventStatus.Pending, (await GetAsync(Store, "msg_q", "dynamic")).Status);

@@ -70,26 +70,26 @@ public class LifecycleTests
             ["GeminiHooks:Handlers:audit:Type"] = "log",
             ["GeminiHooks:Handlers:audit:Events:0"] = "batch.*",
         });
-        Assert.Equal(["audit"], host.Catalog.HandlersFor("batch.failed"));
-        Assert.Empty(host.Catalog.HandlersFor("video.generated"));
+        Assert.Equal(["audit"], host.HandlersFor("batch.failed"));
+        Assert.Empty(host.HandlersFor("video.generated"));
 
         var configuration = (IConfigurationRoot)host.App.Configuration;
         configuration["GeminiHooks:Handlers:everything:Type"] = "log";
         configuration["GeminiHooks:Handlers:audit:Events:0"] = "video.generated";
         configuration.Reload();
-        await Eventually.UntilAsync(() => host.Catalog.HandlersFor("batch.failed").SequenceEqual(["everything"]), "the reload is seen");
-        Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
+        await Eventually.UntilAsync(() => host.HandlersFor("batch.failed").SequenceEqual(["everything"]), "the reload is seen");
+        Assert.Equal(["audit", "everything"], host.HandlersFor("video.generated"));
 
         // An invalid reload keeps the last good handlers: the options monitor refuses it (and logs why) without
         // throwing at whoever triggered the reload, and the catalog never sees the invalid set.
         configuration["GeminiHooks:Handlers:broken:Type"] = "ftp";
         Assert.Null(Record.Exception(configuration.Reload));
         await Task.Delay(100);
-        Assert.Equal(["audit", "everything"], host.Catalog.HandlersFor("video.generated"));
+        Assert.Equal(["audit", "everything"], host.HandlersFor("video.generated"));
     }
 
     [Fact]
-    public async Task Retention_cleanup_deletes_old_finished_events_and_keeps_dead_ones()
+    public async Task Retention_cleanup_deletes_old_finished_events_and_dead_ones_after_their_own_retention()
     {
         using var dir = new TempDirectory();
         var recorder = new Recorder();
@@ -97,6 +97,7 @@ public class LifecycleTests
         {
             ["GeminiHooks:Dispatch:MaxAttempts"] = "1",
             ["GeminiHooks:Idempotency:Retention"] = "7.00:00:00",
+            ["GeminiHooks:Idempotency:DeadRetention"] = "14.00:00:00",
             ["GeminiHooks:Idempotency:CleanupInterval"] = "01:00:00",
         }, hooks => hooks.AddHandler<FlakyHandler>("flaky").AddHandler<SteadyHandler>("steady"),
             services => services.AddSingleton(recorder));
@@ -111,5 +112,9 @@ public class LifecycleTests
         await Eventually.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromHours(1),
             async () => await host.Store.GetEventAsync(TestHost.Endpoint, done, CancellationToken.None) is null, "the done event is deleted");
         Assert.NotNull(await host.Store.GetEventAsync(TestHost.Endpoint, dead, CancellationToken.None));
+
+        host.FakeTime.Advance(TimeSpan.FromDays(6));
+        await Eventually.AdvanceUntilAsync(host.FakeTime, TimeSpan.FromHours(1),
+            async () => await host.Store.GetEventAsync(TestHost.Endpoint, dead, CancellationToken.None) is null, "the dead event is deleted");
     }
 }

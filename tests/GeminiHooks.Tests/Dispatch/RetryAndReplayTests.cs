@@ -25,7 +25,7 @@ public class RetryAndReplayTests
             services => services.AddSingleton(recorder));
         var time = host.FakeTime;
 
-        Assert.Equal(["flaky", "steady"], host.Catalog.HandlersFor("batch.succeeded"));
+        Assert.Equal(["flaky", "steady"], host.HandlersFor("batch.succeeded"));
         var id = await host.AcceptAsync("batch.succeeded");
 
         for (var attempt = 1; attempt <= 3; attempt++)
@@ -97,10 +97,10 @@ public class RetryAndReplayTests
         await using var host = await TestHost.StartAsync(dir, handlers: hooks => hooks.AddHandler<SteadyHandler>("all")
             .AddHandler<BatchOnlyHandler>(), services: services => services.AddSingleton(recorder));
 
-        Assert.Equal(["all"], host.Catalog.HandlersFor("model.tuned"));
-        Assert.Equal(["BatchOnlyHandler", "all"], host.Catalog.HandlersFor("batch.completed")); // ordinal order
-        Assert.Equal(["BatchOnlyHandler", "all"], host.Catalog.HandlersFor("batch.failed"));
-        Assert.Equal(["all"], host.Catalog.HandlersFor("batch.cancelled"));
+        Assert.Equal(["all"], host.HandlersFor("model.tuned"));
+        Assert.Equal(["BatchOnlyHandler", "all"], host.HandlersFor("batch.completed")); // ordinal order
+        Assert.Equal(["BatchOnlyHandler", "all"], host.HandlersFor("batch.failed"));
+        Assert.Equal(["all"], host.HandlersFor("batch.cancelled"));
 
         var unknown = await host.AcceptAsync("model.tuned", """{"type":"model.tuned","data":{"score":0.5}}""");
         var completed = await host.AcceptAsync("batch.completed");

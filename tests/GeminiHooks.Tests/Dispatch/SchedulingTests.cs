@@ -90,7 +90,7 @@ public class SchedulingTests
     }
 
     /// <summary>Pairs due before the dispatcher starts, so its first claim finds them all.</summary>
-    static async Task AcceptDueAsync(GeminiHooks.Storage.Sqlite.SqliteEventStore store, TimeProvider time, int count, string handler)
+    static async Task AcceptDueAsync(IEventStore store, TimeProvider time, int count, string handler)
     {
         var now = time.GetUtcNow();
         for (var i = 0; i < count; i++)

@@ -30,9 +30,9 @@ public class BuiltInHandlerTests
             ["GeminiHooks:Handlers:chat:Events:0"] = "batch.succeeded",
             ["GeminiHooks:Handlers:chat:Events:1"] = "video.generated",
         });
-        Assert.Equal(["chat", "forward"], host.Catalog.HandlersFor("batch.succeeded"));
-        Assert.Equal(["forward"], host.Catalog.HandlersFor("batch.failed"));
-        Assert.Empty(host.Catalog.HandlersFor("interaction.completed"));
+        Assert.Equal(["chat", "forward"], host.HandlersFor("batch.succeeded"));
+        Assert.Equal(["forward"], host.HandlersFor("batch.failed"));
+        Assert.Empty(host.HandlersFor("interaction.completed"));
 
         var body = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "batch.succeeded.json"));
         var id = await host.AcceptAsync("batch.succeeded", body);

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Text;
+using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Gemini;
@@ -33,7 +34,10 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
     /// <summary>The job half of the store, as the reconciler and the admin API use it.</summary>
     IJobStore Jobs => (IJobStore)_store;
 
-    /// <summary>A new, initialized store over a database of this test's own.</summary>
+    /// <summary>
+    /// A new, initialized store over the database of this test (made on the first call): a second call is a second
+    /// replica over the same data.
+    /// </summary>
     protected abstract Task<IEventStore> CreateStoreAsync(TimeProvider time, CancellationToken cancellationToken);
 
     protected abstract Task DropAsync();
@@ -79,6 +83,48 @@ public abstract class ReconciliationContractTests : IAsyncLifetime
         var followers = await Jobs.FollowersAsync(new JobKey(JobFamily.Batch, "123"), Ct);
         Assert.Equal(["conflict", "duplicate"], followers.Select(f => f.Kind).Order().ToArray());
         Assert.Contains(followers, f => f.RawId == "123");
+    }
+
+    [Fact]
+    public async Task Many_deliveries_of_one_job_at_once_through_two_replicas_run_the_handlers_once()
+    {
+        // Two registered webhooks with one URL, or a static and a dynamic delivery, deliver one job under several ids.
+        await using var replica = await CreateStoreAsync(_time, Ct);
+        var deliveries = Enumerable.Range(0, 40).Select(i => (Store: i % 2 == 0 ? _store : replica,
+            Delivery: Terminal($"w{i}", i == 39 ? "batch.failed" : "batch.succeeded", i % 3 == 0 ? "batches/777" : "777",
+                endpoint: i % 4 == 0 ? "static" : "dynamic")));
+        var outcomes = await Task.WhenAll(deliveries.Select(d => Task.Run(() => d.Store.AcceptAsync(d.Delivery, Ct), Ct)));
+
+        Assert.Single(outcomes, o => o == AcceptOutcome.Accepted);
+        Assert.All(outcomes, o => Assert.Contains(o, new[] { AcceptOutcome.Accepted, AcceptOutcome.Superseded, AcceptOutcome.Conflict }));
+        var followers = await Jobs.FollowersAsync(new JobKey(JobFamily.Batch, "777"), Ct);
+        Assert.Equal(39, followers.Count);
+        Assert.Single(await _store.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
+        Assert.Empty(await replica.ClaimAsync("w", 100, TimeSpan.FromMinutes(1), Ct));
+    }
+
+    [Fact]
+    public async Task A_binding_token_is_tied_to_the_first_job_that_presents_it_until_it_expires()
+    {
+        await using var replica = await CreateStoreAsync(_time, Ct);
+        var ties = (IBindingNonceStore)_store;
+        var expires = _time.GetUtcNow().AddDays(3);
+        var first = new JobKey(JobFamily.Batch, "1");
+        var other = new JobKey(JobFamily.Video, "1");
+
+        // Two replicas, the same nonce for two jobs at once: exactly one job gets it.
+        var raced = await Task.WhenAll(
+            Task.Run(() => ties.TieAsync("nonce-a", first, expires, Ct), Ct),
+            Task.Run(() => ((IBindingNonceStore)replica).TieAsync("nonce-a", other, expires, Ct), Ct));
+        Assert.Single(raced, won => won);
+        var owner = raced[0] ? first : other;
+        Assert.True(await ties.TieAsync("nonce-a", owner, expires, Ct));
+        Assert.False(await ((IBindingNonceStore)replica).TieAsync("nonce-a", owner == first ? other : first, expires, Ct));
+        Assert.True(await ties.TieAsync("nonce-b", other, _time.GetUtcNow().AddHours(1), Ct));
+
+        _time.Advance(TimeSpan.FromHours(2));
+        Assert.Equal(1, await ties.DeleteExpiredTiesAsync(_time.GetUtcNow(), Ct));
+        Assert.True(await ties.TieAsync("nonce-b", first, expires, Ct));
     }
 
     [Fact]

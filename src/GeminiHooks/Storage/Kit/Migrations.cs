@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>Numbered, forward-only migrations: a database at version N has had the first N applied.</summary>
-static class Migrations
+public static class Migrations
 {
     /// <summary>
     /// Applies the migrations after <paramref name="currentVersion"/> in order; <paramref name="apply"/> gets the

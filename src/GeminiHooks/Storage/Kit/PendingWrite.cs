@@ -4,14 +4,14 @@ namespace GeminiHooks.Storage.Kit;
 /// A write waiting in a <see cref="GroupCommitQueue{T}"/>. The store's commit sets the result fields of each item it
 /// wrote; the queue answers the callers once the batch is committed (or has failed).
 /// </summary>
-abstract class PendingWrite
+public abstract class PendingWrite
 {
     internal abstract void Complete();
     internal abstract void Fail(Exception failure);
 }
 
 /// <summary>A delivery to accept; the commit sets <see cref="Outcome"/>.</summary>
-sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
+public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
 {
     public IncomingDelivery Delivery { get; } = delivery;
 
@@ -19,7 +19,7 @@ sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
     /// Checks the delivery (<see cref="AcceptRules"/>), queues it and waits for its commit. The caller's cancellation
     /// does not cancel the commit: once queued, the row is written either way, and a redelivery is then a duplicate.
     /// </summary>
-    public static async Task<AcceptOutcome> SubmitAsync(IncomingDelivery delivery,
+    internal static async Task<AcceptOutcome> SubmitAsync(IncomingDelivery delivery,
         Func<PendingAccept, CancellationToken, ValueTask> enqueue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(enqueue);
@@ -29,13 +29,13 @@ sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
     }
 
     public AcceptOutcome Outcome { get; set; }
-    public TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal TaskCompletionSource<AcceptOutcome> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     internal override void Complete() => Completion.TrySetResult(Outcome);
     internal override void Fail(Exception failure) => Completion.TrySetException(failure);
 }
 
 /// <summary>A run's outcome to record; the commit sets <see cref="Changed"/> (false when the lease was lost).</summary>
-sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
+public sealed class PendingFinish(DispatchItem item, string status, string? error, DateTimeOffset? retryAt) : PendingWrite
 {
     public DispatchItem Item { get; } = item;
 
@@ -43,7 +43,7 @@ sealed class PendingFinish(DispatchItem item, string status, string? error, Date
     /// Queues a run's outcome and waits for its commit: succeeded, or failed (pending again at
     /// <paramref name="retryAt"/>, dead-lettered when it is null). False when the lease was lost.
     /// </summary>
-    public static async Task<bool> SubmitAsync(DispatchItem item, bool succeeded, string? error, DateTimeOffset? retryAt,
+    internal static async Task<bool> SubmitAsync(DispatchItem item, bool succeeded, string? error, DateTimeOffset? retryAt,
         Func<PendingFinish, CancellationToken, ValueTask> enqueue, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(item);
@@ -58,7 +58,7 @@ sealed class PendingFinish(DispatchItem item, string status, string? error, Date
     public string? Error { get; } = error is null ? null : StoredText.Representable(error);
     public DateTimeOffset? RetryAt { get; } = retryAt;
     public bool Changed { get; set; }
-    public TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    internal TaskCompletionSource<bool> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     internal override void Complete() => Completion.TrySetResult(Changed);
     internal override void Fail(Exception failure) => Completion.TrySetException(failure);
 }

@@ -1,7 +1,7 @@
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>SQL that reads the same in SQLite and PostgreSQL; each store keeps its dialect's SQL itself.</summary>
-static class StoreSql
+public static class StoreSql
 {
     /// <summary>Pairs by status; read with <see cref="BacklogCountsReader"/>.</summary>
     public const string CountByStatus = "SELECT status, COUNT(*) FROM handler_runs GROUP BY status";

@@ -9,7 +9,7 @@ namespace GeminiHooks.Storage.Kit;
 /// U+FFFD, the Unicode replacement character, so such a delivery is stored like any other; the exact bytes that were
 /// verified are kept in the body, which is binary.
 /// </summary>
-static class StoredText
+public static class StoredText
 {
     const char Replacement = '\uFFFD';
 

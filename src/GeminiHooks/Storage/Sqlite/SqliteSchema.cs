@@ -77,6 +77,16 @@ static class SqliteSchema
         );
         CREATE INDEX tracked_jobs_due ON tracked_jobs (status, next_poll_at);
         """,
+        """
+        -- Each binding token's nonce, tied to the first job that presented it.
+        CREATE TABLE binding_nonces (
+            nonce      TEXT    NOT NULL PRIMARY KEY,
+            family     TEXT    NOT NULL,
+            job_id     TEXT    NOT NULL,
+            expires_at INTEGER NOT NULL -- Unix milliseconds: the token's expiry
+        );
+        CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

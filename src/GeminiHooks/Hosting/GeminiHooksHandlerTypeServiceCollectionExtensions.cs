@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace GeminiHooks.Hosting;
 
-public static class ConfiguredHandlerTypeServiceCollectionExtensions
+public static class GeminiHooksHandlerTypeServiceCollectionExtensions
 {
     /// <summary>Makes <typeparamref name="T"/>'s <see cref="IConfiguredHandlerType.Name"/> usable as a configured <c>Type</c>.</summary>
     public static IServiceCollection AddGeminiHooksHandlerType<T>(this IServiceCollection services) where T : class, IConfiguredHandlerType

@@ -9,12 +9,8 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Hosting;
 
-static class DispatchServiceCollectionExtensions
+static class GeminiHooksDispatchServiceCollectionExtensions
 {
-    /// <summary>
-    /// The dispatch half of <c>AddGeminiHooks</c>: the handler catalog (ingest asks it which handlers an event gets),
-    /// the built-in configured handlers, the dispatcher and the retention cleanup.
-    /// </summary>
     /// <summary>
     /// Tracked jobs and reconciliation: the Gemini API client (no client logging: the request carries the API key in a
     /// header, and nothing about it must reach a log), the reconciler (idle unless Reconcile:Enabled), the tracker.
@@ -35,12 +31,21 @@ static class DispatchServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Reconciliation.WebhookWatchdog>());
     }
 
+    /// <summary>
+    /// The dispatch half of <c>AddGeminiHooks</c>: the handler catalog (ingest asks it which handlers an event gets),
+    /// the built-in configured handlers, the dispatcher and the retention cleanup. Every registration is a TryAdd, so a
+    /// second call adds nothing.
+    /// </summary>
     internal static GeminiHooksBuilder AddGeminiHooksDispatch(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, HandlerOptionsValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, JsonlFileLockValidator>());
         services.AddMetrics();
         services.TryAddSingleton<GeminiHooksMetrics>();
+        services.TryAddSingleton<BacklogGauge>();
+        services.TryAddSingleton<ReadinessGauge>();
+        services.TryAddSingleton<JwksObserver>();
+        services.AddHostedService<ObservedInstruments>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)

@@ -9,11 +9,12 @@ using Microsoft.Extensions.DependencyInjection;
 namespace GeminiHooks.Hosting;
 #pragma warning restore IDE0130
 
-public static class BrokerServiceCollectionExtensions
+public static class GeminiHooksBrokersServiceCollectionExtensions
 {
     /// <summary>
     /// Makes <c>redis</c>, <c>nats</c> and <c>rabbitmq</c> usable as <c>GeminiHooks:Handlers:&lt;name&gt;:Type</c>.
-    /// Call after <c>AddGeminiHooks</c> (or <c>AddGeminiHooksDispatch</c>) so error messages list the built-in types first.
+    /// Call after <c>AddGeminiHooks</c> so error messages list the built-in types first. Idempotent: each type is
+    /// registered once however often this is called.
     /// </summary>
     public static IServiceCollection AddGeminiHooksBrokers(this IServiceCollection services)
     {

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Storage;
+
+public sealed record BacklogCounts(long Pending, long Running, long Succeeded, long Dead);

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Storage;
+
+public sealed record EventPage(IReadOnlyList<StoredEvent> Events, string? NextCursor);

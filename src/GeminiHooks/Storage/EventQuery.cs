@@ -1,0 +1,4 @@
+namespace GeminiHooks.Storage;
+
+/// <summary>A page query: <see cref="Cursor"/> is the <c>NextCursor</c> of the previous page.</summary>
+public sealed record EventQuery(string? Status = null, string? EventType = null, int Limit = 50, string? Cursor = null);

@@ -1,0 +1,169 @@
+using System.Data;
+using System.Data.Common;
+using System.Runtime.InteropServices;
+using GeminiHooks.Storage.Kit;
+
+namespace GeminiHooks.Storage.Relational;
+
+/// <summary>Accepts: the group commit, and each delivery written as its rows (event, pairs, job outcome).</summary>
+public abstract partial class RelationalEventStore
+{
+    public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery delivery, CancellationToken cancellationToken)
+    {
+        if (_accepts is null)
+            throw new InvalidOperationException("InitializeAsync has not run.");
+        if (Options.GroupCommit)
+            return await PendingAccept.SubmitAsync(delivery, _accepts.EnqueueAsync, cancellationToken).ConfigureAwait(false);
+        // Without group commit each accept is its own transaction, so on a database with many writers accepts still run
+        // in parallel (a single-writer dialect serialises them in WriteAsync).
+        var pending = new PendingAccept(AcceptRules.Check(delivery));
+        await CommitAsync([pending]).ConfigureAwait(false);
+        return pending.Outcome;
+    }
+
+    /// <summary>One group commit: the accepts and run outcomes waiting, written by <see cref="WriteBatchAsync"/>.</summary>
+    async Task CommitAsync(IReadOnlyList<PendingWrite> batch)
+    {
+        var accepts = new List<PendingAccept>();
+        var outcomes = new List<PendingFinish>();
+        foreach (var write in batch)
+        {
+            if (write is PendingAccept accept)
+                accepts.Add(accept);
+            else
+                outcomes.Add((PendingFinish)write);
+        }
+        await GuardAsync(async () =>
+        {
+            await WriteBatchAsync(accepts, outcomes).ConfigureAwait(false);
+            return 0;
+        }, CancellationToken.None).ConfigureAwait(false);
+        if (accepts.Exists(a => a.Outcome == AcceptOutcome.Accepted))
+            SignalWork();
+    }
+
+    /// <summary>
+    /// Writes one batch and sets each item's result. By default every item is written as its rows in one transaction
+    /// (one sync for the whole batch); a dialect with a faster bulk form overrides this. Failures surface as the
+    /// database's own exceptions; the caller sorts them.
+    /// </summary>
+    protected virtual Task WriteBatchAsync(IReadOnlyList<PendingAccept> accepts, IReadOnlyList<PendingFinish> outcomes) =>
+        WriteAsync(async (connection, transaction) =>
+        {
+            await WriteAcceptRowsAsync(connection, transaction, accepts, CancellationToken.None).ConfigureAwait(false);
+            await WriteOutcomeRowsAsync(connection, transaction, outcomes, CancellationToken.None).ConfigureAwait(false);
+            return 0;
+        }, singleStatement: false, CancellationToken.None);
+
+    /// <summary>
+    /// Writes each delivery as its rows: the event (a conflict on (endpoint, webhook id) is a duplicate), then, for a
+    /// terminal job event, the job's outcome (the first per job wins; a later one is kept as a follower without pairs),
+    /// then one pending pair per distinct handler. Notifies other processes once when anything was accepted.
+    /// </summary>
+    protected async Task WriteAcceptRowsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<PendingAccept> accepts,
+        CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(accepts);
+        if (accepts.Count == 0)
+            return;
+        await using var rows = new AcceptRowCommands(this, connection, transaction);
+        var accepted = false;
+        foreach (var pending in accepts)
+        {
+            pending.Outcome = await rows.AcceptAsync(pending.Delivery, cancellationToken).ConfigureAwait(false);
+            accepted |= pending.Outcome == AcceptOutcome.Accepted;
+        }
+        if (accepted)
+            await NotifyWorkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The body as the array the database binds. The ingest path hands over an array it owns whole (the exact body it
+    /// read), so it is bound as is; only a slice of a larger buffer is copied.
+    /// </summary>
+    protected static byte[] BodyArray(ReadOnlyMemory<byte> body) =>
+        MemoryMarshal.TryGetArray(body, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? segment.Array
+            : body.ToArray();
+
+    /// <summary>
+    /// The statements of an accept, prepared once per batch: at a high rate a batch holds hundreds of deliveries, and
+    /// preparing each statement again was a large part of the writer's time. Job statements are made on first use,
+    /// so a batch without terminal job events costs nothing for them.
+    /// </summary>
+    sealed class AcceptRowCommands : IAsyncDisposable
+    {
+        readonly RelationalEventStore _store;
+        readonly DbConnection _connection;
+        readonly DbTransaction? _transaction;
+        readonly DbCommand _event;
+        readonly DbParameter _endpoint, _id, _timestamp, _received, _type, _body, _status;
+        readonly DbCommand _run;
+        readonly DbParameter _runEvent, _runHandler, _runNow;
+        JobOutcomeCommands? _jobs;
+
+        public AcceptRowCommands(RelationalEventStore store, DbConnection connection, DbTransaction? transaction)
+        {
+            _store = store;
+            _connection = connection;
+            _transaction = transaction;
+            _event = Command(connection, transaction, """
+                INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+                VALUES (@endpoint, @id, @ts, @received, @type, @body, @status)
+                ON CONFLICT (endpoint, webhook_id) DO NOTHING
+                RETURNING id
+                """);
+            _endpoint = Parameter(_event, "endpoint", DbType.String);
+            _id = Parameter(_event, "id", DbType.String);
+            _timestamp = Parameter(_event, "ts", DbType.Int64);
+            _received = store.TimeParameter(_event, "received");
+            _type = Parameter(_event, "type", DbType.String);
+            _body = Parameter(_event, "body", DbType.Binary);
+            _status = Parameter(_event, "status", DbType.String);
+            _run = Command(connection, transaction, """
+                INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
+                VALUES (@event, @handler, 'pending', 0, @now, @now)
+                """);
+            _runEvent = Parameter(_run, "event", DbType.Int64);
+            _runHandler = Parameter(_run, "handler", DbType.String);
+            _runNow = store.TimeParameter(_run, "now");
+        }
+
+        public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery d, CancellationToken cancellationToken)
+        {
+            _endpoint.Value = d.Endpoint;
+            _id.Value = d.WebhookId;
+            _timestamp.Value = d.Timestamp;
+            _store.SetTime(_received, d.ReceivedAt);
+            _type.Value = StoredText.Representable(d.EventType);
+            _body.Value = BodyArray(d.Body);
+            _status.Value = d.InitialStatus;
+            if (await _event.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not { } inserted)
+                return AcceptOutcome.Duplicate;
+            var eventId = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
+            // A terminal job event: the first per job gets handler runs, a later one is kept without (same transaction).
+            if (d.Job is { } job)
+            {
+                _jobs ??= new JobOutcomeCommands(_store, _connection, _transaction);
+                if (await _jobs.RecordAsync(job, d, eventId, cancellationToken).ConfigureAwait(false) is { } later)
+                    return later;
+            }
+            _runEvent.Value = eventId;
+            _store.SetTime(_runNow, d.ReceivedAt);
+            foreach (var handler in d.Handlers.Distinct(StringComparer.Ordinal))
+            {
+                _runHandler.Value = handler;
+                await _run.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            return AcceptOutcome.Accepted;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _event.DisposeAsync().ConfigureAwait(false);
+            await _run.DisposeAsync().ConfigureAwait(false);
+            if (_jobs is not null)
+                await _jobs.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
