@@ -16,6 +16,8 @@ apt_install() {
 command -v node >/dev/null || apt_install nodejs npm
 # Headless Chromium drives the /admin dashboard test (tests/GeminiHooks.Server.Tests/Operations).
 command -v chromium >/dev/null || apt_install chromium
+# nginx runs deploy/nginx.conf in front of a receiver (tests/GeminiHooks.Server.Tests/Deployment/NginxConfigTests.cs).
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || apt_install nginx
 # promtool (alert-rule tests) and prometheus (scraping a receiver in tests/GeminiHooks.Server.Tests/Monitoring).
 tests/scripts/prometheus.sh
 echo "==> npm ci (tests/js: standardwebhooks, jose, @google/genai)"

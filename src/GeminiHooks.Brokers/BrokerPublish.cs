@@ -23,9 +23,42 @@ static class BrokerPublish
         }
     }
 
-    /// <summary>Replaces <c>&lt;type&gt;</c> in a subject or routing key template.</summary>
+    /// <summary>Longest event type put into a subject or routing key (RabbitMQ allows 255 bytes for the whole key).</summary>
+    public const int MaxTypeLength = 200;
+
+    /// <summary>
+    /// Replaces <c>&lt;type&gt;</c> in a subject or routing key template with <see cref="Token"/> of the event type.
+    /// </summary>
     public static string Expand(string template, string eventType) =>
-        template.Replace("<type>", eventType, StringComparison.Ordinal);
+        template.Replace("<type>", Token(eventType), StringComparison.Ordinal);
+
+    /// <summary>
+    /// The event type as a subject or routing-key part: ASCII letters lowered, every character outside
+    /// <c>[a-z0-9._-]</c> replaced by <c>_</c>, an empty dot-separated token made <c>_</c>, at most
+    /// <see cref="MaxTypeLength"/> characters. Types come from deliveries (an unknown type is stored, not refused):
+    /// <c>batch.&gt;</c> or <c>*</c> would be a NATS wildcard, a space or an empty token an invalid subject, and
+    /// <c>#</c> a RabbitMQ binding pattern. Gemini's own types (<c>batch.succeeded</c>) pass unchanged.
+    /// </summary>
+    public static string Token(string eventType)
+    {
+        var text = eventType.Length > MaxTypeLength ? eventType[..MaxTypeLength] : eventType;
+        var tokens = text.Split('.');
+        for (var i = 0; i < tokens.Length; i++)
+        {
+            var token = string.Create(tokens[i].Length, tokens[i], static (span, source) =>
+            {
+                for (var j = 0; j < source.Length; j++)
+                {
+                    var c = source[j];
+                    span[j] = c is >= 'A' and <= 'Z' ? (char)(c + ('a' - 'A'))
+                        : c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '-' ? c
+                        : '_';
+                }
+            });
+            tokens[i] = token.Length == 0 ? "_" : token;
+        }
+        return string.Join('.', tokens);
+    }
 }
 
 static class OnceUntilFailed

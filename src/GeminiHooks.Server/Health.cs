@@ -1,5 +1,4 @@
 using System.Text.Json;
-using GeminiHooks.Hosting;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -7,15 +6,27 @@ namespace GeminiHooks.Server;
 
 /// <summary>
 /// <c>/healthz</c> (liveness: 200 while the process serves, no check runs) and <c>/readyz</c> (the checks tagged
-/// <c>ready</c>: the store answers and, with dynamic webhooks on, a JWKS is loaded). Both answer a small JSON object:
+/// <c>ready</c>: the store answers and, with dynamic webhooks on, a JWKS is loaded; the report is reused for a second,
+/// see <see cref="ReadinessCache"/>). Both answer a small JSON object:
 /// <c>{"status":"ready","store":"ok","jwks":"ok"}</c>, so an operator sees which part is not ready.
 /// </summary>
 static class Health
 {
+    public static void AddGeminiHooksHealth(this WebApplicationBuilder builder) =>
+        builder.Services.AddSingleton<ReadinessCache>();
+
     public static void MapGeminiHooksHealth(this WebApplication app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync });
-        app.MapHealthChecks("/readyz", new HealthCheckOptions { Predicate = c => c.Tags.Contains(GeminiHooksServiceCollectionExtensions.ReadinessTag), ResponseWriter = WriteAsync });
+        app.MapMethods("/readyz", [HttpMethods.Get, HttpMethods.Head], async (HttpContext context, ReadinessCache readiness) =>
+        {
+            var report = await readiness.GetAsync();
+            context.Response.StatusCode = report.Status == HealthStatus.Unhealthy
+                ? StatusCodes.Status503ServiceUnavailable
+                : StatusCodes.Status200OK;
+            context.Response.Headers.CacheControl = "no-store, no-cache";
+            await WriteAsync(context, report);
+        });
     }
 
     static Task WriteAsync(HttpContext context, HealthReport report)

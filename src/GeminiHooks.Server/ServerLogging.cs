@@ -1,6 +1,8 @@
 using Serilog;
 using Serilog.Events;
+using Serilog.Formatting;
 using Serilog.Formatting.Compact;
+using Serilog.Formatting.Display;
 
 namespace GeminiHooks.Server;
 
@@ -8,7 +10,7 @@ namespace GeminiHooks.Server;
 /// Serilog: readable lines in Development, one JSON object per line otherwise (for log shippers). A <c>Serilog</c>
 /// configuration section overrides levels. Request logging by ASP.NET Core is turned down: the ingest endpoint writes
 /// its own single line per delivery (endpoint, webhook-id, type, outcome, duration, client address), and never a body or a secret.
-/// In production those lines are written in batches by <see cref="BufferedConsoleSink"/>, off the request path.
+/// Those lines are written in batches by <see cref="BufferedConsoleSink"/>, off the request path, control characters escaped.
 /// </summary>
 static class ServerLogging
 {
@@ -21,10 +23,12 @@ static class ServerLogging
             .ReadFrom.Configuration(context.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext();
-        if (context.HostingEnvironment.IsDevelopment())
+        // Both go through the buffered sink, which escapes control characters: Serilog's console sink would write a
+        // value's ESC sequences to the terminal as they are (and its colour theme is itself made of them).
+        ITextFormatter formatter = context.HostingEnvironment.IsDevelopment()
             // ClientAddress is set on request lines only (Operations.cs); elsewhere it renders as nothing.
-            logger.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {ClientAddress}{NewLine}{Exception}");
-        else
-            logger.WriteTo.Sink(new BufferedConsoleSink(new CompactJsonFormatter()));
+            ? new MessageTemplateTextFormatter("[{Timestamp:HH:mm:ss} {Level:u3}] {SourceContext}: {Message:lj} {ClientAddress}{NewLine}{Exception}")
+            : new CompactJsonFormatter();
+        logger.WriteTo.Sink(new BufferedConsoleSink(formatter));
     }
 }

@@ -53,8 +53,11 @@ public sealed class MetricsOptions
     /// <summary>The Prometheus scrape path; empty turns the scrape endpoint off.</summary>
     public string PrometheusPath { get; set; } = "/metrics";
 
-    /// <summary>When set, the scrape endpoint answers only on this extra port (keep it off the public listener).</summary>
-    public int? Port { get; set; }
+    /// <summary>
+    /// The port that serves the scrape endpoint and nothing else, so <c>/metrics</c> stays off the public listener;
+    /// <c>0</c> serves the scrape on the main listener instead (only behind a proxy that keeps it private).
+    /// </summary>
+    public int Port { get; set; } = 9464;
 
     /// <summary>An OTLP collector for metrics and traces; <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> works as well.</summary>
     public string? OtlpEndpoint { get; set; }

@@ -52,8 +52,8 @@ sealed class ServerOptionsValidator(IOptions<GeminiHooksOptions> core) : IValida
                          string.Equals(metrics.PrometheusPath, core.Value.Dynamic.Path, StringComparison.OrdinalIgnoreCase))
                     Fail("Metrics:PrometheusPath", $"'{metrics.PrometheusPath}' is used by a delivery endpoint");
             }
-            if (metrics.Port is < 1 or > 65535)
-                Fail("Metrics:Port", $"must be a TCP port from 1 to 65535 (is {metrics.Port})");
+            if (metrics.Port is < 0 or > 65535)
+                Fail("Metrics:Port", $"must be a TCP port from 1 to 65535, or 0 for the main listener (is {metrics.Port})");
             if (!string.IsNullOrEmpty(metrics.OtlpEndpoint) &&
                 !(Uri.TryCreate(metrics.OtlpEndpoint, UriKind.Absolute, out var otlp) && (otlp.Scheme == Uri.UriSchemeHttp || otlp.Scheme == Uri.UriSchemeHttps)))
                 Fail("Metrics:OtlpEndpoint", $"'{metrics.OtlpEndpoint}' is not an absolute http(s) URI");

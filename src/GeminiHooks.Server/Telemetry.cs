@@ -1,4 +1,5 @@
 using GeminiHooks.Configuration;
+using GeminiHooks.Http;
 using GeminiHooks.Observability;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
@@ -8,8 +9,8 @@ namespace GeminiHooks.Server;
 
 /// <summary>
 /// Exports the library's <c>GeminiHooks</c> meter and activity source (plus ASP.NET Core's own HTTP metrics): a
-/// Prometheus scrape endpoint (<c>GeminiHooks:Metrics:PrometheusPath</c>, optionally on its own
-/// <c>GeminiHooks:Metrics:Port</c>) and, when a collector is configured, OTLP metrics and traces.
+/// Prometheus scrape endpoint (<c>GeminiHooks:Metrics:PrometheusPath</c>, on its own <c>GeminiHooks:Metrics:Port</c>,
+/// 9464 by default, or on the main listener with port 0) and, when a collector is configured, OTLP metrics and traces.
 /// </summary>
 static class Telemetry
 {
@@ -28,8 +29,8 @@ static class Telemetry
         var otlp = !string.IsNullOrEmpty(builder.Configuration[OtlpEndpointKey]);
         var prometheus = !string.IsNullOrEmpty(settings.PrometheusPath);
 
-        if (settings.Port is { } port and > 0 and <= 65535)
-            ListenAlsoOn(builder, port);
+        if (prometheus && settings.Port is > 0 and <= 65535)
+            ListenAlsoOn(builder, settings.Port);
 
         var telemetry = builder.Services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("geminihooks"))
@@ -51,22 +52,37 @@ static class Telemetry
                 .AddOtlpExporter());
     }
 
-    /// <summary>Maps the scrape endpoint: on the main listener, or only on the metrics port when one is set.</summary>
-    public static void MapGeminiHooksTelemetry(this WebApplication app)
+    /// <summary>
+    /// Call first, before any other middleware: a request to the metrics port is answered here, by the scrape or by
+    /// 404, and never reaches the service's own pipeline (no delivery, admin or health endpoint answers there).
+    /// </summary>
+    public static void UseGeminiHooksMetricsPort(this WebApplication app)
     {
         var settings = Settings(app.Configuration);
-        if (!settings.Enabled || string.IsNullOrEmpty(settings.PrometheusPath))
+        if (!settings.Enabled || string.IsNullOrEmpty(settings.PrometheusPath) || settings.Port <= 0)
             return;
+        var port = settings.Port;
         var path = settings.PrometheusPath;
-        if (settings.Port is { } port)
-            app.UseOpenTelemetryPrometheusScrapingEndpoint(
+        app.MapWhen(context => context.Connection.LocalPort == port, metricsPort =>
+        {
+            metricsPort.UseOpenTelemetryPrometheusScrapingEndpoint(
                 meterProvider: null,
-                predicate: context => context.Connection.LocalPort == port && context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase),
+                predicate: context => context.Request.Path.Equals(path, StringComparison.OrdinalIgnoreCase),
                 path: null,
                 configureBranchedPipeline: null,
                 optionsName: null);
-        else
-            app.MapPrometheusScrapingEndpoint(path).DisableHttpMetrics();
+            metricsPort.Run(context => ProblemResponse.WriteAsync(context, StatusCodes.Status404NotFound,
+                StatusCodeDetails.For(StatusCodes.Status404NotFound)));
+        });
+    }
+
+    /// <summary>Maps the scrape endpoint on the main listener, only when the operator chose that (port 0).</summary>
+    public static void MapGeminiHooksTelemetry(this WebApplication app)
+    {
+        var settings = Settings(app.Configuration);
+        if (!settings.Enabled || string.IsNullOrEmpty(settings.PrometheusPath) || settings.Port != 0)
+            return;
+        app.MapPrometheusScrapingEndpoint(settings.PrometheusPath).DisableHttpMetrics();
     }
 
     static MetricsOptions Settings(IConfiguration configuration) =>

@@ -52,6 +52,9 @@ public sealed class ChildProcess : IAsyncDisposable
         foreach (var key in start.Environment.Keys.Where(k => k.StartsWith("ASPNETCORE_", StringComparison.Ordinal) ||
                                                               k.StartsWith("GeminiHooks__", StringComparison.Ordinal)).ToList())
             start.Environment.Remove(key);
+        // The server's metrics port defaults to 9464: servers started side by side each get a free one unless the
+        // test picks it (other programs ignore the variable).
+        start.Environment["GeminiHooks__Metrics__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>())
             start.Environment[key] = value;
         return new ChildProcess(start);

@@ -23,7 +23,7 @@ namespace GeminiHooks.TestSupport;
 public sealed class TestHost : IAsyncDisposable
 {
     public const string Endpoint = "static";
-    public const string AdminKey = "test-admin-key-0123456789";
+    public const string AdminKey = "test-admin-key-0123456789-012345";
 
     readonly bool _ownsStore;
     readonly IHandlerCatalog _catalog;

@@ -1,9 +1,6 @@
-using GeminiHooks.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Admin;
 
@@ -27,20 +24,19 @@ static class AdminDashboard
     static readonly Asset Styles = new("dashboard.css", "text/css; charset=utf-8");
     static readonly Asset Timeline = new("timeline.js", "text/javascript; charset=utf-8");
 
-    public static void MapGeminiHooksDashboard(this IEndpointRouteBuilder endpoints)
+    public static void MapGeminiHooksDashboard(this IEndpointRouteBuilder endpoints, AdminGate gate)
     {
         // "/admin" also matches "/admin/": routing ignores one trailing slash.
-        endpoints.MapGet("/admin", (HttpContext context) => ServeAsync(context, Page)).ExcludeFromDescription();
-        endpoints.MapGet("/admin/dashboard.js", (HttpContext context) => ServeAsync(context, Script)).ExcludeFromDescription();
-        endpoints.MapGet("/admin/dashboard.css", (HttpContext context) => ServeAsync(context, Styles)).ExcludeFromDescription();
-        endpoints.MapGet("/admin/timeline.js", (HttpContext context) => ServeAsync(context, Timeline)).ExcludeFromDescription();
+        endpoints.MapGet("/admin", (HttpContext context) => ServeAsync(context, gate, Page)).ExcludeFromDescription();
+        endpoints.MapGet("/admin/dashboard.js", (HttpContext context) => ServeAsync(context, gate, Script)).ExcludeFromDescription();
+        endpoints.MapGet("/admin/dashboard.css", (HttpContext context) => ServeAsync(context, gate, Styles)).ExcludeFromDescription();
+        endpoints.MapGet("/admin/timeline.js", (HttpContext context) => ServeAsync(context, gate, Timeline)).ExcludeFromDescription();
     }
 
-    static async Task ServeAsync(HttpContext context, Asset asset)
+    static async Task ServeAsync(HttpContext context, AdminGate gate, Asset asset)
     {
-        // Same rule as the API: removing the key on a reload takes the dashboard away too.
-        var key = context.RequestServices.GetRequiredService<IOptionsMonitor<GeminiHooksOptions>>().CurrentValue.Admin.ApiKey;
-        if (string.IsNullOrEmpty(key))
+        // Same rule as the API: removing the key on a reload, or a client outside Admin:AllowedNetworks, finds nothing.
+        if (!gate.Visible(context))
         {
             context.Response.StatusCode = StatusCodes.Status404NotFound;
             return;

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Events;
@@ -36,19 +34,10 @@ static class AdminEndpoints
             // that message. The filter below re-reads the key on every request anyway.
         }
 
-        endpoints.MapGeminiHooksDashboard();
+        var gate = new AdminGate(options, endpoints.ServiceProvider.GetService<TimeProvider>() ?? TimeProvider.System);
+        endpoints.MapGeminiHooksDashboard(gate);
         var admin = endpoints.MapGroup("/admin").AddEndpointFilter(async (context, next) =>
-        {
-            var key = options.CurrentValue.Admin.ApiKey;
-            if (string.IsNullOrEmpty(key))
-                return Results.NotFound();
-            if (!Authorized(context.HttpContext.Request.Headers.Authorization.ToString(), key))
-            {
-                context.HttpContext.Response.Headers.WWWAuthenticate = "Bearer";
-                return ProblemResponse.Result(StatusCodes.Status401Unauthorized, "Send the admin key as 'Authorization: Bearer <key>'.");
-            }
-            return await next(context);
-        });
+            gate.Check(context.HttpContext) ?? await next(context));
 
         admin.MapGet("/events", ListAsync);
         admin.MapGet("/events/{endpoint}/{webhookId}", GetAsync);
@@ -135,16 +124,6 @@ static class AdminEndpoints
     /// type is checked), and PostgreSQL text cannot even hold NUL: a query for one is answered here, not by the store.
     /// </summary>
     static bool Storable(string value) => !value.Any(char.IsControl);
-
-    /// <summary>Compares digests, so neither the key's content nor its length shows in the timing.</summary>
-    static bool Authorized(string header, string key)
-    {
-        const string scheme = "Bearer ";
-        var presented = header.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) ? header[scheme.Length..].Trim() : "";
-        var expected = SHA256.HashData(Encoding.UTF8.GetBytes(key));
-        var actual = SHA256.HashData(Encoding.UTF8.GetBytes(presented));
-        return CryptographicOperations.FixedTimeEquals(expected, actual) && presented.Length > 0;
-    }
 
     static AdminEvent ToDto(StoredEvent e, bool withBody)
     {

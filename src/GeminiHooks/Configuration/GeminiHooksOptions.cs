@@ -135,8 +135,14 @@ public sealed class DispatchOptions
 
 public sealed class AdminOptions
 {
-    /// <summary>Bearer key of the operator API; empty means the API does not exist.</summary>
+    /// <summary>Bearer key of the operator API (at least 32 characters); empty means the API does not exist.</summary>
     public string ApiKey { get; set; } = "";
+
+    /// <summary>
+    /// Client networks in CIDR form (<c>10.0.0.0/8</c>) allowed to reach the operator API and dashboard; others get
+    /// 404. Empty allows every client. Behind a proxy, turn on forwarded headers so the real client is checked.
+    /// </summary>
+    public List<string> AllowedNetworks { get; set; } = [];
 }
 
 /// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>.</summary>

@@ -14,6 +14,7 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
 {
     static readonly string[] AsymmetricAlgorithms = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
     const string S = GeminiHooksOptions.SectionName;
+    const int MinimumAdminKeyLength = 32;
 
     public ValidateOptionsResult Validate(string? name, GeminiHooksOptions options)
     {
@@ -101,6 +102,16 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
             Fail("Dispatch:Lease", "must be positive");
         if (dispatch.PollInterval <= TimeSpan.Zero)
             Fail("Dispatch:PollInterval", "must be positive");
+
+        // A short key could be guessed despite the throttle; the length is named, never the key.
+        var admin = options.Admin;
+        if (!string.IsNullOrEmpty(admin.ApiKey) && admin.ApiKey.Length < MinimumAdminKeyLength)
+            Fail("Admin:ApiKey", $"must be at least {MinimumAdminKeyLength} characters (is {admin.ApiKey.Length}); generate one with 'openssl rand -base64 32'");
+        for (var i = 0; i < admin.AllowedNetworks.Count; i++)
+        {
+            if (!IPNetwork.TryParse(admin.AllowedNetworks[i], out _))
+                Fail($"Admin:AllowedNetworks:{i}", $"'{admin.AllowedNetworks[i]}' is not a network in CIDR form (like 10.0.0.0/8)");
+        }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
 

@@ -20,6 +20,7 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, Reconciliation.ReconcileOptionsValidator>());
         services.TryAddSingleton<ReconcileMetrics>();
         services.AddHttpClient(Gemini.GeminiApiClient.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)
             .RemoveAllLoggers();
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<Gemini.GeminiApiClient>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(Gemini.GeminiApiClient.HttpClientName)));
@@ -47,6 +48,7 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.AddHostedService<ObservedInstruments>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)
             .RemoveAllLoggers();
         services.TryAddSingleton<JsonlFiles>();
         // The built-in types first: their order is the one error messages list.

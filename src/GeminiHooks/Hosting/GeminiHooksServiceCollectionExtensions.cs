@@ -56,7 +56,7 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<StoreStartup>();
         services.AddHostedService<StoreInitializer>();
 
-        services.AddHttpClient(JwksCache.HttpClientName);
+        services.AddHttpClient(JwksCache.HttpClientName).ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create);
         services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<JwksCache>(sp,
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksCache.HttpClientName)));
         services.AddHostedService<JwksRefresher>();

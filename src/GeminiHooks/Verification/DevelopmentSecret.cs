@@ -1,4 +1,5 @@
 using GeminiHooks.Configuration;
+using GeminiHooks.Files;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -21,15 +22,19 @@ sealed class DevelopmentSecret(IHostEnvironment environment) : IPostConfigureOpt
         lock (Gate)
         {
             string secret;
-            if (File.Exists(FilePath))
+            if (File.Exists(FilePath) || PrivateFiles.IsSymbolicLink(FilePath))
             {
+                if (PrivateFiles.IsSymbolicLink(FilePath))
+                    throw new OptionsValidationException(name ?? Options.DefaultName, typeof(GeminiHooksOptions),
+                        [$"{GeminiHooksOptions.SectionName}:Static:Secrets: none configured, and {FilePath} is a symbolic link; remove it and a new development secret is made"]);
                 secret = File.ReadAllText(FilePath).Trim();
             }
             else
             {
                 secret = StandardWebhooks.GenerateSecret();
-                Directory.CreateDirectory(Path.GetDirectoryName(FilePath)!);
-                File.WriteAllText(FilePath, secret);
+                // CreateNew: never through a link or over a file someone else made; 0600 in a 0700 folder.
+                using (var file = PrivateFiles.Open(FilePath, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+                    file.Write(System.Text.Encoding.UTF8.GetBytes(secret));
                 Console.WriteLine($"""
                     Development: no GeminiHooks:Static:Secrets configured, so this secret was generated and saved in {FilePath}:
                       {secret}

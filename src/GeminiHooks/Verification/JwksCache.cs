@@ -17,6 +17,9 @@ sealed partial class JwksCache(
     ILogger<JwksCache> logger) : IDisposable
 {
     public const string HttpClientName = "GeminiHooks.Jwks";
+
+    /// <summary>Google's set is about a kilobyte; a larger body is refused before it is parsed (the last good set stays).</summary>
+    public const int MaxBodyBytes = 1024 * 1024;
     static readonly TimeSpan DefaultMaxAge = TimeSpan.FromHours(1);
 
     readonly SemaphoreSlim _fetchLock = new(1, 1);
@@ -77,6 +80,8 @@ sealed partial class JwksCache(
                 _current = await FetchAsync(dynamicOptions, cancellationToken);
                 _lastAttemptFailed = false;
                 Interlocked.Increment(ref _succeeded);
+                foreach (var reason in _current.Keys.Skipped)
+                    LogKeySkipped(logger, dynamicOptions.JwksUri, reason);
                 LogFetched(logger, dynamicOptions.JwksUri, _current.Keys.Rsa.Count, _current.Keys.Ed25519.Count, _current.ExpiresAt);
                 return true;
             }
@@ -105,14 +110,32 @@ sealed partial class JwksCache(
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(dynamicOptions.JwksTimeout);
-        using var response = await http.GetAsync(dynamicOptions.JwksUri, HttpCompletionOption.ResponseContentRead, timeout.Token);
+        // Headers first: the body is read only up to MaxBodyBytes, whatever Content-Length claims.
+        using var response = await http.GetAsync(dynamicOptions.JwksUri, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
         if (!response.IsSuccessStatusCode)
             throw new HttpRequestException($"the JWKS endpoint answered {(int)response.StatusCode}");
-        var body = await response.Content.ReadAsByteArrayAsync(timeout.Token);
+        var body = await ReadBoundedAsync(response.Content, timeout.Token);
         var keys = SigningKeySet.Parse(body);
         var maxAge = MaxAge(response.Headers.CacheControl) ?? DefaultMaxAge;
         var lifetime = TimeSpan.FromTicks(Math.Clamp(maxAge.Ticks, dynamicOptions.JwksRefreshMin.Ticks, dynamicOptions.JwksMaxAge.Ticks));
         return new Snapshot(keys, time.GetUtcNow() + lifetime);
+    }
+
+    static async Task<byte[]> ReadBoundedAsync(HttpContent content, CancellationToken cancellationToken)
+    {
+        if (content.Headers.ContentLength > MaxBodyBytes)
+            throw new FormatException($"the JWKS body is {content.Headers.ContentLength} bytes, more than {MaxBodyBytes}");
+        await using var stream = await content.ReadAsStreamAsync(cancellationToken);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+                throw new FormatException($"the JWKS body is larger than {MaxBodyBytes} bytes");
+            await buffer.WriteAsync(chunk.AsMemory(0, read), cancellationToken);
+        }
+        return buffer.ToArray();
     }
 
     static TimeSpan? MaxAge(CacheControlHeaderValue? cacheControl) =>
@@ -124,6 +147,9 @@ sealed partial class JwksCache(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "JWKS fetched from {JwksUri}: {RsaKeys} RSA and {Ed25519Keys} Ed25519 keys, next fetch by {ExpiresAt}")]
     static partial void LogFetched(ILogger logger, string jwksUri, int rsaKeys, int ed25519Keys, DateTimeOffset expiresAt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "JWKS from {JwksUri}: a key was ignored: {Reason}")]
+    static partial void LogKeySkipped(ILogger logger, string jwksUri, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "JWKS fetch from {JwksUri} failed: {Reason} (keeping the last good set: {HasLastGood})")]
     static partial void LogFetchFailed(ILogger logger, string jwksUri, string reason, bool hasLastGood);

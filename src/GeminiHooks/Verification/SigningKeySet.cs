@@ -13,11 +13,21 @@ sealed class SigningKeySet
 {
     public static readonly SigningKeySet Empty = new([], []);
 
-    SigningKeySet(IReadOnlyList<RsaSecurityKey> rsa, IReadOnlyList<(string? Kid, PublicKey Key)> ed25519)
+    /// <summary>More keys than any real set holds: Google publishes three. A larger set is refused whole.</summary>
+    public const int MaxKeys = 32;
+    public const int MinRsaBits = 2048;
+    public const int MaxRsaBits = 4096;
+
+    SigningKeySet(IReadOnlyList<RsaSecurityKey> rsa, IReadOnlyList<(string? Kid, PublicKey Key)> ed25519,
+        IReadOnlyList<string>? skipped = null)
     {
         Rsa = rsa;
         Ed25519 = ed25519;
+        Skipped = skipped ?? [];
     }
+
+    /// <summary>Why keys of the fetched set were left out (for a log line), e.g. an RSA key of 1024 bits.</summary>
+    public IReadOnlyList<string> Skipped { get; }
 
     public IReadOnlyList<RsaSecurityKey> Rsa { get; }
     public IReadOnlyList<(string? Kid, PublicKey Key)> Ed25519 { get; }
@@ -51,14 +61,16 @@ sealed class SigningKeySet
     }
 
     /// <summary>
-    /// Reads <c>{"keys":[...]}</c>. Keys of other types, with a <c>use</c> other than <c>sig</c>, or RSA keys under
-    /// 2048 bits are skipped: a set that yields no usable key is an error, so a broken fetch never replaces a good set.
+    /// Reads <c>{"keys":[...]}</c>. Keys of other types, with a <c>use</c> other than <c>sig</c>, or RSA keys outside
+    /// 2048 to 4096 bits are skipped (a huge modulus would make every verification slow): a set that yields no usable
+    /// key, or that lists more than <see cref="MaxKeys"/> keys, is an error, so a broken fetch never replaces a good set.
     /// </summary>
-    /// <exception cref="FormatException">Not a JWKS, or no usable key.</exception>
+    /// <exception cref="FormatException">Not a JWKS, too many keys, or no usable key.</exception>
     public static SigningKeySet Parse(ReadOnlySpan<byte> json)
     {
         var rsa = new List<RsaSecurityKey>();
         var ed25519 = new List<(string?, PublicKey)>();
+        var skipped = new List<string>();
         try
         {
             var reader = new Utf8JsonReader(json);
@@ -66,6 +78,8 @@ sealed class SigningKeySet
             if (document.RootElement.ValueKind != JsonValueKind.Object ||
                 !document.RootElement.TryGetProperty("keys", out var keys) || keys.ValueKind != JsonValueKind.Array)
                 throw new FormatException("the JWKS has no \"keys\" array");
+            if (keys.GetArrayLength() > MaxKeys)
+                throw new FormatException($"the JWKS lists {keys.GetArrayLength()} keys, more than {MaxKeys}");
             foreach (var key in keys.EnumerateArray())
             {
                 if (key.ValueKind != JsonValueKind.Object)
@@ -78,8 +92,12 @@ sealed class SigningKeySet
                 {
                     case "RSA" when String(key, "n") is { } n && String(key, "e") is { } e:
                         var modulus = Base64UrlEncoder.DecodeBytes(n);
-                        if (modulus.Length * 8 < 2048)
+                        var bits = BitLength(modulus);
+                        if (bits is < MinRsaBits or > MaxRsaBits)
+                        {
+                            skipped.Add($"RSA key '{Printable(kid)}' has {bits} bits (accepted: {MinRsaBits} to {MaxRsaBits})");
                             continue;
+                        }
                         var parameters = new RSAParameters { Modulus = modulus, Exponent = Base64UrlEncoder.DecodeBytes(e) };
                         rsa.Add(new RsaSecurityKey(parameters) { KeyId = kid });
                         break;
@@ -101,8 +119,21 @@ sealed class SigningKeySet
         }
         if (rsa.Count + ed25519.Count == 0)
             throw new FormatException("the JWKS holds no usable RSA or Ed25519 signing key");
-        return new SigningKeySet(rsa, ed25519);
+        return new SigningKeySet(rsa, ed25519, skipped);
     }
+
+    /// <summary>The modulus's size in bits, leading zero bytes (which base64url encoders sometimes keep) not counted.</summary>
+    static int BitLength(byte[] modulus)
+    {
+        var first = 0;
+        while (first < modulus.Length && modulus[first] == 0)
+            first++;
+        return first == modulus.Length ? 0 : (modulus.Length - first - 1) * 8 + (32 - System.Numerics.BitOperations.LeadingZeroCount((uint)modulus[first]));
+    }
+
+    /// <summary>A key id from the network goes into a log line: at most 64 characters, control characters dropped.</summary>
+    static string Printable(string? kid) =>
+        kid is null ? "" : new string(kid.Where(c => !char.IsControl(c)).Take(64).ToArray());
 
     static string? String(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -66,7 +66,8 @@ public class ConfigurationReferenceTests
         Assert.Equal("00:05:00", defaults["Tolerance"]);
         Assert.Equal("[]", defaults["Static:Secrets"]);
         Assert.Equal("1.00:00:00", defaults["Dynamic:JwksMaxAge"]);
-        Assert.Equal("null", defaults["Metrics:Port"]);
+        Assert.Equal("9464", defaults["Metrics:Port"]);
+        Assert.Equal("null", defaults["Metrics:OtlpEndpoint"]);
         Assert.Equal("{}", defaults["Handlers"]);
         Assert.Equal("00:00:10", defaults[HandlerPrefix + ":Timeout"]);
         Assert.True(defaults.Count > 40, $"only {defaults.Count} settings found");

@@ -37,7 +37,7 @@ public class PublishedServerBrokerTests
         var server = await ServerProcess.StartAsync(new Dictionary<string, string>
         {
             ["ASPNETCORE_HTTP_PORTS"] = port,
-            ["GeminiHooks__Admin__ApiKey"] = "published-broker-admin-key",
+            ["GeminiHooks__Admin__ApiKey"] = "published-broker-admin-key-01234",
             ["GeminiHooks__Handlers__bus__Type"] = "redis",
             ["GeminiHooks__Handlers__bus__ConnectionString"] = redis,
             ["GeminiHooks__Handlers__bus__Stream"] = "geminihooks:published:" + Guid.NewGuid().ToString("N"),
@@ -53,7 +53,7 @@ public class PublishedServerBrokerTests
             await Eventually.UntilAsync(async () =>
             {
                 using var request = new HttpRequestMessage(HttpMethod.Get, "/admin/events/static/msg_published_bus");
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "published-broker-admin-key");
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "published-broker-admin-key-01234");
                 using var answer = await client.SendAsync(request);
                 if (answer.StatusCode != HttpStatusCode.OK)
                     return false;

@@ -13,7 +13,7 @@ namespace GeminiHooks.Server.Tests.Hostile;
 /// </summary>
 sealed class HostileHost : IAsyncDisposable
 {
-    public const string AdminKey = "hostile-admin-key";
+    public const string AdminKey = "hostile-admin-key-0123456789abcd";
     public const string StaticPath = "/webhooks/gemini";
     public const string DynamicPath = "/webhooks/gemini/dynamic";
 

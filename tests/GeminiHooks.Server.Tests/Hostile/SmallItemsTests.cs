@@ -45,7 +45,7 @@ public class SmallItemsTests
         using var data = new TempDirectory();
         await using var receiver = new Receiver(data.Path, new Dictionary<string, string?>
         {
-            ["GeminiHooks:Admin:ApiKey"] = "admin-key",
+            ["GeminiHooks:Admin:ApiKey"] = "admin-key-0123456789abcdef012345",
             ["GeminiHooks:RateLimit:Enabled"] = "true",
             ["GeminiHooks:RateLimit:PermitLimit"] = "1",
             ["GeminiHooks:RateLimit:Window"] = "01:00:00",
@@ -54,7 +54,7 @@ public class SmallItemsTests
         using (var first = await client.SendAsync(receiver.SignedStatic("msg_one", Receiver.Event())))
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
         using var admin = new HttpRequestMessage(HttpMethod.Post, "/admin/events/static/msg_one/replay?handler=nobody");
-        admin.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-key");
+        admin.Headers.TryAddWithoutValidation("Authorization", "Bearer admin-key-0123456789abcdef012345");
         using var bad = await client.SendAsync(admin);
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         var text = await bad.Content.ReadAsStringAsync();

@@ -80,7 +80,7 @@ public class DurabilityTests
         {
             // Wait one second for a lock held elsewhere before counting the store as unavailable.
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={Path.Combine(data.Path, "geminihooks.db")};Default Timeout=1",
-            ["GeminiHooks:Admin:ApiKey"] = "admin-key",
+            ["GeminiHooks:Admin:ApiKey"] = "admin-key-0123456789abcdef012345",
         });
         using var client = receiver.Start();
         using (var first = await client.SendAsync(receiver.SignedStatic("msg_before", Receiver.Event())))
@@ -108,7 +108,7 @@ public class DurabilityTests
 
             // The operator API answers the same way when a write cannot reach the store.
             using var replay = new HttpRequestMessage(HttpMethod.Post, "/admin/dead-letters/replay");
-            replay.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin-key");
+            replay.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", "admin-key-0123456789abcdef012345");
             using var replayed = await client.SendAsync(replay);
             Assert.Equal(HttpStatusCode.ServiceUnavailable, replayed.StatusCode);
             Assert.NotNull(replayed.Headers.RetryAfter);

@@ -15,7 +15,7 @@ namespace GeminiHooks.Server.Tests.Ingest;
 public class DynamicBindingTests : IAsyncLifetime
 {
     const string Path = "/webhooks/gemini/dynamic";
-    const string AdminKey = "binding-admin-key";
+    const string AdminKey = "binding-admin-key-0123456789abcd";
     internal const string Key1 = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAAAAAAAAAAA=";
     internal const string Key2 = "whsec_c2Vjb25kLWJpbmRpbmcta2V5LWZvci1yb3RhdGlvbg==";
     const string OtherKey = "whsec_b3RoZXItb3BlcmF0b3JzLWtleS1ub3QtY29uZmlndXJlZA==";

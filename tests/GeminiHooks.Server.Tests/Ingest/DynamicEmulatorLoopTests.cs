@@ -12,7 +12,7 @@ namespace GeminiHooks.Server.Tests.Ingest;
 /// </summary>
 public class DynamicEmulatorLoopTests : IAsyncLifetime
 {
-    const string AdminKey = "loop-admin-key";
+    const string AdminKey = "loop-admin-key-0123456789abcdef0";
     const string BindingKey = "whsec_bG9vcC1iaW5kaW5nLWtleS1mb3ItdGhlLWVtdWxhdG9y";
     readonly TempDirectory _data = new();
     EmulatorProcess _emulatorProcess = null!;

@@ -12,7 +12,7 @@ namespace GeminiHooks.Server.Tests.Monitoring;
 /// </summary>
 public sealed class MonitoredReceiver : IAsyncLifetime
 {
-    public const string AdminKey = "monitoring-admin-key-81c2";
+    public const string AdminKey = "monitoring-admin-key-81c2-012345";
 
     /// <summary>The mix: what was sent, and so what every count must be.</summary>
     public const int Accepted = 6, AcceptedFailing = 2, Duplicates = 3, Unauthorized = 1, Malformed = 1;

@@ -13,7 +13,7 @@ namespace GeminiHooks.Server.Tests.Monitoring;
 /// </summary>
 public class ServerErrorMetricTests
 {
-    const string AdminKey = "server-errors-admin-key";
+    const string AdminKey = "server-errors-admin-key-01234567";
 
     [Fact]
     public async Task A_500_from_an_unexpected_store_exception_is_counted_and_a_503_is_not()

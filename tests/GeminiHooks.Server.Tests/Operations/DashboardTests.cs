@@ -8,7 +8,7 @@ namespace GeminiHooks.Server.Tests.Operations;
 /// <summary>The dashboard at /admin in a real (headless) browser, against the real server.</summary>
 public class DashboardTests(ITestOutputHelper output)
 {
-    const string AdminKey = "dashboard-admin-key-5f1d2c";
+    const string AdminKey = "dashboard-admin-key-5f1d2c-01234";
     const string HandlerSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
     [Fact]

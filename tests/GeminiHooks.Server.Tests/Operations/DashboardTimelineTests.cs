@@ -11,7 +11,7 @@ namespace GeminiHooks.Server.Tests.Operations;
 /// </summary>
 public class DashboardTimelineTests(ITestOutputHelper output)
 {
-    const string AdminKey = "timeline-admin-key-0b7e1a";
+    const string AdminKey = "timeline-admin-key-0b7e1a-012345";
 
     /// <summary>Markup in the type and the body: the page must show it as text and run none of it.</summary>
     const string HostileType = "<svg onload=\"window.__pwned=1\">";

@@ -30,6 +30,7 @@ public class HttpsAndProxyTests
             ["Kestrel__Endpoints__Https__Certificate__Password"] = password,
             // Explicit endpoints replace ASPNETCORE_HTTP_PORTS, so the plain one (health probe, proxy) is listed too.
             ["Kestrel__Endpoints__Http__Url"] = $"http://127.0.0.1:{httpPort}",
+            ["GeminiHooks__Metrics__Port"] = "0", // the scrape on the main (HTTPS) listener
         });
         using var https = new HttpClient(TrustOnly(certificate)) { BaseAddress = new Uri($"https://127.0.0.1:{httpsPort}") };
         await server.WaitUntilUpAsync(https);

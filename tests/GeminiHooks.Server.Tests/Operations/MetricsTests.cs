@@ -15,7 +15,7 @@ public class MetricsTests
         {
             ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
             ["GeminiHooks__Metrics__Port"] = metricsPort.ToString(CultureInfo.InvariantCulture),
-            ["GeminiHooks__Admin__ApiKey"] = "metrics-admin-key",
+            ["GeminiHooks__Admin__ApiKey"] = "metrics-admin-key-0123456789abcd",
             ["GeminiHooks__Handlers__archive__Type"] = "log",
         });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
@@ -35,7 +35,7 @@ public class MetricsTests
         await Send(Receiver.Delivery("/webhooks/gemini", "msg_m5", "1", null, Receiver.Event()), HttpStatusCode.BadRequest);
 
         // Let the three accepted events be dispatched before the first scrape, so the backlog gauge is read after.
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key");
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key-0123456789abcd");
         await Eventually.UntilAsync(async () => (await client.GetStringAsync("/admin/backlog")).Contains("\"succeeded\":3", StringComparison.Ordinal),
             "the three events are dispatched", TimeSpan.FromSeconds(15));
 
@@ -66,6 +66,18 @@ public class MetricsTests
         // On its own port, the scrape endpoint is not on the public listener.
         using var publicScrape = await client.GetAsync("/metrics");
         Assert.Equal(HttpStatusCode.NotFound, publicScrape.StatusCode);
+
+        // And the metrics port serves the scrape only: no health, admin or delivery endpoint answers there.
+        foreach (var path in new[] { "/healthz", "/readyz", "/admin/backlog", "/admin" })
+        {
+            using var other = new HttpRequestMessage(HttpMethod.Get, path);
+            other.Headers.Authorization = new AuthenticationHeaderValue("Bearer", "metrics-admin-key-0123456789abcd");
+            using var refused = await metrics.SendAsync(other);
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        }
+        using var delivery = ServerProcess.Delivery("msg_on_metrics_port");
+        using var notDelivered = await metrics.SendAsync(delivery);
+        Assert.Equal(HttpStatusCode.NotFound, notDelivered.StatusCode);
     }
 }
 

@@ -19,6 +19,8 @@ public class OperationsConfigurationTests
         { "GeminiHooks:Metrics:PrometheusPath", "/webhooks/gemini", "GeminiHooks:Metrics:PrometheusPath: '/webhooks/gemini' is used by a delivery endpoint" },
         { "GeminiHooks:Metrics:Port", "70000", "GeminiHooks:Metrics:Port: must be a TCP port" },
         { "GeminiHooks:Metrics:OtlpEndpoint", "collector:4317", "GeminiHooks:Metrics:OtlpEndpoint: 'collector:4317' is not an absolute http(s) URI" },
+        { "GeminiHooks:Admin:ApiKey", "short-admin-key", "GeminiHooks:Admin:ApiKey: must be at least 32 characters (is 15)" },
+        { "GeminiHooks:Admin:AllowedNetworks:0", "10.0.0.0/40", "GeminiHooks:Admin:AllowedNetworks:0: '10.0.0.0/40' is not a network" },
     };
 
     [Theory, MemberData(nameof(BadSettings))]
@@ -39,5 +41,7 @@ public class OperationsConfigurationTests
         await using var app = builder.Build();
         var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => app.StartAsync());
         Assert.Contains(failure.Failures, f => f.StartsWith(message, StringComparison.Ordinal));
+        if (key.EndsWith(":ApiKey", StringComparison.Ordinal))
+            Assert.All(failure.Failures, f => Assert.DoesNotContain(value, f, StringComparison.Ordinal)); // a secret is never echoed
     }
 }

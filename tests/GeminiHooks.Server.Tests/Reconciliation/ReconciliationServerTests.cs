@@ -21,7 +21,7 @@ public class ReconciliationServerTests
     /// </summary>
     internal const string Collection = "reconciliation metrics";
 
-    internal const string AdminKey = "reconcile-admin-key-1c9e";
+    internal const string AdminKey = "reconcile-admin-key-1c9e-0123456";
     internal const string ApiKey = "AIzaSy-reconcile-test-key-7f3a";
 
     /// <summary>A Gemini API on loopback: job resources by name, and the webhooks list with a state the test forces.</summary>

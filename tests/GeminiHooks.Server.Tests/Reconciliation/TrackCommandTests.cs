@@ -3,7 +3,7 @@ namespace GeminiHooks.Server.Tests.Reconciliation;
 /// <summary><c>geminihooks track</c> and <c>geminihooks jobs</c> against the real receiver's operator API.</summary>
 public class TrackCommandTests
 {
-    const string AdminKey = "track-admin-key-0123456789";
+    const string AdminKey = "track-admin-key-0123456789-01234";
 
     static async Task<(int Exit, string Out, string Err)> CliAsync(params string[] args)
     {

@@ -33,6 +33,8 @@ sealed class Receiver : WebApplicationFactory<Program>
             ["GeminiHooks:Store:ConnectionString"] = $"Data Source={Path.Combine(dataDirectory, "geminihooks.db")}",
             // Tests assert on answers and stored rows; the service's own log lines would only bury the test output.
             ["Serilog:MinimumLevel:Default"] = "Fatal",
+            // The scrape on the test's own listener: a fixed metrics port would collide between parallel hosts.
+            ["GeminiHooks:Metrics:Port"] = "0",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
             _settings[key] = value;

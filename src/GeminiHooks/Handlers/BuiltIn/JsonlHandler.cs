@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using GeminiHooks.Events;
+using GeminiHooks.Files;
 
 namespace GeminiHooks.Handlers.BuiltIn;
 
@@ -35,12 +36,14 @@ sealed class JsonlFiles : IDisposable
             if (_locks.ContainsKey(full))
                 return null;
             var lockPath = full + ".lock";
+            // Checked before the lock is taken, so a planted link stops the start instead of a later write.
+            if (PrivateFiles.IsSymbolicLink(full))
+                return $"'{path}' is a symbolic link; point Path at the file itself";
+            if (PrivateFiles.IsSymbolicLink(lockPath))
+                return $"its lock {lockPath} is a symbolic link; remove it (the service creates the lock itself)";
             try
             {
-                var directory = Path.GetDirectoryName(full);
-                if (!string.IsNullOrEmpty(directory))
-                    Directory.CreateDirectory(directory);
-                var stream = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                var stream = PrivateFiles.Open(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
                 // For the operator who finds the file: which process holds it.
                 stream.SetLength(0);
                 var pid = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId + "\n");
@@ -168,9 +171,9 @@ sealed class JsonlFile(string path) : IDisposable
 
     async Task<FileStream> OpenAsync(CancellationToken cancellationToken)
     {
-        var directory = Path.GetDirectoryName(path);
-        if (!string.IsNullOrEmpty(directory))
-            Directory.CreateDirectory(directory);
+        if (PrivateFiles.IsSymbolicLink(path))
+            throw new IOException($"{path} is a symbolic link; the jsonl handler writes only a file it owns");
+        PrivateFiles.CreateFolderFor(path);
         var written = new HashSet<string>(StringComparer.Ordinal);
         var endsWithNewline = true;
         if (File.Exists(path))
@@ -188,7 +191,7 @@ sealed class JsonlFile(string path) : IDisposable
                 endsWithNewline = tail.ReadByte() == '\n';
             }
         }
-        var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read);
+        var stream = PrivateFiles.Open(path, FileMode.Append, FileAccess.Write, FileShare.Read);
         if (!endsWithNewline)
         {
             // A crash mid-write left a partial line: end it, so it stays one unreadable line instead of corrupting the next.
