@@ -10,12 +10,10 @@ namespace GeminiHooks.Binding;
 /// </summary>
 static class DeliveryBinding
 {
-    /// <summary>Null when the delivery is bound (or binding is off); otherwise the metrics reason of the failure.</summary>
+    /// <summary>Null when the delivery carries a valid token; otherwise the metrics reason of the failure.</summary>
     public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Enabled)
-            return null;
         var keys = new List<byte[]>(options.Keys.Count);
         foreach (var key in options.Keys)
             keys.Add(StandardWebhooks.DecodeSecret(key)); // validated at start and on reload

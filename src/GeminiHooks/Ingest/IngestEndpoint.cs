@@ -24,6 +24,7 @@ namespace GeminiHooks.Ingest;
 sealed partial class IngestEndpoint(
     StaticWebhookVerifier staticVerifier,
     DynamicWebhookVerifier dynamicVerifier,
+    DeliveryBinder binder,
     IEventStore store,
     StoreStartup storeStartup,
     RecentDeliveries recent,
@@ -162,9 +163,11 @@ sealed partial class IngestEndpoint(
             return IngestResult.Reject(503, "store_unavailable", "The event store cannot be reached; retry later.", webhookId, eventType);
 
         // Binding: a verified dynamic delivery proves Google sent it, not that it concerns one of the operator's jobs.
-        var binding = endpoint == Dynamic ? DeliveryBinding.Check(settings.Dynamic.Binding, body, time.GetUtcNow()) : null;
-        if (binding is not null && settings.Dynamic.Binding.Mode == DynamicBindingMode.Reject)
-            return IngestResult.Reject(403, binding, BindingDetail(binding, settings.Dynamic.Binding.MetadataKey), webhookId, eventType) with { Binding = binding };
+        var bound = endpoint == Dynamic ? await binder.BindAsync(body, eventType!, context.RequestAborted) : BindingDecision.Bound;
+        if (bound.Verdict is BindingVerdict.Reject or BindingVerdict.Unavailable)
+            return IngestResult.Reject(bound.Verdict == BindingVerdict.Reject ? 403 : 503, bound.Reason!, bound.Detail!, webhookId, eventType) with
+                { Binding = bound.Verdict == BindingVerdict.Reject ? bound.Reason : null };
+        var binding = bound.Verdict == BindingVerdict.Quarantine ? bound.Reason : null;
 
         // A redelivery of an id this process stored recently: answered without the write path (see RecentDeliveries).
         if (recent.Contains(endpoint, webhookId))
@@ -279,13 +282,6 @@ sealed partial class IngestEndpoint(
             return (null, 0);
         }
     }
-
-    static string BindingDetail(string reason, string metadataKey) => reason switch
-    {
-        "binding_missing" => $"The delivery's user_metadata has no {metadataKey}: it does not come from a job created with a minted webhook_config.",
-        "binding_expired" => $"The {metadataKey} binding token of the delivery has expired.",
-        _ => $"The {metadataKey} binding token of the delivery is not valid for any configured binding key.",
-    };
 
     /// <summary><see cref="Binding"/>: the binding failure of a verified dynamic delivery (quarantined or refused).</summary>
     readonly record struct IngestResult(int Status, string Outcome, string? Detail, string? WebhookId, string? EventType = null, string? Binding = null)

@@ -269,6 +269,7 @@ public class DynamicReadinessTests
             ["GeminiHooks:Dynamic:Enabled"] = "true",
             ["GeminiHooks:Dynamic:JwksUri"] = jwks.Uri,
             ["GeminiHooks:Dynamic:RequireAudience"] = "false",
+            ["GeminiHooks:Dynamic:Binding:Mode"] = "Off", // these tests are about verification, not binding
         });
         using var client = receiver.Start();
         await Eventually.UntilAsync(() => Task.FromResult(jwks.Fetches > 0));
