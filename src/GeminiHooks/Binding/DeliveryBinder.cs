@@ -34,7 +34,7 @@ sealed class DeliveryBinder(IOptionsMonitor<GeminiHooksOptions> options, JobConf
         {
             Confirmation.Confirmed => BindingDecision.Bound,
             Confirmation.Unavailable => new BindingDecision(BindingVerdict.Unavailable, "confirm_unavailable",
-                "The Gemini API could not be asked whether this job is one of the receiver's; retry later."),
+                "The Gemini API could not be asked whether this job is one of the receiver's; retry later (confirm_unavailable)."),
             Confirmation.NoJob => Unbound(binding.RejectUnconfirmed, "confirm_no_job",
                 "The delivery has no binding token and its data.id names no job of its event type's family that could be read."),
             Confirmation.NotFound => Unbound(binding.RejectUnconfirmed, "confirm_not_found",
@@ -45,7 +45,7 @@ sealed class DeliveryBinder(IOptionsMonitor<GeminiHooksOptions> options, JobConf
     }
 
     static BindingDecision Unbound(bool reject, string reason, string detail) =>
-        new(reject ? BindingVerdict.Reject : BindingVerdict.Quarantine, reason, detail);
+        new(reject ? BindingVerdict.Reject : BindingVerdict.Quarantine, reason, $"{detail} ({reason})");
 
     static string TokenDetail(string reason, string metadataKey) => reason switch
     {
