@@ -202,7 +202,7 @@ sealed partial class GeminiHooksDispatcher(
             GeminiEvent e;
             try
             {
-                e = GeminiEventReader.Read(item.EventType, item.Body, new DeliveryInfo(item.Endpoint, item.WebhookId,
+                e = GeminiEventReader.Read(item.EventType, Binding.BindingTokenRedaction.Redact(item.Body, options.CurrentValue.Dynamic.Binding), new DeliveryInfo(item.Endpoint, item.WebhookId,
                     DateTimeOffset.FromUnixTimeSeconds(item.Timestamp), item.ReceivedAt, item.Attempt, item.Handler));
             }
             catch (JsonException ex)
