@@ -104,6 +104,41 @@ public class DynamicConfirmTests : IAsyncLifetime
         Assert.Equal("succeeded", (string?)stored["handlers"]![0]!["status"]);
     }
 
+    async Task<int> BatchReadsAsync() =>
+        (int?)JsonNode.Parse(await _emulator.GetStringAsync("emulator/stats"))!["requests"]!["batches"] ?? 0;
+
+    [Fact]
+    public async Task One_read_of_a_job_answers_for_its_deliveries_within_the_cache_time()
+    {
+        var name = await CreateBatchAsync();
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, type = "batch.succeeded" }))
+            Assert.Equal("done", (string?)(await StoredAsync(finished))["status"]);
+        var reads = await BatchReadsAsync();
+        Assert.Equal(1, reads);
+
+        // The same job announced again (another URI, a resend): confirmed from the cached reading, no second read.
+        using (var again = await _emulator.PostAsJsonAsync("emulator/trigger", new JsonObject
+               {
+                   ["type"] = "batch.succeeded", ["uri"] = _dynamicUrl, ["data"] = new JsonObject { ["id"] = name },
+               }))
+            Assert.Equal("done", (string?)(await StoredAsync(again))["status"]);
+        Assert.Equal(reads, await BatchReadsAsync());
+    }
+
+    [Fact]
+    public async Task A_Gemini_API_error_answers_503_and_Geminis_retry_is_then_confirmed()
+    {
+        var name = await CreateBatchAsync();
+        using (var armed = await _emulator.PostAsJsonAsync("emulator/faults", new { status = 500, count = 1 }))
+            Assert.Equal(HttpStatusCode.OK, armed.StatusCode);
+        using var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, type = "batch.succeeded" });
+        Assert.Equal("done", (string?)(await StoredAsync(finished))["status"]);
+        // The first attempt was answered 503 (the read failed), the emulator's retry was accepted.
+        var deliveries = JsonNode.Parse(await _emulator.GetStringAsync("emulator/deliveries"))!["deliveries"]!.AsArray();
+        var delivery = Assert.Single(deliveries, d => (string?)d!["state"] == "delivered");
+        Assert.Equal([503, 200], delivery!["attempts"]!.AsArray().Select(a => (int?)a!["status"]));
+    }
+
     [Fact]
     public async Task A_job_the_API_does_not_know_is_quarantined_and_never_handled()
     {
