@@ -3,6 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Server.Tests.Ingest;
 
@@ -33,19 +35,8 @@ public class DynamicConfirmTests : IAsyncLifetime
 
     static async Task<(Receiver, HttpClient)> StartReceiverAsync(string data, string jwksUri, string geminiBaseUrl)
     {
-        var receiver = new Receiver(data, new Dictionary<string, string?>
-        {
-            ["GeminiHooks:Dynamic:Enabled"] = "true",
-            ["GeminiHooks:Dynamic:JwksUri"] = jwksUri,
-            ["GeminiHooks:Dynamic:Binding:Mode"] = "Confirm",
-            ["GeminiHooks:Gemini:BaseUrl"] = geminiBaseUrl,
-            ["GeminiHooks:Gemini:ApiKey"] = ApiKey,
-            ["GeminiHooks:Dynamic:Binding:ConfirmTimeout"] = "00:00:02",
-            ["GeminiHooks:Admin:ApiKey"] = AdminKey,
-            ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
-            ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(data, "archive.jsonl"),
-            ["GeminiHooks:Dispatch:PollInterval"] = "00:00:00.200",
-        }, new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
+        var receiver = new Receiver(data, Settings(data, jwksUri, geminiBaseUrl),
+            new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
         var client = receiver.Start();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         await Eventually.UntilAsync(async () =>
@@ -55,6 +46,24 @@ public class DynamicConfirmTests : IAsyncLifetime
         });
         return (receiver, client);
     }
+
+    /// <summary>The whole settings file (a rewrite replaces it, so the receiver's own defaults are repeated).</summary>
+    static Dictionary<string, string?> Settings(string data, string jwksUri, string geminiBaseUrl) => new()
+    {
+        ["GeminiHooks:Static:Secrets:0"] = Receiver.Secret,
+        ["GeminiHooks:Store:ConnectionString"] = $"Data Source={Path.Combine(data, "geminihooks.db")}",
+        ["Serilog:MinimumLevel:Default"] = "Fatal",
+        ["GeminiHooks:Dynamic:Enabled"] = "true",
+        ["GeminiHooks:Dynamic:JwksUri"] = jwksUri,
+        ["GeminiHooks:Dynamic:Binding:Mode"] = "Confirm",
+        ["GeminiHooks:Gemini:BaseUrl"] = geminiBaseUrl,
+        ["GeminiHooks:Gemini:ApiKey"] = ApiKey,
+        ["GeminiHooks:Dynamic:Binding:ConfirmTimeout"] = "00:00:02",
+        ["GeminiHooks:Admin:ApiKey"] = AdminKey,
+        ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
+        ["GeminiHooks:Handlers:archive:Path"] = Path.Combine(data, "archive.jsonl"),
+        ["GeminiHooks:Dispatch:PollInterval"] = "00:00:00.200",
+    };
 
     public async Task DisposeAsync()
     {
@@ -173,6 +182,40 @@ public class DynamicConfirmTests : IAsyncLifetime
             ["data"] = new JsonObject { ["id"] = "batches/../webhooks" },
         });
         Assert.Equal("quarantined", (string?)(await StoredAsync(traversal))["status"]);
+    }
+
+    [Fact]
+    public async Task With_RejectUnconfirmed_an_unknown_job_is_refused_403_and_not_stored_and_a_bound_token_needs_no_read()
+    {
+        var settings = Settings(_data.Path, _emulatorProcess.Root + "/.well-known/jwks.json", _emulatorProcess.Root);
+        settings["GeminiHooks:Dynamic:Binding:RejectUnconfirmed"] = "true";
+        settings["GeminiHooks:Dynamic:Binding:Keys:0"] = DynamicBindingTests.Key1;
+        _receiver.WriteSettings(settings);
+        var options = _receiver.Services.GetRequiredService<IOptionsMonitor<GeminiHooks.Configuration.GeminiHooksOptions>>();
+        await Eventually.UntilAsync(() => Task.FromResult(options.CurrentValue.Dynamic.Binding.RejectUnconfirmed));
+
+        using var fired = await _emulator.PostAsJsonAsync("emulator/trigger", new JsonObject
+        {
+            ["type"] = "batch.succeeded", ["uri"] = _dynamicUrl, ["data"] = new JsonObject { ["id"] = "batches/not-mine" },
+        });
+        var webhookId = (string)(await fired.Content.ReadFromJsonAsync<JsonObject>())!["deliveries"]![0]!["id"]!;
+        await Eventually.UntilAsync(async () =>
+            (string?)JsonNode.Parse(await _emulator.GetStringAsync($"emulator/deliveries/{webhookId}"))!["state"] is not ("pending" or null));
+        var attempts = JsonNode.Parse(await _emulator.GetStringAsync($"emulator/deliveries/{webhookId}"))!["attempts"]!.AsArray();
+        Assert.All(attempts, a => Assert.Equal(403, (int?)a!["status"]));
+        using (var stored = await _client.GetAsync($"/admin/events/dynamic/{webhookId}"))
+            Assert.Equal(HttpStatusCode.NotFound, stored.StatusCode);
+
+        // A delivery with a valid token is bound by it: the job (unknown to the API) is not read at all.
+        var reads = await BatchReadsAsync();
+        var token = await DynamicBindingTests.NodeTokenAsync(DynamicBindingTests.Key1, _receiver.Now + 3600);
+        using var bound = await _emulator.PostAsJsonAsync("emulator/trigger", new JsonObject
+        {
+            ["type"] = "batch.succeeded", ["uri"] = _dynamicUrl, ["data"] = new JsonObject { ["id"] = "batches/minted-elsewhere" },
+            ["user_metadata"] = new JsonObject { ["geminihooks_token"] = token },
+        });
+        Assert.Equal("done", (string?)(await StoredAsync(bound))["status"]);
+        Assert.Equal(reads, await BatchReadsAsync());
     }
 
     [Fact]
