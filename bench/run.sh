@@ -135,7 +135,8 @@ start_service() { # name, extra env assignments...
 DYNAMIC_ENV=(GeminiHooks__Dynamic__Enabled=true
   GeminiHooks__Dynamic__JwksUri="http://127.0.0.1:$JWKS_PORT/.well-known/jwks.json"
   GeminiHooks__Dynamic__Audiences__0=geminihooks-bench
-  GeminiHooks__Dynamic__Issuers__0=https://bench.geminihooks.local)
+  GeminiHooks__Dynamic__Issuers__0=https://bench.geminihooks.local
+  GeminiHooks__Dynamic__Binding__Mode=Off) # the load is about verification, not binding
 
 # Enough distinct deliveries for warm-up + run at a rate well above what each scenario reaches here.
 per_second() { echo $(( ($1) * (WARMUP + DURATION + 2) )); }

@@ -106,7 +106,7 @@ static class DeliveryFiles
         return (id, envelope.ToJsonString());
     }
 
-    /// <summary>An RS256 token as Gemini's docs describe it: jti is the webhook-id, type and data are the body's.</summary>
+    /// <summary>An RS256 token as Gemini's docs describe it: jti is the webhook-id, and a claim covers each top-level key of the body.</summary>
     static string Jwt(JsonWebTokenHandler handler, SigningCredentials credentials, string id, long timestamp, string body)
     {
         using var envelope = JsonDocument.Parse(body);
@@ -122,6 +122,8 @@ static class DeliveryFiles
             {
                 ["jti"] = id,
                 ["type"] = envelope.RootElement.GetProperty("type").GetString()!,
+                ["version"] = envelope.RootElement.GetProperty("version").GetString()!,
+                ["timestamp"] = envelope.RootElement.GetProperty("timestamp").GetString()!,
                 ["data"] = envelope.RootElement.GetProperty("data").Clone(),
             },
             SigningCredentials = credentials,

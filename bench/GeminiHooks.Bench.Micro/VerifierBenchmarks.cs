@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using BenchmarkDotNet.Attributes;
 using GeminiHooks.Events;
@@ -59,10 +60,13 @@ public class VerifierBenchmarks
         _jwt = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
             Audience = Audience,
+            Issuer = "https://generativelanguage.googleapis.com",
             IssuedAt = Now.UtcDateTime,
             NotBefore = Now.UtcDateTime,
             Expires = Now.UtcDateTime.AddMinutes(5),
-            Claims = new Dictionary<string, object> { ["jti"] = WebhookId, ["type"] = "batch.succeeded" },
+            // The token covers the body: a claim per top-level key (the receiver refuses a body key it does not carry).
+            Claims = JsonDocument.Parse(_body).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object)p.Value.Clone())
+                .Append(new KeyValuePair<string, object>("jti", WebhookId)).ToDictionary(),
             SigningCredentials = new SigningCredentials(new RsaSecurityKey(rsa) { KeyId = "rsa" }, SecurityAlgorithms.RsaSha256),
         });
 

@@ -67,14 +67,17 @@ static class AdminEndpoints
             AdminJsonContext.Default.AdminEventList);
     }
 
-    static async Task<IResult> GetAsync(string endpoint, string webhookId, IEventStore store, CancellationToken cancellationToken)
+    static async Task<IResult> GetAsync(string endpoint, string webhookId, IEventStore store, IOptionsMonitor<GeminiHooksOptions> options,
+        CancellationToken cancellationToken)
     {
         if (!Storable(endpoint) || !Storable(webhookId))
             return NotFound();
         var stored = await store.GetEventAsync(endpoint, webhookId, cancellationToken);
         return stored is null
             ? NotFound()
-            : TypedResults.Json(ToDto(stored, withBody: true), AdminJsonContext.Default.AdminEvent);
+            : TypedResults.Json(ToDto(stored.Body is { } body
+                ? stored with { Body = Binding.BindingTokenRedaction.Redact(body, options.CurrentValue.Dynamic.Binding) }
+                : stored, withBody: true), AdminJsonContext.Default.AdminEvent);
     }
 
     static async Task<IResult> ReplayAsync(string endpoint, string webhookId, string? handler, IEventStore store,

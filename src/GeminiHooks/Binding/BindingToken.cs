@@ -43,6 +43,14 @@ static class BindingToken
         return signed + "." + Base64UrlEncoder.Encode(HMACSHA256.HashData(decoded, Encoding.ASCII.GetBytes(signed)));
     }
 
+    /// <summary>The nonce and expiry of a token that <see cref="Check"/> found valid.</summary>
+    public static (string Nonce, DateTimeOffset ExpiresAt) Parts(string token)
+    {
+        ArgumentNullException.ThrowIfNull(token);
+        var parts = token.Split('.');
+        return (parts[2], DateTimeOffset.FromUnixTimeSeconds(long.Parse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture)));
+    }
+
     /// <summary>
     /// Checks a token against decoded keys. The MAC is compared under every key in constant time, so the time taken
     /// does not tell which key (or how much of a MAC) matched; expiry is only looked at once the MAC matched, so an

@@ -10,16 +10,19 @@ namespace GeminiHooks.Binding;
 /// </summary>
 static class DeliveryBinding
 {
-    /// <summary>Null when the delivery is bound (or binding is off); otherwise the metrics reason of the failure.</summary>
-    public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now)
+    /// <summary>Null when the delivery carries a valid token; otherwise the metrics reason of the failure.</summary>
+    public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now) =>
+        Check(options, body, now, out _);
+
+    /// <summary>As <see cref="Check(DynamicBindingOptions, ReadOnlySpan{byte}, DateTimeOffset)"/>; <paramref name="token"/> is the token found.</summary>
+    public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now, out string? token)
     {
         ArgumentNullException.ThrowIfNull(options);
-        if (!options.Enabled)
-            return null;
         var keys = new List<byte[]>(options.Keys.Count);
         foreach (var key in options.Keys)
             keys.Add(StandardWebhooks.DecodeSecret(key)); // validated at start and on reload
-        return BindingToken.Check(ReadToken(body, options.MetadataKey, out var notText), keys, now) switch
+        token = ReadToken(body, options.MetadataKey, out var notText);
+        return BindingToken.Check(token, keys, now) switch
         {
             BindingTokenState.Valid => null,
             BindingTokenState.Missing when !notText => "binding_missing",

@@ -12,6 +12,12 @@ public sealed class DynamicWebhookConfig
 {
     public const string DefaultMetadataKey = "geminihooks_token";
 
+    /// <summary>
+    /// Three days: a batch may run 48 hours before it expires, and Gemini retries its delivery for 24 more. A longer
+    /// lifetime only widens the window in which a leaked token is worth something.
+    /// </summary>
+    public static TimeSpan DefaultTimeToLive { get; } = TimeSpan.FromDays(3);
+
     DynamicWebhookConfig(IReadOnlyList<string> uris, IReadOnlyDictionary<string, string> userMetadata)
     {
         Uris = uris;
@@ -25,7 +31,8 @@ public sealed class DynamicWebhookConfig
 
     /// <summary>
     /// Mints a config valid for <paramref name="timeToLive"/> (the job's whole lifetime, Gemini's 24 hours of retries
-    /// included). <paramref name="key"/> is one of <c>GeminiHooks:Dynamic:Binding:Keys</c>.
+    /// included; <see cref="DefaultTimeToLive"/> covers any batch). <paramref name="key"/> is one of
+    /// <c>GeminiHooks:Dynamic:Binding:Keys</c>.
     /// </summary>
     /// <exception cref="ArgumentException">No URI, a URI that is not absolute http(s), a non-positive lifetime, or
     /// metadata that already uses the metadata key.</exception>

@@ -58,7 +58,13 @@ public sealed class DynamicWebhookOptions
     /// <summary>Binding dynamic deliveries to the operator's own jobs (off until a key is set).</summary>
     public DynamicBindingOptions Binding { get; set; } = new();
 
-    /// <summary>Accepted JWT <c>iss</c> values; empty means the issuer is not checked.</summary>
+    /// <summary>
+    /// Google's issuer as the emulator and the project's signers write it; Gemini documents none, so this is an
+    /// assumption an operator can override with <see cref="Issuers"/>.
+    /// </summary>
+    internal const string GoogleIssuer = "https://generativelanguage.googleapis.com";
+
+    /// <summary>Accepted JWT <c>iss</c> values; empty means Google's (<c>https://generativelanguage.googleapis.com</c>).</summary>
     public List<string> Issuers { get; set; } = [];
 
     /// <summary>Accepted JWT algorithms; empty means <c>RS256</c>.</summary>
@@ -74,6 +80,8 @@ public sealed class DynamicWebhookOptions
     public TimeSpan JwksTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     internal IReadOnlyList<string> EffectiveAlgorithms => Algorithms.Count == 0 ? ["RS256"] : Algorithms;
+
+    internal IReadOnlyList<string> EffectiveIssuers => Issuers.Count == 0 ? [GoogleIssuer] : Issuers;
 }
 
 public sealed class StoreOptions

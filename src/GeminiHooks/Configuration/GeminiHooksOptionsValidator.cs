@@ -7,7 +7,7 @@ namespace GeminiHooks.Configuration;
 /// <summary>
 /// Start-up (and reload) validation of the core settings: each failure is one line naming the key, so a bad
 /// deployment stops with a message an operator can act on. Checks that need another concern live with it: secret
-/// decoding in Verification, the store provider in Storage, handler settings in Handlers.
+/// decoding in Verification, binding in Binding, the store provider in Storage, handler settings in Handlers.
 /// </summary>
 sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
     : IValidateOptions<GeminiHooksOptions>
@@ -56,10 +56,6 @@ sealed class GeminiHooksOptionsValidator(IHostEnvironment environment)
                 Fail("Dynamic:JwksMaxAge", "must not be shorter than Dynamic:JwksRefreshMin");
             if (dynamicOptions.JwksTimeout <= TimeSpan.Zero)
                 Fail("Dynamic:JwksTimeout", "must be positive");
-            if (string.IsNullOrWhiteSpace(dynamicOptions.Binding.MetadataKey))
-                Fail("Dynamic:Binding:MetadataKey", "is empty (the default is geminihooks_token)");
-            if (!Enum.IsDefined(dynamicOptions.Binding.Mode))
-                Fail("Dynamic:Binding:Mode", "must be Quarantine or Reject");
         }
 
         if (string.IsNullOrWhiteSpace(options.Store.ConnectionString))

@@ -202,7 +202,9 @@ sealed partial class GeminiHooksDispatcher(
             GeminiEvent e;
             try
             {
-                e = GeminiEventReader.Read(item.EventType, item.Body, new DeliveryInfo(item.Endpoint, item.WebhookId,
+                // Handlers never see the binding token (the store keeps the verified bytes).
+                var body = Binding.BindingTokenRedaction.Redact(item.Body, options.CurrentValue.Dynamic.Binding);
+                e = GeminiEventReader.Read(item.EventType, body, new DeliveryInfo(item.Endpoint, item.WebhookId,
                     DateTimeOffset.FromUnixTimeSeconds(item.Timestamp), item.ReceivedAt, item.Attempt, item.Handler));
             }
             catch (JsonException ex)

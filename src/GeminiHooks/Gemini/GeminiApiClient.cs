@@ -41,7 +41,20 @@ internal sealed partial class GeminiApiClient(HttpClient http, IOptionsMonitor<G
     /// GET <c>{BaseUrl}/{ApiVersion}/{path}</c>. Returns the last answer (after retries), or <see cref="GeminiResponse.None"/>
     /// when the budget is spent or the network failed on every try.
     /// </summary>
-    public async Task<GeminiResponse> GetAsync(string path, CancellationToken cancellationToken)
+    public Task<GeminiResponse> GetAsync(string path, CancellationToken cancellationToken)
+    {
+        var settings = options.CurrentValue.Gemini;
+        return GetAsync(path, settings.MaxRetries, settings.Timeout, cancellationToken);
+    }
+
+    /// <summary>
+    /// One GET, no retry, within <paramref name="timeout"/>: for a caller that has a client waiting (a delivery being
+    /// confirmed), whose own sender retries.
+    /// </summary>
+    public Task<GeminiResponse> GetOnceAsync(string path, TimeSpan timeout, CancellationToken cancellationToken) =>
+        GetAsync(path, 0, timeout, cancellationToken);
+
+    async Task<GeminiResponse> GetAsync(string path, int maxRetries, TimeSpan requestTimeout, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue.Gemini;
         var uri = new Uri($"{settings.BaseUrl.TrimEnd('/')}/{settings.ApiVersion}/{path}");
@@ -60,7 +73,7 @@ internal sealed partial class GeminiApiClient(HttpClient http, IOptionsMonitor<G
                 using var request = new HttpRequestMessage(HttpMethod.Get, uri);
                 request.Headers.TryAddWithoutValidation("x-goog-api-key", settings.ApiKey);
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                timeout.CancelAfter(settings.Timeout);
+                timeout.CancelAfter(requestTimeout);
                 using var response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, timeout.Token);
                 Interlocked.Increment(ref _requests);
                 var status = (int)response.StatusCode;
@@ -76,7 +89,7 @@ internal sealed partial class GeminiApiClient(HttpClient http, IOptionsMonitor<G
                 LogNetworkFailure(logger, path, e.GetType().Name);
                 answer = GeminiResponse.None;
             }
-            if (!IsRetryable(answer.Status) || attempt >= settings.MaxRetries)
+            if (!IsRetryable(answer.Status) || attempt >= maxRetries)
                 return answer;
             var wait = Jitter(delay);
             if (retryAfter is { } after && after > wait)

@@ -62,6 +62,10 @@ public static class GeminiHooksServiceCollectionExtensions
         services.AddHostedService<JwksRefresher>();
         services.TryAddSingleton<StaticWebhookVerifier>();
         services.TryAddSingleton<DynamicWebhookVerifier>();
+        services.AddSingleton<IValidateOptions<GeminiHooksOptions>, Binding.DynamicBindingValidator>();
+        services.TryAddSingleton<Binding.JobConfirmer>();
+        services.TryAddSingleton<Binding.DeliveryBinder>();
+        services.AddHostedService<Binding.UnboundNotice>();
 
         services.TryAddSingleton<RecentDeliveries>();
         services.TryAddSingleton<DeliveryVerification>();

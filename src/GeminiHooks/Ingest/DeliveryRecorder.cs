@@ -21,9 +21,8 @@ sealed partial class DeliveryRecorder(
     ILogger<DeliveryRecorder> logger)
 {
     /// <param name="bindingFailure">Set for a dynamic delivery that is not bound: it is stored quarantined.</param>
-    /// <param name="matchJob">Reconciliation is on: a terminal job event is matched to its job.</param>
     public async Task<IngestResult> StoreAsync(string endpoint, WebhookHeaders headers, string eventType, ReadOnlyMemory<byte> body,
-        EnvelopeReader.DataIdRange dataId, string? bindingFailure, bool matchJob, CancellationToken cancellationToken)
+        EnvelopeReader.DataIdRange dataId, string? bindingFailure, CancellationToken cancellationToken)
     {
         var webhookId = headers.Id;
         if (!storeStartup.Initialized)
@@ -38,11 +37,11 @@ sealed partial class DeliveryRecorder(
         var delivery = bindingFailure is null
             ? new IncomingDelivery(endpoint, webhookId, headers.Timestamp, time.GetUtcNow(), eventType, stored, catalog.HandlersFor(eventType))
             : new IncomingDelivery(endpoint, webhookId, headers.Timestamp, time.GetUtcNow(), eventType, stored, [], Quarantined: true);
-        // A terminal job event is matched to its job inside the accept's own transaction (no extra read here); only
-        // then is data.id decoded, so other deliveries pay nothing for it. Only while reconciliation is on: the match is
-        // what keeps a synthesized event and Gemini's own from both running, and it costs the accept a write of its own
-        // (a transaction of its own on PostgreSQL).
-        if (matchJob && bindingFailure is null && dataId.Found && JobNames.IsTerminal(eventType))
+        // A terminal job event is matched to its job inside the accept's own transaction (no extra read here, and on
+        // PostgreSQL inside the batch's one statement); only then is data.id decoded, so other deliveries pay nothing for
+        // it. Always, whether or not reconciliation is on: two registered webhooks with one URL, or a static and a
+        // dynamic delivery, bring one job's completion twice under different webhook ids, and only the first may run.
+        if (bindingFailure is null && dataId.Found && JobNames.IsTerminal(eventType))
             delivery = delivery with { Job = JobNames.OutcomeOf(eventType, EnvelopeReader.DataId(stored, dataId), reconciled: false) };
         AcceptOutcome accepted;
         try

@@ -19,6 +19,7 @@ namespace GeminiHooks.Ingest;
 /// </summary>
 sealed partial class IngestEndpoint(
     DeliveryVerification verification,
+    DeliveryBinder binder,
     DeliveryRecorder recorder,
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
@@ -73,20 +74,15 @@ sealed partial class IngestEndpoint(
         if (problem != EnvelopeReader.Problem.None)
             return IngestResult.Refused(Rejection.Envelope(problem), headers.Id);
 
-        var bindingFailure = Bind(endpoint, settings, content.Span);
-        if (bindingFailure is not null && settings.Dynamic.Binding.Mode == DynamicBindingMode.Reject)
-            return IngestResult.Refused(Rejection.Unbound(bindingFailure, settings.Dynamic.Binding.MetadataKey), headers.Id, eventType, bindingFailure);
+        // A verified dynamic delivery proves Google sent it, not that it concerns one of the operator's jobs.
+        var bound = endpoint == Dynamic ? await binder.BindAsync(content, eventType!, context.RequestAborted) : BindingDecision.Bound;
+        if (bound.Verdict is BindingVerdict.Reject or BindingVerdict.Unavailable)
+            return IngestResult.Refused(Rejection.Unbound(bound), headers.Id, eventType,
+                bound.Verdict == BindingVerdict.Reject ? bound.Reason : null);
+        var bindingFailure = bound.Verdict == BindingVerdict.Quarantine ? bound.Reason : null;
 
-        return await recorder.StoreAsync(endpoint, headers, eventType!, content, dataId, bindingFailure, settings.Reconcile.Enabled,
-            context.RequestAborted);
+        return await recorder.StoreAsync(endpoint, headers, eventType!, content, dataId, bindingFailure, context.RequestAborted);
     }
-
-    /// <summary>
-    /// A verified dynamic delivery proves Google sent it, not that it concerns one of the operator's jobs: null when it
-    /// is bound (or binding is off), else the reason it is not.
-    /// </summary>
-    string? Bind(string endpoint, GeminiHooksOptions settings, ReadOnlySpan<byte> content) =>
-        endpoint == Dynamic ? DeliveryBinding.Check(settings.Dynamic.Binding, content, time.GetUtcNow()) : null;
 
     void Log(string endpoint, in IngestResult result, TimeSpan elapsed)
     {

@@ -1,3 +1,4 @@
+using GeminiHooks.Binding;
 using GeminiHooks.Events;
 using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Http;
@@ -73,12 +74,10 @@ readonly record struct Rejection(int Status, string Reason, string Detail)
 
     // Binding
 
-    public static Rejection Unbound(string reason, string metadataKey) => new(StatusCodes.Status403Forbidden, reason, reason switch
-    {
-        "binding_missing" => $"The delivery's user_metadata has no {metadataKey}: it does not come from a job created with a minted webhook_config.",
-        "binding_expired" => $"The {metadataKey} binding token of the delivery has expired.",
-        _ => $"The {metadataKey} binding token of the delivery is not valid for any configured binding key.",
-    });
+    /// <summary>A dynamic delivery the binder refused (403), or could not decide on for now (503).</summary>
+    public static Rejection Unbound(BindingDecision decision) => new(
+        decision.Verdict == BindingVerdict.Unavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status403Forbidden,
+        decision.Reason!, decision.Detail!);
 
     // Store
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using GeminiHooks.Configuration;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -79,8 +80,9 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
             ValidAudiences = settings.Dynamic.Audiences,
             // "https://a/hook/" is not "https://a/hook": an audience is an identifier, compared as such.
             IgnoreTrailingSlashWhenValidatingAudience = false,
-            ValidateIssuer = settings.Dynamic.Issuers.Count > 0,
-            ValidIssuers = settings.Dynamic.Issuers,
+            // Always checked: empty Issuers means Google's (an assumption, docs/dynamic-webhooks.md).
+            ValidateIssuer = true,
+            ValidIssuers = settings.Dynamic.EffectiveIssuers,
             // Lifetime is checked below against the injected clock, with the delivery tolerance as skew.
             ValidateLifetime = false,
             RequireExpirationTime = false,
@@ -95,7 +97,7 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         var lifetime = CheckLifetime(token, headers.Timestamp, settings.Tolerance);
         if (lifetime is not null)
             return VerificationResult.Unauthorized(lifetime);
-        return BindToDelivery(token, headers, body.Span);
+        return BindToDelivery(token, headers, body);
     }
 
     string? CheckLifetime(JsonWebToken token, long headerTimestamp, TimeSpan tolerance)
@@ -132,6 +134,8 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
 
     static string? CheckCritical(byte[] encodedHeader)
     {
+        if (!WithoutDuplicateKeys(encodedHeader))
+            return "token_duplicate_keys";
         using var header = JsonDocument.Parse(encodedHeader);
         if (header.RootElement.ValueKind != JsonValueKind.Object || !header.RootElement.TryGetProperty("crit", out var crit))
             return null;
@@ -145,39 +149,99 @@ sealed class DynamicWebhookVerifier(JwksCache jwks, IOptionsMonitor<GeminiHooksO
         return "token_crit_unsupported";
     }
 
-    static VerificationResult BindToDelivery(JsonWebToken token, WebhookHeaders headers, ReadOnlySpan<byte> body)
+    /// <summary>
+    /// The token must name this delivery and cover its body: <c>jti</c> equal to the <c>webhook-id</c> header, and
+    /// either a <c>body_sha256</c> claim (base64url SHA-256 of the exact body bytes) or claims equal to every top-level
+    /// key of the body, <c>type</c> and <c>data</c> at least. A key the token does not carry (<c>user_metadata</c>, which
+    /// holds the binding token, or anything else) could otherwise be added to a captured token's delivery. Duplicate
+    /// keys are refused in both: parsers disagree on which of two values counts.
+    /// </summary>
+    static VerificationResult BindToDelivery(JsonWebToken token, WebhookHeaders headers, ReadOnlyMemory<byte> body)
     {
-        using var claims = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
-        var payload = claims.RootElement;
-        foreach (var idClaim in (ReadOnlySpan<string>)["jti", "webhook-id", "webhook_id"])
+        var encodedClaims = Base64UrlEncoder.DecodeBytes(token.EncodedPayload);
+        if (!WithoutDuplicateKeys(encodedClaims))
+            return VerificationResult.Unauthorized("token_duplicate_keys");
+        using (var claims = JsonDocument.Parse(encodedClaims))
         {
-            if (payload.TryGetProperty(idClaim, out var id) && !(id.ValueKind == JsonValueKind.String && id.GetString() == headers.Id))
-                return VerificationResult.Unauthorized("token_id_mismatch");
+            var payload = claims.RootElement;
+            if (!payload.TryGetProperty("jti", out _))
+                return VerificationResult.Unauthorized("token_without_jti");
+            foreach (var idClaim in (ReadOnlySpan<string>)["jti", "webhook-id", "webhook_id"])
+            {
+                if (payload.TryGetProperty(idClaim, out var id) && !(id.ValueKind == JsonValueKind.String && id.GetString() == headers.Id))
+                    return VerificationResult.Unauthorized("token_id_mismatch");
+            }
+            if (body.IsEmpty)
+            {
+                // The event travels in the claims alone: what is stored is rebuilt from them, so it is covered.
+                return payload.TryGetProperty("type", out _)
+                    ? new VerificationResult(VerificationOutcome.Verified, "jwt", EventFromClaims(payload))
+                    : VerificationResult.Malformed("empty_body");
+            }
+            if (payload.TryGetProperty(BodyDigestClaim, out var digest))
+                return DigestMatches(digest, body.Span) ? VerificationResult.Verified("jwt") : VerificationResult.Unauthorized("token_body_digest_mismatch");
+            return CoversBody(payload, body);
         }
+    }
 
-        var carriesEvent = payload.TryGetProperty("type", out var claimType) | payload.TryGetProperty("data", out var claimData);
-        if (!carriesEvent)
-            return body.IsEmpty ? VerificationResult.Malformed("empty_body") : VerificationResult.Verified("jwt");
-        if (body.IsEmpty)
-            return new VerificationResult(VerificationOutcome.Verified, "jwt", EventFromClaims(payload));
+    const string BodyDigestClaim = "body_sha256";
+    static readonly JsonDocumentOptions StrictJson = new() { AllowDuplicateProperties = false };
+
+    static bool DigestMatches(JsonElement claim, ReadOnlySpan<byte> body)
+    {
+        if (claim.ValueKind != JsonValueKind.String)
+            return false;
+        Span<byte> actual = stackalloc byte[32];
+        SHA256.HashData(body, actual);
+        byte[] presented;
+        try { presented = Base64UrlEncoder.DecodeBytes(claim.GetString()!); }
+        catch (FormatException) { return false; }
+        return CryptographicOperations.FixedTimeEquals(actual, presented);
+    }
+
+    static VerificationResult CoversBody(JsonElement payload, ReadOnlyMemory<byte> body)
+    {
+        if (!payload.TryGetProperty("type", out var claimType) || !payload.TryGetProperty("data", out var claimData))
+            return VerificationResult.Unauthorized("token_body_not_covered");
+        JsonDocument document;
         try
         {
-            var reader = new Utf8JsonReader(body);
-            using var document = JsonDocument.ParseValue(ref reader);
-            var root = document.RootElement;
-            if (root.ValueKind != JsonValueKind.Object)
-                return VerificationResult.Malformed("body_not_object");
-            var typeMatches = claimType.ValueKind == JsonValueKind.Undefined ||
-                              (root.TryGetProperty("type", out var bodyType) && JsonElement.DeepEquals(bodyType, claimType));
-            var dataMatches = claimData.ValueKind == JsonValueKind.Undefined ||
-                              (root.TryGetProperty("data", out var bodyData) && JsonElement.DeepEquals(bodyData, claimData));
-            return typeMatches && dataMatches
-                ? VerificationResult.Verified("jwt")
-                : VerificationResult.Unauthorized("token_event_mismatch");
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException)
         {
             return VerificationResult.Malformed("body_not_json");
+        }
+        using (document)
+        {
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+                return VerificationResult.Malformed("body_not_object");
+            if (!WithoutDuplicateKeys(body))
+                return VerificationResult.Unauthorized("body_duplicate_keys");
+            if (!(root.TryGetProperty("type", out var bodyType) && JsonElement.DeepEquals(bodyType, claimType)) ||
+                !(root.TryGetProperty("data", out var bodyData) && JsonElement.DeepEquals(bodyData, claimData)))
+                return VerificationResult.Unauthorized("token_event_mismatch");
+            foreach (var property in root.EnumerateObject())
+            {
+                if (!payload.TryGetProperty(property.Name, out var claim) || !JsonElement.DeepEquals(claim, property.Value))
+                    return VerificationResult.Unauthorized("token_body_not_covered");
+            }
+            return VerificationResult.Verified("jwt");
+        }
+    }
+
+    /// <summary>False when the JSON holds an object with two equal keys (or is not JSON at all).</summary>
+    static bool WithoutDuplicateKeys(ReadOnlyMemory<byte> json)
+    {
+        try
+        {
+            using var strict = JsonDocument.Parse(json, StrictJson);
+            return true;
+        }
+        catch (JsonException)
+        {
+            return false;
         }
     }
 

@@ -17,7 +17,7 @@ static class FailureDetail
         "token_crit_malformed" => "The JWT header's crit is not a non-empty list of header names present in the header.",
         "unknown_key_id" => "The JWT's kid names no key of the JWKS.",
         "token_audience" => "The JWT's aud is not one of Dynamic:Audiences (compared exactly).",
-        "token_issuer" => "The JWT's iss is not one of Dynamic:Issuers.",
+        "token_issuer" => "The JWT's iss is not one of Dynamic:Issuers (empty: https://generativelanguage.googleapis.com).",
         "token_invalid" => "The JWT failed validation.",
         "token_without_expiry" => "The JWT has no exp claim; it is required.",
         "token_expired" => "The JWT's exp has passed (beyond the tolerance).",
@@ -27,6 +27,11 @@ static class FailureDetail
         "token_timestamp_mismatch" => "webhook-timestamp does not agree with the JWT's iat within the tolerance.",
         "token_id_mismatch" => "The JWT's jti (or webhook-id claim) is not the webhook-id header.",
         "token_event_mismatch" => "The JWT's type or data claim differs from the body.",
+        "token_without_jti" => "The JWT has no jti claim; it is required and must be the webhook-id header.",
+        "token_body_not_covered" => "The JWT does not cover the body: it needs a body_sha256 claim, or type and data claims plus a claim equal to every other top-level key of the body.",
+        "token_body_digest_mismatch" => "The JWT's body_sha256 claim is not the SHA-256 of the body.",
+        "token_duplicate_keys" => "The JWT's header or claims repeat a JSON key.",
+        "body_duplicate_keys" => "The body repeats a JSON key, so the JWT cannot be said to cover it.",
         _ => "The signature of the delivery could not be verified.",
     };
 }

@@ -39,6 +39,7 @@ sealed class HostileHost : IAsyncDisposable
             ["GeminiHooks:Dynamic:Enabled"] = "true",
             ["GeminiHooks:Dynamic:JwksUri"] = host._jwks.Uri,
             ["GeminiHooks:Dynamic:Audiences:0"] = "https://receiver.example/webhooks/gemini/dynamic",
+            ["GeminiHooks:Dynamic:Binding:Mode"] = "Off", // these tests are about verification, not binding
             ["GeminiHooks:Admin:ApiKey"] = AdminKey,
             ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
             ["GeminiHooks:Handlers:archive:Path"] = host.ArchiveFile,

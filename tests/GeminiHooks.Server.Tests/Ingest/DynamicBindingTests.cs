@@ -104,9 +104,10 @@ public class DynamicBindingTests : IAsyncLifetime
     [Fact]
     public async Task With_no_audience_configured_node_signed_v1a_deliveries_under_each_of_three_Ed25519_keys_with_a_node_minted_token_are_accepted_and_handled()
     {
-        var token = await NodeTokenAsync(Key1, _receiver.Now + 3600);
         for (var k = 0; k < 3; k++)
         {
+            // A token binds the one job that presents it first: one token per job.
+            var token = await NodeTokenAsync(Key1, _receiver.Now + 3600);
             var id = $"msg_bound_key{k}";
             // One job per delivery: terminal events of one job after the first are stored but not dispatched.
             using var response = await SendV1aAsync(id, EventWith(new JsonObject { ["geminihooks_token"] = token, ["job"] = "42" }, id: $"batches/bound-key{k}"), k);
@@ -114,6 +115,26 @@ public class DynamicBindingTests : IAsyncLifetime
             Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
             await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines(id) == 1));
         }
+    }
+
+    [Fact]
+    public async Task A_token_binds_the_first_job_that_presents_it_and_quarantines_it_on_any_other()
+    {
+        var token = await NodeTokenAsync(Key1, _receiver.Now + 3600);
+        var metadata = new JsonObject { ["geminihooks_token"] = token };
+        using var first = await SendV1aAsync("msg_tie_first", EventWith(metadata.DeepClone().AsObject(), id: "batches/tie-a"));
+        Assert.Equal("""{"status":"accepted"}""", await first.Content.ReadAsStringAsync());
+        // The same job again under another webhook id (a second registered webhook): still its token.
+        using var again = await SendV1aAsync("msg_tie_again", EventWith(metadata.DeepClone().AsObject(), id: "tie-a"));
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.NotEqual("quarantined", (string?)(await AdminEventAsync("msg_tie_again"))["status"]);
+
+        // A captured token on another job binds nothing.
+        using var reused = await SendV1aAsync("msg_tie_reused", EventWith(metadata.DeepClone().AsObject(), id: "batches/tie-b"));
+        Assert.Equal("""{"status":"quarantined"}""", await reused.Content.ReadAsStringAsync());
+        Assert.Equal("quarantined", (string?)(await AdminEventAsync("msg_tie_reused"))["status"]);
+        await Eventually.UntilAsync(() => Task.FromResult(ArchivedLines("msg_tie_first") == 1));
+        Assert.Equal(0, ArchivedLines("msg_tie_reused"));
     }
 
     [Fact]
@@ -315,5 +336,18 @@ public class DynamicBindingRejectTests : IAsyncLifetime
         var token = await DynamicBindingTests.NodeTokenAsync(DynamicBindingTests.Key2, _receiver.Now + 60);
         using var retried = await SendAsync(id, DynamicBindingTests.EventWith(new JsonObject { ["geminihooks_token"] = token }));
         Assert.Equal("""{"status":"accepted"}""", await retried.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_token_first_presented_by_another_job_is_refused_with_403()
+    {
+        var token = await DynamicBindingTests.NodeTokenAsync(DynamicBindingTests.Key1, _receiver.Now + 600);
+        using var first = await SendAsync("msg_reject_tie_a", DynamicBindingTests.EventWith(new JsonObject { ["geminihooks_token"] = token }, id: "batches/reject-tie-a"));
+        Assert.Equal("""{"status":"accepted"}""", await first.Content.ReadAsStringAsync());
+        using var reused = await SendAsync("msg_reject_tie_b", DynamicBindingTests.EventWith(new JsonObject { ["geminihooks_token"] = token }, id: "batches/reject-tie-b"));
+        Assert.Equal(HttpStatusCode.Forbidden, reused.StatusCode);
+        Assert.Contains("binding_reused", await reused.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var stored = await _client.GetAsync("/admin/events/dynamic/msg_reject_tie_b");
+        Assert.Equal(HttpStatusCode.NotFound, stored.StatusCode);
     }
 }

@@ -124,7 +124,9 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
         var videoName = (string)(await video.Content.ReadFromJsonAsync<JsonObject>())!["name"]!;
         Assert.Equal("done", (string?)(await FinishAsync(videoName))["status"]);
 
-        // Interactions: webhook_config, snake_case, as the Interactions API spells it.
+        // Interactions: webhook_config, snake_case, as the Interactions API spells it. A minted config binds one job
+        // (the first that presents its token), so each job gets a config of its own.
+        config = await MintAsync();
         using var interaction = await _emulator.PostAsJsonAsync("v1beta/interactions", new JsonObject
         {
             ["model"] = "gemini-2.5-flash",

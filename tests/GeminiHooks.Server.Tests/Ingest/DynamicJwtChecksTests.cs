@@ -30,16 +30,18 @@ public class DynamicJwtChecksTests : IAsyncLifetime
 
     Dictionary<string, object> Claims(string id, string body, long iat)
     {
-        var envelope = JsonNode.Parse(body)!;
-        return new Dictionary<string, object>
+        var claims = new Dictionary<string, object>
         {
+            ["iss"] = "https://generativelanguage.googleapis.com",
             ["aud"] = Audience,
             ["iat"] = iat,
             ["exp"] = iat + 3600,
             ["jti"] = id,
-            ["type"] = (string)envelope["type"]!,
-            ["data"] = envelope["data"]!,
         };
+        // The token covers the body: a claim equal to each of its top-level keys.
+        foreach (var (key, value) in JsonNode.Parse(body)!.AsObject())
+            claims[key] = value!.DeepClone();
+        return claims;
     }
 
     async Task<(HttpStatusCode Status, string Body)> SendAsync(string id, string token, string body, long? headerTimestamp = null)

@@ -36,6 +36,7 @@ sealed class DynamicReceiver : IAsyncDisposable
             ["GeminiHooks:Dynamic:Enabled"] = "true",
             ["GeminiHooks:Dynamic:JwksUri"] = jwks.Uri,
             ["GeminiHooks:Dynamic:Audiences:0"] = Audience,
+            ["GeminiHooks:Dynamic:Binding:Mode"] = "Off", // these tests are about verification, not binding
         });
         var client = receiver.Start();
         await Eventually.UntilAsync(async () =>

@@ -70,6 +70,16 @@ public class BindingTokenTests
     }
 
     [Fact]
+    public void The_default_lifetime_covers_a_48_hour_batch_and_a_day_of_retries_and_no_more()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now);
+        var token = DynamicWebhookConfig.Create(["https://hooks.example.com/d"], Key, DynamicWebhookConfig.DefaultTimeToLive, time: time)
+            .UserMetadata["geminihooks_token"];
+        Assert.Equal(BindingTokenState.Valid, BindingToken.Check(token, Keys, Now.AddHours(72)));
+        Assert.Equal(BindingTokenState.Expired, BindingToken.Check(token, Keys, Now.AddHours(72).AddSeconds(1)));
+    }
+
+    [Fact]
     public void The_config_carries_the_uris_the_callers_metadata_and_a_valid_token_and_refuses_bad_input()
     {
         var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(Now);
