@@ -27,9 +27,9 @@ internal static class DynamicConfigCommand
         };
         var ttl = new Option<TimeSpan>("--ttl")
         {
-            Description = "How long the token stays valid: 30d, 12h, 90m, 45s or d.hh:mm:ss. Cover the job's whole life plus Gemini's 24 hours of retries.",
-            DefaultValueFactory = _ => TimeSpan.FromDays(30),
-            CustomParser = result => ParseDuration(result.Tokens.Count > 0 ? result.Tokens[0].Value : "30d") is { } parsed
+            Description = "How long the token stays valid: 3d (the default: a job's 48 hours plus Gemini's 24 hours of retries), 12h, 90m, 45s or d.hh:mm:ss. Cover the job's whole life plus the retries.",
+            DefaultValueFactory = _ => DynamicWebhookConfig.DefaultTimeToLive,
+            CustomParser = result => ParseDuration(result.Tokens.Count > 0 ? result.Tokens[0].Value : "3d") is { } parsed
                 ? parsed
                 : Fail(result, "--ttl must be a positive duration such as 30d, 12h, 90m or 45s"),
         };

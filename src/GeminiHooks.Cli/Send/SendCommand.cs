@@ -23,7 +23,7 @@ internal static class SendCommand
         var format = new Option<string?>("--format") { Description = "Dynamic signature format: v1a (Ed25519 key; what Gemini sends) or jwt (RSA key, RS256 token as Gemini's docs describe). Default: v1a for an Ed25519 key, jwt for an RSA key." };
         format.AcceptOnlyFromAmong("jwt", "v1a");
         var audience = new Option<string?>("--audience") { Description = "JWT aud claim (default: the --url)." };
-        var issuer = new Option<string>("--issuer") { Description = "JWT iss claim.", DefaultValueFactory = _ => "geminihooks-cli" };
+        var issuer = new Option<string>("--issuer") { Description = "JWT iss claim.", DefaultValueFactory = _ => "https://generativelanguage.googleapis.com" };
         var count = new Option<int>("--count", "-n") { Description = "Number of deliveries.", DefaultValueFactory = _ => 1 };
         var concurrency = new Option<int>("--concurrency", "-c") { Description = "Deliveries in flight at once.", DefaultValueFactory = _ => 1 };
         var duplicate = new Option<bool>("--duplicate") { Description = "Send every delivery twice with the same webhook-id (as a Gemini retry would); the receiver should answer duplicate." };

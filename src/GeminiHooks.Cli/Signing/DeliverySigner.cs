@@ -27,7 +27,9 @@ internal sealed class V1aSigner(NSec.Cryptography.Key key) : IDeliverySigner
 
 /// <summary>
 /// Dynamic webhooks as Gemini's docs describe them: the whole header is an RS256 JWT whose claims carry the
-/// event (<c>type</c>, <c>data</c>) and whose <c>jti</c> is the webhook-id, so the receiver can bind token to body.
+/// event (<c>type</c>, <c>data</c>) and whose <c>jti</c> is the webhook-id, so the receiver can bind token to body. A
+/// <c>body_sha256</c> claim (base64url SHA-256 of the exact body) covers every byte of the body, whatever else it
+/// holds (<c>user_metadata</c> included), which a receiver requires of a token.
 /// </summary>
 internal sealed class JwtSigner(RsaSecurityKey key, string issuer, string audience) : IDeliverySigner
 {
@@ -37,7 +39,11 @@ internal sealed class JwtSigner(RsaSecurityKey key, string issuer, string audien
     public string Sign(string webhookId, long timestamp, byte[] body)
     {
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(timestamp).UtcDateTime;
-        var claims = new Dictionary<string, object> { ["jti"] = webhookId };
+        var claims = new Dictionary<string, object>
+        {
+            ["jti"] = webhookId,
+            ["body_sha256"] = Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(body)),
+        };
         // The event is copied into the claims only when the body is an envelope; a custom body is signed as is.
         if (TryParseObject(body) is { } envelope)
         {
