@@ -21,16 +21,19 @@ public sealed class RecordBatchOutput(OutputFiles outputs) : IGeminiEventHandler
     }
 }
 
-/// <summary>Flags an interaction waiting for us. Throwing here would retry it with backoff.</summary>
+/// <summary>
+/// Flags an interaction waiting for us; the event carries only its id, so what it needs is read from the interaction
+/// (<c>GET /v1beta/interactions/{id}</c>). Throwing here would retry it with backoff.
+/// </summary>
 public sealed partial class EscalateRequiredAction(ILogger<EscalateRequiredAction> logger) : IGeminiEventHandler<InteractionRequiresAction>
 {
     public Task HandleAsync(InteractionRequiresAction @event, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(@event);
-        LogNeedsAction(logger, @event.Id, @event.RequiredAction?.GetRawText());
+        LogNeedsAction(logger, @event.Id);
         return Task.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Interaction {Interaction} needs action: {Action}")]
-    static partial void LogNeedsAction(ILogger logger, string? interaction, string? action);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Interaction {Interaction} needs action")]
+    static partial void LogNeedsAction(ILogger logger, string? interaction);
 }

@@ -62,7 +62,7 @@ public sealed class EmulatorSdkTests
     }
 
     [Fact]
-    public async Task The_sdk_reads_batches_back_running_and_finished_and_lists_them_a_page_at_a_time()
+    public async Task The_sdk_reads_batches_and_a_bare_id_interaction_back_and_lists_batches_a_page_at_a_time()
     {
         // What reconciliation polls must parse in the official SDK too (tests/js/sdk-jobs.mjs).
         await using var emulator = await EmulatorHost.StartAsync(new EmulatorOptions { Port = 0 }, TextWriter.Null, CancellationToken.None);
@@ -72,6 +72,8 @@ public sealed class EmulatorSdkTests
         Assert.Equal("JOB_STATE_RUNNING", (string?)report["running"]);
         Assert.Equal("JOB_STATE_SUCCEEDED", (string?)report["finished"]);
         Assert.Equal(2, report["listed"]!.AsArray().Count);
+        Assert.StartsWith("v1_", (string?)report["interaction"]!["id"], StringComparison.Ordinal);
+        Assert.Equal("failed", (string?)report["interaction"]!["status"]);
     }
 
     [Theory]

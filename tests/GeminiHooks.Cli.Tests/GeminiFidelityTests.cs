@@ -102,15 +102,19 @@ public sealed partial class GeminiFidelityTests
     }
 
     [Fact]
-    public async Task The_video_generated_sample_carries_file_id_and_video_uri()
+    public async Task The_video_generated_sample_carries_the_guides_fields_and_the_older_ones()
     {
         await using var receiver = await TestReceiver.StartAsync();
         var sent = await CliRunner.RunAsync("send", "--url", receiver.Url.ToString(), "--secret", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "--type", "video.generated");
         Assert.True(sent.ExitCode == 0, sent.ToString());
         var data = JsonNode.Parse(Assert.Single(receiver.Received).Body)!["data"]!;
-        Assert.False(string.IsNullOrEmpty((string?)data["file_id"]));
-        Assert.StartsWith("https://", (string?)data["video_uri"], StringComparison.Ordinal);
-        Assert.False(string.IsNullOrEmpty((string?)data["file_name"]));
+        // The current guide: id (the operation, as the SDKs name it), output_file_uri, file_name.
+        Assert.Matches("^models/[a-z0-9.-]+/operations/[a-z0-9-]+$", (string?)data["id"]);
+        Assert.StartsWith("https://", (string?)data["output_file_uri"], StringComparison.Ordinal);
+        Assert.StartsWith("files/", (string?)data["file_name"], StringComparison.Ordinal);
+        // The superseded guide's, which the cookbook reads.
+        Assert.Equal((string?)data["output_file_uri"], (string?)data["video_uri"]);
+        Assert.Equal((string?)data["file_name"], "files/" + (string?)data["file_id"]);
     }
 
     [Fact]

@@ -1,9 +1,10 @@
-// The official JavaScript SDK (@google/genai, Node >= 22) reading batch jobs back from the geminihooks emulator: what
+// The official JavaScript SDK (@google/genai, Node >= 22) reading jobs back from the geminihooks emulator: what
 // reconciliation polls must parse in the SDK too. It only talks to a loopback address (the emulator), never to Google.
 //
 // Usage: node sdk-jobs.mjs --base-url http://127.0.0.1:8787 --api-key local-test
 //
-// Steps: create two batches, finish one (its webhook dropped), get both, list them a page at a time. Progress goes to
+// Steps: create two batches, finish one (its webhook dropped), get both, list them a page at a time; create an
+// interaction with a user_metadata-only webhook_config, fail it, and read it back by its bare id. Progress goes to
 // stderr; a JSON report (names and the states the SDK read) to stdout. Exit code: 0 when every check passed, 1 when one
 // failed, 2 for a usage error.
 import { GoogleGenAI } from "@google/genai";
@@ -53,6 +54,23 @@ const pager = await ai.batches.list({ config: { pageSize: 1 } });
 for await (const batch of pager) listed.push(batch.name);
 check(listed.includes(running.name) && listed.includes(finished.name), `the list, a page at a time, has both (${listed.length})`);
 
-console.log(JSON.stringify({ running: readRunning.state, finished: readFinished.state, listed, failures }));
+// Interactions are named by a bare id (v1_…); a webhook_config may carry user_metadata alone.
+const interaction = await ai.interactions.create({
+  model: "gemini-2.5-flash", input: "Summarise the report.", background: true, webhook_config: { user_metadata: { run: "7" } },
+});
+check(/^v1_[A-Za-z0-9_-]+$/.test(interaction.id ?? ""), `create answers a bare interaction id (${interaction.id})`);
+const failInteraction = await fetch(`${base.origin}/emulator/jobs/finish`, {
+  method: "POST",
+  headers: { "content-type": "application/json" },
+  body: JSON.stringify({ name: interaction.id, type: "interaction.failed", webhook: "drop" }),
+});
+check(failInteraction.ok, "the emulator failed the interaction by its bare id");
+const readInteraction = await ai.interactions.get(interaction.id);
+check(readInteraction.id === interaction.id, `the interaction reads back under the same id (${readInteraction.id})`);
+check(readInteraction.status === "failed", `the failed interaction reads as failed (${readInteraction.status})`);
+check(typeof readInteraction.errors?.[0]?.message === "string", "the failed interaction carries errors[].message");
+
+console.log(JSON.stringify({ running: readRunning.state, finished: readFinished.state, listed,
+  interaction: { id: readInteraction.id, status: readInteraction.status }, failures }));
 console.error(failures.length === 0 ? "all checks passed" : `${failures.length} check(s) failed`);
 process.exit(failures.length === 0 ? 0 : 1);

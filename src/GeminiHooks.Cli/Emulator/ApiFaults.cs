@@ -41,8 +41,8 @@ internal sealed class ApiFaults
             if (_status == StatusCodes.Status429TooManyRequests && _retryAfterSeconds > 0)
                 request.HttpContext.Response.Headers.RetryAfter = _retryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return _status == StatusCodes.Status429TooManyRequests
-                ? ApiKeyFilter.GoogleError(429, "RESOURCE_EXHAUSTED", "Injected by the emulator: quota exceeded.")
-                : ApiKeyFilter.GoogleError(_status, _status == 503 ? "UNAVAILABLE" : "INTERNAL", "Injected by the emulator: server error.");
+                ? GoogleErrors.Error(429, "RESOURCE_EXHAUSTED", "Injected by the emulator: quota exceeded.")
+                : GoogleErrors.Error(_status, _status == 503 ? "UNAVAILABLE" : "INTERNAL", "Injected by the emulator: server error.");
         }
     }
 }

@@ -7,32 +7,6 @@ using GeminiHooks.Cli.Signing;
 
 namespace GeminiHooks.Cli.Emulator;
 
-/// <summary>One delivery (one webhook-id) and its attempts, as <c>GET /emulator/deliveries</c> shows it.</summary>
-internal sealed class DeliveryRecord
-{
-    readonly Lock _lock = new();
-    readonly List<AttemptRecord> _attempts = [];
-
-    public required string Id { get; init; }
-    public required string Type { get; init; }
-    public required string Uri { get; init; }
-    /// <summary>The registered webhook's id for static deliveries; null for ad-hoc dynamic ones.</summary>
-    public string? Webhook { get; init; }
-    public required string Format { get; init; }
-    public string State { get; private set; } = "pending";
-
-    /// <summary>When the next retry is due (RFC 3339), while one is scheduled.</summary>
-    public string? NextAttemptTime { get; private set; }
-
-    public IReadOnlyList<AttemptRecord> Attempts { get { lock (_lock) return [.. _attempts]; } }
-
-    public void AddAttempt(AttemptRecord attempt) { lock (_lock) _attempts.Add(attempt); }
-    public void ScheduleRetry(string? time) { lock (_lock) NextAttemptTime = time; }
-    public void Finish(string state) { lock (_lock) { State = state; NextAttemptTime = null; } }
-}
-
-internal sealed record AttemptRecord(int Attempt, string Time, int? Status, string? Error);
-
 /// <summary>
 /// Delivers like Gemini: POST with the three webhook headers, a non-2xx answer or a timeout is retried with
 /// exponential backoff (<see cref="RetrySchedule"/>) under the same webhook-id, re-signed with a fresh timestamp.
@@ -61,14 +35,22 @@ internal sealed class DeliveryEngine : IAsyncDisposable
     public DeliveryRecord? Find(string id) => _records.GetValueOrDefault(id);
 
     /// <summary>A static delivery to a registered webhook, signed with whichever of its secrets are live at each attempt.</summary>
-    public DeliveryRecord EnqueueStatic(string webhookId, string uri, string type, byte[] body, bool disableOnFailure)
+    public DeliveryRecord EnqueueStatic(string webhookId, string uri, string type, byte[] body, bool disableOnFailure, TimeSpan delay = default)
     {
         var record = new DeliveryRecord { Id = SampleEvents.NewWebhookId(), Type = type, Uri = uri, Webhook = webhookId, Format = "v1" };
         Start(record, body, () => _registry.SigningTarget(webhookId) is { } target
             ? (target.Uri, new StaticSigner(target.Keys))
-            : null, disableOnFailure ? webhookId : null);
+            : null, disableOnFailure ? webhookId : null, delay);
         return record;
     }
+
+    /// <summary>
+    /// The project-wide fan-out of a static event: one delivery to every enabled registered webhook subscribed to the
+    /// type, each under its own webhook-id and signed with that webhook's live secrets. Two webhooks with one URL
+    /// therefore deliver the event twice, as Gemini does.
+    /// </summary>
+    public IReadOnlyList<DeliveryRecord> EnqueueToSubscribers(string type, byte[] body, TimeSpan delay = default) =>
+        _registry.Subscribers(type).Select(w => EnqueueStatic(w.Id, w.Uri, type, body, disableOnFailure: true, delay)).ToList();
 
     /// <summary>
     /// An ad-hoc dynamic delivery (a request's webhook_config.uris), signed with the emulator's own key; its first attempt

@@ -80,7 +80,9 @@ internal static class EmulateCommand
             await io.Out.WriteLineAsync($"  fire an event:  geminihooks emulate trigger --emulator {root} --type batch.succeeded");
             await io.Out.WriteLineAsync($"  retries:        {retry.Describe()}");
             await io.Out.WriteLineAsync($"  assumptions:    disable after {(options.DisableAfterFailedDeliveries == 0 ? "never" : options.DisableAfterFailedDeliveries + " fully failed delivery(ies)")}; ping sends {options.PingType}");
-            await io.Out.WriteLineAsync($"  dynamic jobs:   POST {root}/v1beta/models/<model>:batchGenerateContent (batch.webhookConfig), :predictLongRunning, /v1beta/interactions; then POST {root}/emulator/jobs/finish {{\"name\": ...}}");
+            await io.Out.WriteLineAsync($"  jobs:           POST {root}/v1beta/models/<model>:batchGenerateContent, :predictLongRunning, /v1beta/interactions; then POST {root}/emulator/jobs/finish {{\"name\": ...}}");
+            await io.Out.WriteLineAsync("                  (no webhook_config uris: to every enabled registered webhook subscribed to the type, v1; with uris: to those only, v1a)");
+            await io.Out.WriteLineAsync("  local only:     Host must be localhost, 127.0.0.1 or [::1] (421 otherwise); POSTs must be application/json (415 otherwise)");
             await io.Out.WriteLineAsync("Ctrl+C to stop.");
             try
             {

@@ -5,13 +5,16 @@ using GeminiHooks.Cli.Signing;
 using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
-using static GeminiHooks.Cli.Emulator.EmulatorHttp;
+using static GeminiHooks.Cli.Emulator.ApiRequests;
+using static GeminiHooks.Cli.Emulator.GoogleErrors;
 
 namespace GeminiHooks.Cli.Emulator;
 
 /// <summary>
-/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API under /v1 and /v1beta (so the official SDKs can register webhooks),
-/// a JWKS of its own keys, and <c>POST /emulator/trigger</c> to fire events signed as Gemini signs them and retried per the chosen schedule.
+/// A local stand-in for Gemini on 127.0.0.1: the WebhookService API and the job-creation and job-read calls under /v1 and
+/// /v1beta (so the official SDKs can register webhooks and create jobs), a JWKS of its own keys, and the emulator's own
+/// controls (<c>/emulator/...</c>) to finish jobs and fire events, signed as Gemini signs them and retried per the chosen
+/// schedule. Only local programs drive it (<see cref="LocalRequestGuard"/>).
 /// </summary>
 internal sealed class EmulatorHost : IAsyncDisposable
 {
@@ -60,24 +63,30 @@ internal sealed class EmulatorHost : IAsyncDisposable
 
     static void Map(WebApplication app, EmulatorOptions options, EmulatorKeys keys, WebhookRegistry registry, DeliveryEngine engine, TextWriter log)
     {
+        app.UseLocalRequestGuard();
         app.MapGet("/.well-known/jwks.json", () => Results.Text(keys.Jwks, "application/json"));
 
-        // The Gemini API under each version the SDKs use; endpoints added for other resources belong in these groups too.
+        // The Gemini API under each version the SDKs use: every Gemini-shaped endpoint is mapped in these groups, and only there.
+        var jobs = new JobRegistry();
         foreach (var version in EmulatorOptions.ApiVersions)
         {
-            var group = app.MapGroup("/" + version).AddEndpointFilter(RequireApiKey(options, log));
+            var group = app.MapGroup("/" + version).RequireApiKey(options, log);
             ManagementApi.Map(group, options, registry, engine, log);
+            JobsApi.Map(group, options, jobs);
         }
-        app.Map("/{version}/webhooks/{**rest}", (string version) => Error(404, "NOT_FOUND",
-            $"API version '{version}' is not served here; use {string.Join(" or ", EmulatorOptions.ApiVersions)}."));
+        // Anything else under a version-like first segment gets Google's 404 (the slim host has no regex route constraints).
+        app.Map("/{version}/{**rest}", (string version, HttpRequest request) =>
+            EmulatorOptions.ApiVersions.Contains(version) || !version.StartsWith('v')
+                ? NotFound($"The emulator does not implement {request.Method} {request.Path}.")
+                : NotFound($"API version '{version}' is not served here; use {string.Join(" or ", EmulatorOptions.ApiVersions)}."));
 
-        JobsApi.Map(app, options, keys, engine);
+        JobsApi.MapControls(app, options, keys, engine, jobs);
 
         app.MapPost("/emulator/trigger", async (HttpRequest request, CancellationToken ct) =>
         {
             var body = await ReadObjectAsync(request, ct);
             if (body is null || Text(body["type"]) is not { Length: > 0 } type)
-                return Error(400, "INVALID_ARGUMENT", "Send {\"type\": \"batch.succeeded\", \"data\": {...}} (data optional), plus \"uri\" for an ad-hoc dynamic delivery.");
+                return InvalidArgument("Send {\"type\": \"batch.succeeded\", \"data\": {...}} (data optional), plus \"uri\" for an ad-hoc dynamic delivery.");
             var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : SampleEvents.Data(type);
             var userMetadata = body["user_metadata"] as JsonObject;
             List<DeliveryRecord> deliveries = [];
@@ -85,7 +94,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
             {
                 var uri = ValidUri(body["uri"]);
                 if (uri is null)
-                    return Error(400, "INVALID_ARGUMENT", "uri must be an absolute http(s) URL.");
+                    return InvalidArgument("uri must be an absolute http(s) URL.");
                 var format = Text(body["format"]) ?? "v1a";
                 IDeliverySigner? signer = format switch
                 {
@@ -94,14 +103,13 @@ internal sealed class EmulatorHost : IAsyncDisposable
                     _ => null,
                 };
                 if (signer is null)
-                    return Error(400, "INVALID_ARGUMENT", "format must be jwt or v1a.");
+                    return InvalidArgument("format must be jwt or v1a.");
                 var payload = Envelope(type, data, options, (JsonObject?)userMetadata?.DeepClone());
                 deliveries.Add(engine.EnqueueDynamic(uri, type, payload, format, signer));
             }
             else
             {
-                foreach (var (id, uri) in registry.Subscribers(type))
-                    deliveries.Add(engine.EnqueueStatic(id, uri, type, Envelope(type, (JsonObject)data.DeepClone(), options, null), disableOnFailure: true));
+                deliveries.AddRange(engine.EnqueueToSubscribers(type, Envelope(type, data, options, (JsonObject?)userMetadata?.DeepClone())));
             }
             return Results.Json(new { deliveries = deliveries.Select(Describe) }, CliJson.Snake);
         });
@@ -113,7 +121,7 @@ internal sealed class EmulatorHost : IAsyncDisposable
             var count = body?["count"] is JsonValue c && c.TryGetValue<int>(out var n) ? n : 0;
             var retryAfter = body?["retry_after_seconds"] is JsonValue r && r.TryGetValue<int>(out var seconds) ? seconds : 0;
             if (status is not (429 or 500 or 503) || count is < 0 or > 10_000 || retryAfter is < 0 or > 3600)
-                return Error(400, "INVALID_ARGUMENT", "Send {\"status\": 429|500|503, \"count\": 0-10000, \"retry_after_seconds\": 0-3600 (429 only)}.");
+                return InvalidArgument("Send {\"status\": 429|500|503, \"count\": 0-10000, \"retry_after_seconds\": 0-3600 (429 only)}.");
             options.Faults.Arm(status, count, retryAfter);
             return Results.Json(new { status, count, retry_after_seconds = retryAfter });
         });
@@ -124,16 +132,16 @@ internal sealed class EmulatorHost : IAsyncDisposable
         {
             var state = Text((await ReadObjectAsync(request, ct))?["state"]);
             if (state is not (WebhookStates.Enabled or WebhookStates.Disabled or WebhookStates.DisabledDueToFailedDeliveries))
-                return Error(400, "INVALID_ARGUMENT", $"state is {WebhookStates.Enabled}, {WebhookStates.Disabled} or {WebhookStates.DisabledDueToFailedDeliveries}.");
+                return InvalidArgument($"state is {WebhookStates.Enabled}, {WebhookStates.Disabled} or {WebhookStates.DisabledDueToFailedDeliveries}.");
             return registry.Update(id, null, false, null, null, state) is { } updated
                 ? Results.Json(updated, CliJson.Snake)
-                : Error(404, "NOT_FOUND", $"No webhook '{id}'.");
+                : NotFound($"No webhook '{id}'.");
         });
 
         app.MapGet("/emulator/deliveries", () =>
             Results.Json(new { deliveries = engine.Records.Select(Describe) }, CliJson.Snake));
         app.MapGet("/emulator/deliveries/{id}", (string id) =>
-            engine.Find(id) is { } record ? Results.Json(Describe(record), CliJson.Snake) : Error(404, "NOT_FOUND", $"No delivery '{id}'."));
+            engine.Find(id) is { } record ? Results.Json(Describe(record), CliJson.Snake) : NotFound($"No delivery '{id}'."));
     }
 
     static object Describe(DeliveryRecord r) => new { r.Id, r.Type, r.Uri, r.Webhook, r.Format, r.State, r.NextAttemptTime, r.Attempts };

@@ -6,7 +6,8 @@ using GeminiHooks.Cli.Webhooks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using static GeminiHooks.Cli.Emulator.EmulatorHttp;
+using static GeminiHooks.Cli.Emulator.ApiRequests;
+using static GeminiHooks.Cli.Emulator.GoogleErrors;
 
 namespace GeminiHooks.Cli.Emulator;
 
@@ -28,10 +29,10 @@ internal static class ManagementApi
         {
             var body = await ReadObjectAsync(request, ct);
             if (body is null)
-                return Error(400, "INVALID_ARGUMENT", "The body must be a JSON object.");
+                return InvalidArgument("The body must be a JSON object.");
             var uri = ValidUri(body["uri"]);
             if (uri is null)
-                return Error(400, "INVALID_ARGUMENT", "uri is required and must be an absolute http(s) URL.");
+                return InvalidArgument("uri is required and must be an absolute http(s) URL.");
             var (events, problem) = Events(body["subscribed_events"], options, log);
             if (problem is not null)
                 return problem;
@@ -48,12 +49,12 @@ internal static class ManagementApi
             }
             catch (ArgumentException e)
             {
-                return Error(400, "INVALID_ARGUMENT", e.Message);
+                return InvalidArgument(e.Message);
             }
         });
 
         api.MapGet("/{id}", (string id) =>
-            registry.Get(id) is { } webhook ? Results.Json(webhook, CliJson.Snake) : NotFound(id));
+            registry.Get(id) is { } webhook ? Results.Json(webhook, CliJson.Snake) : WebhookNotFound(id));
 
         api.MapPatch("/{id}", async (string id, HttpRequest request, CancellationToken ct) =>
         {
@@ -63,12 +64,12 @@ internal static class ManagementApi
                 .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(SnakeCase).ToHashSet(StringComparer.Ordinal);
             if (mask.FirstOrDefault(f => !MaskableFields.Contains(f)) is { } unknown)
-                return Error(400, "INVALID_ARGUMENT", $"update_mask names an unknown or read-only field '{unknown}'.");
+                return InvalidArgument($"update_mask names an unknown or read-only field '{unknown}'.");
             bool Changes(string field) => mask.Count > 0 ? mask.Contains(field) : body.ContainsKey(field);
 
             string? uri = null;
             if (Changes("uri") && (uri = ValidUri(body["uri"])) is null)
-                return Error(400, "INVALID_ARGUMENT", "uri must be an absolute http(s) URL.");
+                return InvalidArgument("uri must be an absolute http(s) URL.");
             List<string>? events = null;
             if (Changes("subscribed_events"))
             {
@@ -78,26 +79,26 @@ internal static class ManagementApi
             }
             string? state = null;
             if (Changes("state") && (state = EnumValue("state", Text(body["state"]), SettableStates, log)) is null)
-                return Error(400, "INVALID_ARGUMENT", "state can be set to enabled or disabled.");
+                return InvalidArgument("state can be set to enabled or disabled.");
             var updated = registry.Update(id, Text(body["name"]), Changes("name"), uri, events, state);
-            return updated is null ? NotFound(id) : Results.Json(updated, CliJson.Snake);
+            return updated is null ? WebhookNotFound(id) : Results.Json(updated, CliJson.Snake);
         });
 
-        api.MapDelete("/{id}", (string id) => registry.Delete(id) ? Results.Json(new JsonObject()) : NotFound(id));
+        api.MapDelete("/{id}", (string id) => registry.Delete(id) ? Results.Json(new JsonObject()) : WebhookNotFound(id));
 
         // Custom methods: POST /{version}/webhooks/{id}:ping and :rotateSigningSecret.
         api.MapPost("/{idAndMethod}", async (string idAndMethod, HttpRequest request, CancellationToken ct) =>
         {
             var colon = idAndMethod.LastIndexOf(':');
             if (colon <= 0)
-                return Error(404, "NOT_FOUND", $"Unknown method: POST {request.Path}. Use :ping or :rotateSigningSecret.");
+                return NotFound($"Unknown method: POST {request.Path}. Use :ping or :rotateSigningSecret.");
             var id = idAndMethod[..colon];
             switch (idAndMethod[(colon + 1)..])
             {
                 case "ping":
                 {
                     if (registry.Get(id) is not { } webhook)
-                        return NotFound(id);
+                        return WebhookNotFound(id);
                     // The body of a ping is an assumption (Gemini does not document it): see EmulatorOptions.PingType/PingData.
                     var data = options.PingData is { } custom ? (JsonObject)custom.DeepClone() : new JsonObject { ["webhook_id"] = id };
                     // A ping tests the endpoint; its failure does not count towards disabling the webhook.
@@ -110,12 +111,12 @@ internal static class ManagementApi
                     var given = Text(body["revocation_behavior"]);
                     var behavior = given is null ? RevocationBehaviors.After24h : EnumValue("revocation_behavior", given, RevocationValues, log);
                     if (behavior is null)
-                        return Error(400, "INVALID_ARGUMENT", $"revocation_behavior must be {RevocationBehaviors.After24h} or {RevocationBehaviors.Immediately}.");
+                        return InvalidArgument($"revocation_behavior must be {RevocationBehaviors.After24h} or {RevocationBehaviors.Immediately}.");
                     var secret = registry.Rotate(id, behavior == RevocationBehaviors.Immediately);
-                    return secret is null ? NotFound(id) : Results.Json(new RotateResult(secret), CliJson.Snake);
+                    return secret is null ? WebhookNotFound(id) : Results.Json(new RotateResult(secret), CliJson.Snake);
                 }
                 default:
-                    return Error(404, "NOT_FOUND", $"Unknown method '{idAndMethod[(colon + 1)..]}'. Use :ping or :rotateSigningSecret.");
+                    return NotFound($"Unknown method '{idAndMethod[(colon + 1)..]}'. Use :ping or :rotateSigningSecret.");
             }
         });
     }
@@ -142,7 +143,7 @@ internal static class ManagementApi
     static (List<string>? Events, IResult? Problem) Events(JsonNode? node, EmulatorOptions options, TextWriter log)
     {
         if (node is not JsonArray array || array.Count == 0 || !array.All(e => Text(e) is { Length: > 0 }))
-            return (null, Error(400, "INVALID_ARGUMENT", "subscribed_events must list at least one event type."));
+            return (null, InvalidArgument("subscribed_events must list at least one event type."));
         var events = new List<string>();
         foreach (var given in array.Select(e => Text(e)!))
         {
@@ -150,7 +151,7 @@ internal static class ManagementApi
                 ? given
                 : EnumValue("subscribed_events", given, SampleEvents.Catalog, log);
             if (type is null)
-                return (null, Error(400, "INVALID_ARGUMENT",
+                return (null, InvalidArgument(
                     $"subscribed_events: '{given}' is not a subscribable event type. Subscribable: {SampleEvents.CatalogText}. " +
                     "(geminihooks emulate --allow-unlisted-events accepts any name.)"));
             if (!events.Contains(type, StringComparer.Ordinal))
@@ -161,5 +162,5 @@ internal static class ManagementApi
 
     static string SnakeCase(string field) => JsonNamingPolicy.SnakeCaseLower.ConvertName(field);
 
-    static IResult NotFound(string id) => Error(404, "NOT_FOUND", $"Webhook '{id}' not found.");
+    static IResult WebhookNotFound(string id) => NotFound($"Webhook '{id}' not found.");
 }

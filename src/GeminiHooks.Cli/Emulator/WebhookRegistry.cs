@@ -1,6 +1,5 @@
 using System.Buffers.Text;
 using System.Globalization;
-using System.Security.Cryptography;
 using System.Text;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Webhooks;
@@ -44,7 +43,7 @@ internal sealed class WebhookRegistry(TimeProvider time)
         {
             var registration = new Registration
             {
-                Id = NewId(), Sequence = ++_sequence, CreateTime = now, UpdateTime = now, Name = name, Uri = uri, Events = events,
+                Id = ApiRequests.NewId(), Sequence = ++_sequence, CreateTime = now, UpdateTime = now, Name = name, Uri = uri, Events = events,
             };
             registration.Secrets.Add(secret);
             _webhooks.Add(registration.Id, registration);
@@ -190,6 +189,4 @@ internal sealed class WebhookRegistry(TimeProvider time)
 
     /// <summary>Enough of the secret to tell two apart, never enough to use it.</summary>
     static string Truncate(string secret) => secret[..(StandardWebhooks.SecretPrefix.Length + 4)] + "..." + secret[^4..];
-
-    static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
 }

@@ -49,7 +49,9 @@ static class AdminJobEndpoints
             name = null;
         }
         if (JobNames.Parse(name) is not { } key)
-            return BadRequest("Send {\"name\": \"batches/<id>\" | \"models/<model>/operations/<id>\" | \"interactions/<id>\"}.");
+            return BadRequest(name is null
+                ? $"Send {{\"name\": \"<job>\"}}, the job being {JobNames.Forms}."
+                : $"name is not a job name the Gemini API forms: {JobNames.Forms}.");
         if (store is not IJobStore jobs)
             return ProblemResponse.Result(StatusCodes.Status409Conflict, "The configured store keeps no tracked jobs.");
         var created = await tracker.TrackAsync(name!, cancellationToken);
@@ -69,7 +71,7 @@ static class AdminJobEndpoints
     static async Task<IResult> GetAsync(string name, IEventStore store, CancellationToken cancellationToken)
     {
         if (JobNames.Parse(name) is not { } key)
-            return BadRequest("The path must name a job: batches/<id>, models/<model>/operations/<id> or interactions/<id>.");
+            return BadRequest($"The path must name a job: {JobNames.Forms}.");
         if (store is not IJobStore jobs || await jobs.GetAsync(key, cancellationToken) is not { } job)
             return NotFound();
         var followers = await jobs.FollowersAsync(key, cancellationToken);
@@ -79,7 +81,7 @@ static class AdminJobEndpoints
     static async Task<IResult> UntrackAsync(string name, IEventStore store, CancellationToken cancellationToken)
     {
         if (JobNames.Parse(name) is not { } key)
-            return BadRequest("The path must name a job: batches/<id>, models/<model>/operations/<id> or interactions/<id>.");
+            return BadRequest($"The path must name a job: {JobNames.Forms}.");
         if (store is not IJobStore jobs || !await jobs.UntrackAsync(key, cancellationToken))
             return NotFound();
         return Results.NoContent();

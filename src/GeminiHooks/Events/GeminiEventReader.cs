@@ -57,7 +57,8 @@ static class GeminiEventReader
             GeminiEventTypes.VideoGenerated => new VideoGenerated
             {
                 Type = eventType, Delivery = delivery, Id = data.Id ?? data.FileId,
-                VideoUri = data.VideoUri ?? data.OutputFileUri, FileName = data.FileName,
+                OutputFileUri = data.OutputFileUri ?? data.VideoUri, VideoUri = data.VideoUri ?? data.OutputFileUri,
+                FileName = data.FileName, FileId = data.FileId,
             },
             _ => new UnknownEvent { Type = eventType, Delivery = delivery },
         };

@@ -3,6 +3,7 @@ using GeminiHooks.Binding;
 using GeminiHooks.Configuration;
 using GeminiHooks.Events;
 using GeminiHooks.Observability;
+using GeminiHooks.Verification;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -33,15 +34,7 @@ sealed partial class IngestEndpoint(
         var started = Stopwatch.GetTimestamp();
         using var activity = GeminiHooksMetrics.StartDelivery(endpoint);
         var settings = options.CurrentValue;
-        IngestResult result;
-        try
-        {
-            result = await ProcessAsync(context, endpoint, settings);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
-        {
-            result = IngestResult.Aborted(null);
-        }
+        var result = await ProcessAsync(context, endpoint, settings);
         await DeliveryAnswer.WriteAsync(context, result, settings.Store.RetryAfter);
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.Delivery(activity, endpoint, result, elapsed);
@@ -53,7 +46,20 @@ sealed partial class IngestEndpoint(
         if (DeliveryHeaders.Check(context.Request, endpoint == Dynamic, settings.MaxBodyBytes, settings.Tolerance, time.GetUtcNow().ToUnixTimeSeconds(),
                 out var headers) is { } refusedHeaders)
             return IngestResult.Refused(refusedHeaders, headers.Id);
+        try
+        {
+            return await ProcessVerifiableAsync(context, endpoint, settings, headers);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away while its body, its keys or the store were awaited: nobody to answer.
+            return IngestResult.Aborted(headers.Id);
+        }
+    }
 
+    /// <summary>The steps after the headers: body, signature, envelope, binding, store.</summary>
+    async Task<IngestResult> ProcessVerifiableAsync(HttpContext context, string endpoint, GeminiHooksOptions settings, WebhookHeaders headers)
+    {
         using var body = await RequestBody.ReadAsync(context, settings.MaxBodyBytes);
         if (body.Failure is { } unreadable)
             return IngestResult.Refused(unreadable, headers.Id);

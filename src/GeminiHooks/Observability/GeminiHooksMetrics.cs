@@ -9,7 +9,7 @@ namespace GeminiHooks.Observability;
 /// <summary>
 /// The receiver's metrics (meter <c>GeminiHooks</c>) and spans (activity source <c>GeminiHooks</c>). The library only
 /// records; exporting (Prometheus, OTLP) is the host's choice, so a library user pays nothing without a listener.
-/// Instrument names follow OpenTelemetry conventions (durations in seconds); docs/monitoring.md lists them with their
+/// Instrument names follow OpenTelemetry conventions (durations in seconds); docs/operations.md lists them with their
 /// Prometheus names. The observed instruments live beside it, one job each: <see cref="BacklogGauge"/>,
 /// <see cref="ReadinessGauge"/> and <see cref="JwksObserver"/>.
 /// </summary>

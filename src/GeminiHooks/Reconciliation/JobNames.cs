@@ -14,24 +14,38 @@ internal static class JobNames
 {
     /// <summary>
     /// The family and normalised id of a job resource name (<c>batches/…</c>, <c>models/…/operations/…</c> or
-    /// <c>operations/…</c>, <c>interactions/…</c>); null for anything else.
+    /// <c>operations/…</c>, <c>interactions/…</c>) whose ids use the API's id alphabet (<see cref="IsApiId"/>); null for
+    /// anything else, so a name the API could not have formed is never tracked and polled.
     /// </summary>
     public static JobKey? Parse(string? name)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 512 || name.Any(char.IsControl) || name.EndsWith('/'))
+        if (string.IsNullOrEmpty(name) || name.Length > 512)
             return null;
         var segments = name.Split('/');
-        if (segments.Any(string.IsNullOrWhiteSpace))
-            return null;
         var last = segments[^1];
         return segments switch
         {
-            ["batches", _] => new JobKey(JobFamily.Batch, last),
-            ["models", _, "operations", _] or ["operations", _] => new JobKey(JobFamily.Video, last),
-            ["interactions", _] => new JobKey(JobFamily.Interaction, last),
+            ["batches", var id] when IsApiId(id) => new JobKey(JobFamily.Batch, last),
+            ["models", var model, "operations", var id] when IsModelId(model) && IsApiId(id) => new JobKey(JobFamily.Video, last),
+            ["operations", var id] when IsApiId(id) => new JobKey(JobFamily.Video, last),
+            ["interactions", var id] when IsApiId(id) => new JobKey(JobFamily.Interaction, last),
             _ => null,
         };
     }
+
+    /// <summary>
+    /// Whether <paramref name="id"/> is made of the characters the API's resource ids use: ASCII letters, digits, <c>-</c>
+    /// and <c>_</c> (batch and operation ids are lowercase letters and digits; interaction ids are <c>v1_</c> and
+    /// base64url). An assumption drawn from the ids the API and the SDKs show; no source states the alphabet.
+    /// </summary>
+    public static bool IsApiId(string id) => id.Length is > 0 and <= 256 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_');
+
+    /// <summary>A model id (<c>veo-3.0-generate-001</c>): the id alphabet plus <c>.</c>.</summary>
+    static bool IsModelId(string id) => id.Length is > 0 and <= 256 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
+
+    /// <summary>What a job name looks like, for error messages.</summary>
+    public const string Forms = "batches/<id>, models/<model>/operations/<id>, operations/<id> or interactions/<id>, " +
+        "each id made of letters, digits, '-' and '_'";
 
     /// <summary>The family an event type belongs to, or null.</summary>
     public static string? FamilyOf(string eventType) =>

@@ -64,25 +64,49 @@ internal static class JobResources
             return new JobReading(false, "running", null, null);
         if (op["error"] is JsonObject)
             return new JobReading(true, "error", null, null); // Gemini has no video failure event
+        // The guide's fields (id, output_file_uri, file_name), and the superseded guide's video_uri and file_id, which the
+        // cookbook still reads: a reader of either shape finds what it expects.
         var data = new JsonObject { ["id"] = name };
         var sample = (op["response"]?["generateVideoResponse"]?["generatedSamples"] as JsonArray)?.FirstOrDefault();
         if (Text(sample?["video"]?["uri"]) is { } uri)
+        {
+            data["output_file_uri"] = uri;
+            if (FileName(uri) is { } file)
+            {
+                data["file_name"] = file;
+                data["file_id"] = file["files/".Length..];
+            }
             data["video_uri"] = uri;
+        }
         return new JobReading(true, "done", GeminiEventTypes.VideoGenerated, data);
+    }
+
+    /// <summary><c>files/abc</c> from a Files API download URI (<c>…/files/abc:download?alt=media</c>); null for any other URI.</summary>
+    static string? FileName(string uri)
+    {
+        if (!Uri.TryCreate(uri, UriKind.Absolute, out var parsed))
+            return null;
+        var segments = parsed.AbsolutePath.Split('/');
+        var at = Array.LastIndexOf(segments, "files");
+        if (at < 0 || at + 1 >= segments.Length)
+            return null;
+        var id = segments[at + 1].Split(':')[0];
+        return JobNames.IsApiId(id) ? "files/" + id : null;
     }
 
     static JobReading ReadInteraction(string name, JsonObject interaction)
     {
         var status = Text(interaction["status"]) ?? "unknown";
-        var data = new JsonObject { ["id"] = name };
+        // Interaction ids are bare (v1_…) in deliveries, whatever path the job was tracked under.
+        var data = new JsonObject { ["id"] = Text(interaction["id"]) ?? JobNames.Normalize(name) };
         switch (status)
         {
             case "completed":
-                if (interaction["outputs"] is JsonArray outputs)
-                    data["outputs"] = outputs.DeepClone();
+                // The guide's interaction.completed carries only the id; outputs are no longer part of the SDK types.
                 return new JobReading(true, status, GeminiEventTypes.InteractionCompleted, data);
             case "failed":
-                AddError(data, interaction["error"] as JsonObject);
+                // The SDKs' Interaction has errors[] ({code, message}); a single error object is read as well.
+                AddError(data, (interaction["errors"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault() ?? interaction["error"] as JsonObject);
                 return new JobReading(true, status, GeminiEventTypes.InteractionFailed, data);
             case "cancelled" or "incomplete" or "budget_exceeded":
                 return new JobReading(true, status, null, null);
@@ -98,6 +122,8 @@ internal static class JobResources
             return;
         if (Text(error["status"]) is { } status)
             data["error_code"] = status;
+        else if (Text(error["code"]) is { } text)
+            data["error_code"] = text;
         else if (error["code"] is JsonValue code)
             data["error_code"] = code.ToJsonString();
         if (Text(error["message"]) is { } message)

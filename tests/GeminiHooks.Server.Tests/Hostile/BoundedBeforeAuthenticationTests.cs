@@ -43,6 +43,26 @@ public class BoundedBeforeAuthenticationTests
         Assert.Equal(HttpStatusCode.OK, few.StatusCode);
     }
 
+    [Fact]
+    public async Task One_JWT_may_be_up_to_8_KiB_on_the_dynamic_endpoint_while_entries_and_static_headers_stop_at_1_KiB()
+    {
+        await using var host = await HostileHost.StartAsync("Sqlite");
+        var body = Encoding.UTF8.GetBytes(Receiver.Event());
+        var ts = host.Now.ToString(CultureInfo.InvariantCulture);
+        static string Segment(int length) => new string('A', length);
+        async Task<JsonNode> Send(string path, string signature, HttpStatusCode status)
+        {
+            using var response = await host.Client.SendAsync(HostileHost.Post(path, "msg_long_signature", ts, signature, body));
+            return await ProblemAsync(response, status);
+        }
+
+        // A 3 KiB token is read as a token (and refused as one, unsigned junk), not as a header too long.
+        var token = $"{Segment(40)}.{Segment(2600)}.{Segment(400)}";
+        Assert.DoesNotContain("webhook_signature_too_long", (string)(await Send(HostileHost.DynamicPath, token, HttpStatusCode.Unauthorized))["detail"]!);
+        Assert.Contains("webhook_signature_too_long", (string)(await Send(HostileHost.DynamicPath, $"{Segment(40)}.{Segment(8200)}.{Segment(400)}", HttpStatusCode.BadRequest))["detail"]!);
+        Assert.Contains("webhook_signature_too_long", (string)(await Send(HostileHost.StaticPath, token, HttpStatusCode.BadRequest))["detail"]!);
+    }
+
     [Theory]
     [InlineData("msg_\u001b[31mred")]
     [InlineData("msg_tab\there")]

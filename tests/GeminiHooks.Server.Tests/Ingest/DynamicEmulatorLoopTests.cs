@@ -133,7 +133,7 @@ public class DynamicEmulatorLoopTests : IAsyncLifetime
             ["webhook_config"] = config.DeepClone(),
         });
         var interactionId = (string)(await interaction.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
-        var stored = await FinishAsync("interactions/" + interactionId);
+        var stored = await FinishAsync(interactionId);
         Assert.Equal("done", (string?)stored["status"]);
         Assert.Equal("interaction.completed", (string?)stored["type"]);
     }

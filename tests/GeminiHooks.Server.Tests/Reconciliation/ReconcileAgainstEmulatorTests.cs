@@ -52,8 +52,11 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
 
     async Task<JsonObject> JobAsync(string name) => (JsonObject)JsonNode.Parse(await _client.GetStringAsync("/admin/jobs/" + name))!;
 
-    /// <summary>Creates a job at the emulator with the SDK's creation call; returns the name to track.</summary>
-    async Task<string> CreateAsync(string family)
+    /// <summary>
+    /// Creates a job at the emulator with the SDK's creation call; returns the name to track (an interaction is tracked
+    /// under its REST path, interactions/&lt;id&gt;) and the job as the API names it (an interaction by its bare id).
+    /// </summary>
+    async Task<(string Track, string Job)> CreateAsync(string family)
     {
         var (path, body) = family switch
         {
@@ -64,7 +67,11 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         using var response = await _emulator.PostAsJsonAsync(path, body);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var created = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return family == "interaction" ? "interactions/" + (string)created["id"]! : (string)created["name"]!;
+        if (family != "interaction")
+            return ((string)created["name"]!, (string)created["name"]!);
+        var id = (string)created["id"]!;
+        Assert.StartsWith("v1_", id, StringComparison.Ordinal);
+        return ("interactions/" + id, id);
     }
 
     [Theory]
@@ -72,9 +79,10 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [InlineData("batch", "batch.expired")]
     [InlineData("video", "video.generated")]
     [InlineData("interaction", "interaction.completed")]
+    [InlineData("interaction", "interaction.failed")]
     public async Task A_job_finished_with_its_webhook_dropped_is_synthesized_after_grace_and_handled_once(string family, string type)
     {
-        var name = await CreateAsync(family);
+        var (name, job) = await CreateAsync(family);
         using (var output = new StringWriter())
         {
             var exit = await GeminiHooks.Cli.Program.RunAsync(
@@ -85,7 +93,7 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
             async () => (int)(await JobAsync(name))["polls"]! >= 1, "the job was polled while running");
         Assert.Equal("open", (string?)(await JobAsync(name))["status"]);
 
-        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, type, webhook = "drop" }))
+        using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name = job, type, webhook = "drop" }))
             Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
         await Eventually.AdvanceUntilAsync(_receiver.Time, TimeSpan.FromSeconds(20),
             async () => (string?)(await JobAsync(name))["status"] == "ended", "the job was seen ended");
@@ -95,6 +103,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         Assert.True((bool)outcome["reconciled"]!);
         Assert.Equal(type, (string?)outcome["type"]);
         await Eventually.UntilAsync(() => Task.FromResult(HandledLines() == 1), "the handler ran");
+        AssertSynthesizedAsTheGuideShowsIt(type, job, (JsonObject)JsonNode.Parse(await _client.GetStringAsync(
+            $"/admin/events/{(string)outcome["endpoint"]!}/{(string)outcome["webhook_id"]!}"))!["body"]!["data"]!);
 
         // Gemini's delivery after all, late, with the short id: answered 200, not dispatched again.
         var shortId = name[(name.LastIndexOf('/') + 1)..];
@@ -104,13 +114,37 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
         Assert.Equal(1, HandledLines());
     }
 
+    /// <summary>The synthesized event's data carries the fields of the current webhooks guide for its type.</summary>
+    static void AssertSynthesizedAsTheGuideShowsIt(string type, string job, JsonObject data)
+    {
+        Assert.Equal(job, (string?)data["id"]); // interactions: the bare v1_ id, not the path they are tracked under
+        switch (type)
+        {
+            case "video.generated":
+                Assert.StartsWith("https://", (string?)data["output_file_uri"], StringComparison.Ordinal);
+                Assert.Matches("^files/[a-z0-9-]+$", (string?)data["file_name"]);
+                Assert.Equal((string?)data["output_file_uri"], (string?)data["video_uri"]); // the older field, kept for the cookbook
+                break;
+            case "interaction.failed":
+                Assert.False(string.IsNullOrEmpty((string?)data["error_code"]));
+                Assert.False(string.IsNullOrEmpty((string?)data["error_message"]));
+                break;
+            case "interaction.completed":
+                Assert.Equal(["id"], data.Select(p => p.Key)); // the guide's interaction.completed carries the id alone
+                break;
+            case "batch.succeeded":
+                Assert.StartsWith("files/", (string?)data["output_file_uri"], StringComparison.Ordinal);
+                break;
+        }
+    }
+
     async Task<int> EmulatorRequestsAsync(string resource) =>
         (int?)JsonNode.Parse(await _emulator.GetStringAsync("emulator/stats"))!["requests"]![resource] ?? 0;
 
     [Fact]
     public async Task While_the_api_answers_429_and_500_polling_backs_off_and_the_job_is_still_reconciled_once()
     {
-        var name = await CreateAsync("batch");
+        var (name, _) = await CreateAsync("batch");
         using (var tracked = await _client.PostAsJsonAsync("/admin/jobs", new { name }))
             Assert.Equal(HttpStatusCode.Created, tracked.StatusCode);
         using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name, webhook = "drop" }))
@@ -160,8 +194,8 @@ public class ReconcileAgainstEmulatorTests : IAsyncLifetime
     [Fact]
     public async Task Batch_discovery_lists_the_batches_at_the_emulator_and_tracks_the_unfinished_ones()
     {
-        var running = await CreateAsync("batch");
-        var done = await CreateAsync("batch");
+        var (running, _) = await CreateAsync("batch");
+        var (done, _) = await CreateAsync("batch");
         using (var finished = await _emulator.PostAsJsonAsync("emulator/jobs/finish", new { name = done, webhook = "drop" }))
             Assert.Equal(HttpStatusCode.OK, finished.StatusCode);
 

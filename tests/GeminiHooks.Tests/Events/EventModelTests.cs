@@ -24,8 +24,8 @@ public class EventModelTests
         { "model.tuned", typeof(UnknownEvent) },
     };
 
-    static GeminiEvent ReadFixture(string type) =>
-        GeminiEventReader.Read(type, File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", type + ".json")), Delivery);
+    static GeminiEvent ReadFixture(string type, string? variant = null) =>
+        GeminiEventReader.Read(type, File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "Fixtures", type + (variant is null ? "" : "." + variant) + ".json")), Delivery);
 
     [Theory]
     [MemberData(nameof(Fixtures))]
@@ -57,21 +57,20 @@ public class EventModelTests
         Assert.Equal("3", failed.ErrorCode); // a number in the body, text in the record
         Assert.Equal("Input file is malformed.", failed.ErrorMessage);
 
+        // Interactions as the guide shows them: a bare id and nothing else.
         var action = Assert.IsType<InteractionRequiresAction>(ReadFixture("interaction.requires_action"));
-        Assert.Equal("function_call", action.RequiredAction!.Value.GetProperty("type").GetString());
+        Assert.Equal("v1_ChdpbnQx", action.Id);
+        Assert.Null(action.RequiredAction);
         Assert.Equal("T-42", action.UserMetadata!.Value.GetProperty("ticket").GetString()); // top level
 
         var interaction = Assert.IsType<InteractionCompleted>(ReadFixture("interaction.completed"));
-        Assert.Equal("Done.", interaction.Output!.Value.GetProperty("text").GetString());
+        Assert.Equal("v1_ChdpbnQy", interaction.Id);
+        Assert.Null(interaction.Output);
         Assert.Equal("inside-data", interaction.UserMetadata!.Value.GetProperty("source").GetString()); // inside data
 
         var interactionFailed = Assert.IsType<InteractionFailed>(ReadFixture("interaction.failed"));
         Assert.Equal("RESOURCE_EXHAUSTED", interactionFailed.ErrorCode);
-
-        var video = Assert.IsType<VideoGenerated>(ReadFixture("video.generated"));
-        Assert.Equal("files/vid1", video.Id);
-        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/files/vid1:download", video.VideoUri);
-        Assert.Equal("files/vid1", video.FileName);
+        Assert.Equal("Quota exceeded.", interactionFailed.ErrorMessage);
 
         var unknown = Assert.IsType<UnknownEvent>(ReadFixture("model.tuned"));
         Assert.Null(unknown.Timestamp); // "not a date"
@@ -79,14 +78,49 @@ public class EventModelTests
     }
 
     [Fact]
-    public void Video_prefers_id_and_video_uri_when_present()
+    public void Video_generated_as_the_guide_shows_it_fills_the_older_properties_too()
+    {
+        var video = Assert.IsType<VideoGenerated>(ReadFixture("video.generated"));
+        Assert.Equal("models/veo-3.0-generate-001/operations/op1", video.Id);
+        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/files/vid1:download?alt=media", video.OutputFileUri);
+        Assert.Equal(video.OutputFileUri, video.VideoUri);
+        Assert.Equal("files/vid1", video.FileName);
+        Assert.Null(video.FileId);
+    }
+
+    [Fact]
+    public void Video_generated_in_the_older_shape_the_cookbook_reads_fills_the_guides_properties_too()
+    {
+        var video = Assert.IsType<VideoGenerated>(ReadFixture("video.generated", "older"));
+        Assert.Equal("vid1", video.Id); // file_id stands in for a missing id
+        Assert.Equal("vid1", video.FileId);
+        Assert.Equal("https://generativelanguage.googleapis.com/v1beta/files/vid1:download", video.VideoUri);
+        Assert.Equal(video.VideoUri, video.OutputFileUri);
+        Assert.Equal("files/vid1", video.FileName);
+    }
+
+    [Fact]
+    public void Video_prefers_each_shapes_own_field_when_both_are_present()
     {
         var body = """{"type":"video.generated","data":{"id":"v1","file_id":"f1","video_uri":"gs://v.mp4","output_file_uri":"gs://o.mp4"}}""";
         var video = Assert.IsType<VideoGenerated>(GeminiEventReader.Read("video.generated", Encoding.UTF8.GetBytes(body), Delivery));
         Assert.Equal("v1", video.Id);
         Assert.Equal("gs://v.mp4", video.VideoUri);
+        Assert.Equal("gs://o.mp4", video.OutputFileUri);
+        Assert.Equal("f1", video.FileId);
         Assert.Null(video.FileName);
         Assert.Null(video.Version);
+    }
+
+    [Fact]
+    public void Interaction_fields_named_only_by_a_third_party_article_are_kept_when_a_delivery_carries_them()
+    {
+        var action = Assert.IsType<InteractionRequiresAction>(GeminiEventReader.Read("interaction.requires_action",
+            """{"type":"interaction.requires_action","data":{"id":"v1_a","required_action":{"type":"function_call"}}}"""u8.ToArray(), Delivery));
+        Assert.Equal("function_call", action.RequiredAction!.Value.GetProperty("type").GetString());
+        var completed = Assert.IsType<InteractionCompleted>(GeminiEventReader.Read("interaction.completed",
+            """{"type":"interaction.completed","data":{"id":"v1_b","output":{"text":"Done."}}}"""u8.ToArray(), Delivery));
+        Assert.Equal("Done.", completed.Output!.Value.GetProperty("text").GetString());
     }
 
     [Fact]
