@@ -19,7 +19,7 @@ try
 
     var app = builder.Build();
     app.UseGeminiHooksMetricsPort(); // before everything: the metrics port serves the scrape and nothing else
-    app.UseGeminiHooksServerErrorCount(); // first: counts any 5xx but 503 the client gets
+    app.UseGeminiHooksServerErrorCount(); // then: counts any 5xx but 503 the client gets
     // Every error answer is RFC 9457 JSON: an unreachable store is a 503 with Retry-After, anything else unexpected
     // a 500 without a stack trace, and 404/405 from routing as well.
     app.UseExceptionHandler(new ExceptionHandlerOptions

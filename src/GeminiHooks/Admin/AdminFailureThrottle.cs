@@ -21,7 +21,9 @@ sealed class AdminFailureThrottle(TimeProvider time)
     public TimeSpan? RetryAfter(string client)
     {
         var now = time.GetUtcNow();
-        if (!_clients.TryGetValue(client, out var entry) && !_clients.TryGetValue(Overflow, out entry))
+        // A client not in the table shares the overflow window only while the table is full (as RecordFailure does).
+        if (!_clients.TryGetValue(client, out var entry) &&
+            (_clients.Count < MaxClients || !_clients.TryGetValue(Overflow, out entry)))
             return null;
         lock (entry)
         {

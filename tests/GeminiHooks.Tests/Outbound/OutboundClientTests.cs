@@ -133,13 +133,36 @@ public sealed class OutboundClientTests : IAsyncLifetime
             Assert.Contains($"'rsa-{bits}' has {bits} bits", Assert.Single(parsed.Skipped), StringComparison.Ordinal);
     }
 
-    static ServiceProvider Services(Dictionary<string, string?> settings)
+    [Fact]
+    public async Task A_fetched_set_with_an_oversized_rsa_key_serves_its_other_keys_and_logs_the_one_it_ignored()
+    {
+        using var ed25519 = Key.Create(SignatureAlgorithm.Ed25519);
+        var modulus = new byte[1024];
+        Random.Shared.NextBytes(modulus);
+        modulus[0] |= 0x80;
+        var set = JsonNode.Parse(JwksOf(ed25519))!.AsObject();
+        set["keys"]!.AsArray().Add(new JsonObject { ["kty"] = "RSA", ["kid"] = "huge", ["n"] = Base64Url.EncodeToString(modulus), ["e"] = "AQAB" });
+        var body = set.ToJsonString();
+        await using var jwks = await LoopbackServer.StartAsync(app => app.MapGet("/jwks", () => Results.Text(body, "application/json")));
+        var logs = new CapturedLogs();
+        await using var services = Services(new() { ["GeminiHooks:Dynamic:JwksUri"] = jwks.Url("/jwks") }, logs);
+        var cache = services.GetRequiredService<JwksCache>();
+
+        Assert.True(await cache.RefreshAsync(force: true, CancellationToken.None));
+        Assert.Single(cache.Keys!.Ed25519);
+        Assert.Empty(cache.Keys.Rsa);
+        Assert.Contains(logs.Lines, l => l.Contains("a key was ignored: RSA key 'huge' has 8192 bits", StringComparison.Ordinal));
+    }
+
+    static ServiceProvider Services(Dictionary<string, string?> settings, CapturedLogs? logs = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["GeminiHooks:Static:Enabled"] = "false" });
         builder.Configuration.AddInMemoryCollection(settings);
         builder.Logging.ClearProviders();
+        if (logs is not null)
+            builder.Logging.AddProvider(logs);
         builder.Services.AddGeminiHooks(builder.Configuration);
         return builder.Services.BuildServiceProvider();
     }
