@@ -24,6 +24,14 @@ public sealed class RejectionCatalogueTests
                     yield return (Rejection)method.Invoke(null, [problem])!;
                 continue;
             }
+            if (parameters.Length == 1 && parameters[0].ParameterType == typeof(GeminiHooks.Binding.BindingDecision))
+            {
+                yield return (Rejection)method.Invoke(null, [new GeminiHooks.Binding.BindingDecision(
+                    GeminiHooks.Binding.BindingVerdict.Reject, "binding_reused", "A token binds one job only.")])!;
+                yield return (Rejection)method.Invoke(null, [new GeminiHooks.Binding.BindingDecision(
+                    GeminiHooks.Binding.BindingVerdict.Unavailable, "confirm_unavailable", "Retry later.")])!;
+                continue;
+            }
             var arguments = parameters.Select(p => p.ParameterType == typeof(int) ? 1024 : p.ParameterType == typeof(TimeSpan) ? (object)TimeSpan.FromMinutes(5)
                 : p.Name == "reason" ? "binding_missing" : "geminihooks_token").ToArray();
             yield return (Rejection)method.Invoke(null, arguments)!;

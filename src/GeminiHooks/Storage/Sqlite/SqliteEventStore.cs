@@ -1,6 +1,7 @@
 using System.Data;
 using System.Data.Common;
 using GeminiHooks.Configuration;
+using GeminiHooks.Files;
 using GeminiHooks.Storage.Relational;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
@@ -35,8 +36,15 @@ sealed class SqliteEventStore : RelationalEventStore
 
     protected override async Task InitializeDatabaseAsync(CancellationToken cancellationToken)
     {
-        if (_file is not null)
-            SqliteDatabaseFile.CreatePrivate(_file);
+        // Created before SQLite opens it, private to the service's user (SQLite would apply the umask, usually
+        // world-readable, and gives its -wal and -shm files the mode of the database file). An existing file or folder
+        // keeps the mode the operator gave it.
+        if (_file is not null && !File.Exists(_file))
+        {
+            using (PrivateFiles.Open(_file, FileMode.OpenOrCreate, FileAccess.Write, FileShare.ReadWrite))
+            {
+            }
+        }
         var writer = new SqliteConnection(_connectionString);
         try
         {
