@@ -50,6 +50,21 @@ public sealed class SendTests : IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Keys_are_written_private_and_never_over_an_existing_file()
+    {
+        Assert.Equal(0, (await CliRunner.RunAsync("keys", "generate", "--alg", "EdDSA", "--kid", "once", "--out", _dir)).ExitCode);
+        var privatePath = Path.Combine(_dir, "once.private.jwk");
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(privatePath));
+        var first = await File.ReadAllTextAsync(privatePath);
+
+        var again = await CliRunner.RunAsync("keys", "generate", "--alg", "EdDSA", "--kid", "once", "--out", _dir);
+        Assert.NotEqual(0, again.ExitCode);
+        Assert.Contains("never overwrites", again.Err, StringComparison.Ordinal);
+        Assert.Equal(first, await File.ReadAllTextAsync(privatePath));
+    }
+
+    [Fact]
     public async Task Jwt_deliveries_verify_with_jose_against_the_jwks_served_by_keys_serve()
     {
         await using var receiver = await TestReceiver.StartAsync();
@@ -76,7 +91,7 @@ public sealed class SendTests : IDisposable
             ["token"] = delivery.Signature,
             ["jwks"] = jwks,
             ["audience"] = "https://receiver.example/dynamic",
-            ["issuer"] = "geminihooks-cli",
+            ["issuer"] = "https://generativelanguage.googleapis.com",
         });
         Assert.True((bool)verdict["ok"]!, verdict.ToJsonString());
         var payload = verdict["payload"]!;
@@ -88,6 +103,9 @@ public sealed class SendTests : IDisposable
         Assert.Equal((string?)body["type"], (string?)payload["type"]);
         Assert.True(JsonNode.DeepEquals(body["data"], payload["data"]), $"{body["data"]} != {payload["data"]}");
         Assert.Equal((long)payload["iat"]! + 300, (long)payload["exp"]!);
+        // The token covers every byte of the body, as a receiver requires.
+        Assert.Equal(Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(delivery.Body)))
+            .TrimEnd('=').Replace('+', '-').Replace('/', '_'), (string?)payload["body_sha256"]);
         Assert.Equal(long.Parse(delivery.Timestamp, CultureInfo.InvariantCulture), (long)payload["iat"]!);
     }
 

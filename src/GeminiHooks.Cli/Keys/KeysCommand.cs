@@ -43,23 +43,13 @@ internal static class KeysCommand
             var (priv, pub) = Jwk.Generate(parse.GetRequiredValue(alg), id);
             var privPath = Path.Combine(dir.FullName, id + ".private.jwk");
             var pubPath = Path.Combine(dir.FullName, id + ".public.jwk");
-            WritePrivate(privPath, priv.ToJsonString(CliJson.Pretty));
+            PrivateFile.EnsureAbsent(pubPath);
+            PrivateFile.Write(privPath, priv.ToJsonString(CliJson.Pretty));
             File.WriteAllText(pubPath, pub.ToJsonString(CliJson.Pretty));
             io.Out.WriteLine($"private key: {privPath}");
             io.Out.WriteLine($"public key:  {pubPath}");
         });
         return command;
-    }
-
-    /// <summary>Private keys are created readable by the owner only where the OS supports it.</summary>
-    static void WritePrivate(string path, string content)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(content);
     }
 
     static Command ServeCommand(CliIo io)

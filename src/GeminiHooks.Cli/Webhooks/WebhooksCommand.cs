@@ -48,13 +48,15 @@ internal static class WebhooksCommand
                 ["subscribed_events"] = new JsonArray(parse.GetRequiredValue(events).Select(e => (JsonNode?)e).ToArray()),
             };
             if (parse.GetValue(name) is { } n) body["name"] = n;
+            if (parse.GetValue(secretOut) is { } target)
+                PrivateFile.EnsureAbsent(target.FullName);
             using var http = CreateHttp(parse, common);
             var created = await Client(parse, common, http).CreateAsync(body, ct);
             var secret = created.NewSigningSecret;
             var file = parse.GetValue(secretOut);
             if (file is not null && secret is not null)
             {
-                WriteSecret(file, secret);
+                PrivateFile.Write(file.FullName, secret);
                 created = created with { NewSigningSecret = null };
             }
             if (parse.GetValue(common.Json))
@@ -188,12 +190,14 @@ internal static class WebhooksCommand
                 "immediately" or RevocationBehaviors.Immediately => RevocationBehaviors.Immediately,
                 _ => RevocationBehaviors.After24h,
             };
+            if (parse.GetValue(secretOut) is { } target)
+                PrivateFile.EnsureAbsent(target.FullName);
             using var http = CreateHttp(parse, common);
             var result = await Client(parse, common, http).RotateAsync(parse.GetRequiredValue(id), behavior, ct);
             var file = parse.GetValue(secretOut);
             if (file is not null && result.Secret is not null)
             {
-                WriteSecret(file, result.Secret);
+                PrivateFile.Write(file.FullName, result.Secret);
                 result = result with { Secret = null };
             }
             if (parse.GetValue(common.Json))
@@ -251,16 +255,6 @@ internal static class WebhooksCommand
 
     static ManagementClient Client(ParseResult parse, Common common, HttpClient http) =>
         new(http, parse.GetRequiredValue(common.ApiVersion).Trim('/'));
-
-    static void WriteSecret(FileInfo file, string secret)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using var stream = new FileStream(file.FullName, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(secret);
-    }
 
     static string SecretLine(string? secret, FileInfo? file) => (secret, file) switch
     {
