@@ -33,6 +33,13 @@ static class BrokerPublish
         template.Replace("<type>", Token(eventType), StringComparison.Ordinal);
 
     /// <summary>
+    /// Replaces <c>&lt;type&gt;</c> with the broker's own wildcard (NATS <c>&gt;</c>, RabbitMQ <c>#</c>), to bind or
+    /// capture every type: unlike an event type, the wildcard is ours and must stay one.
+    /// </summary>
+    public static string Wildcard(string template, string wildcard) =>
+        template.Replace("<type>", wildcard, StringComparison.Ordinal);
+
+    /// <summary>
     /// The event type as a subject or routing-key part: ASCII letters lowered, every character outside
     /// <c>[a-z0-9._-]</c> replaced by <c>_</c>, an empty dot-separated token made <c>_</c>, at most
     /// <see cref="MaxTypeLength"/> characters. Types come from deliveries (an unknown type is stored, not refused):

@@ -52,7 +52,7 @@ sealed class NatsJetStreamHandler(NatsHandlerType type, string url, string subje
         catch (NatsJSApiException e) when (e.Error.Code == 404)
         {
             // '<type>' stands for a dotted event type, so the stream takes every subject under the prefix.
-            var subjects = BrokerPublish.Expand(subject, ">");
+            var subjects = BrokerPublish.Wildcard(subject, ">");
             await js.CreateStreamAsync(new StreamConfig(name, [subjects])
             {
                 Storage = StreamConfigStorage.File,

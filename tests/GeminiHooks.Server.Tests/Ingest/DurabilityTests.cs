@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace GeminiHooks.Server.Tests.Ingest;
 
@@ -58,17 +59,52 @@ public class DurabilityTests
         Assert.Equal(300L, count.ExecuteScalar());
     }
 
-    [Fact]
-    public async Task Without_reconciliation_two_deliveries_of_one_job_under_different_ids_are_both_accepted()
+    [Theory]
+    [InlineData("Sqlite")]
+    [InlineData("Postgres")]
+    public async Task Without_reconciliation_one_job_delivered_by_two_registered_webhooks_is_handled_once_and_the_second_is_a_follower(string store)
     {
-        // Matching a job's terminal events costs the accept a write of its own, so it runs only with reconciliation on.
+        // Two registered webhooks with one URL deliver one job's completion twice, under different webhook ids.
         using var data = new TempDirectory();
-        await using var receiver = new Receiver(data.Path);
-        using var client = receiver.Start();
-        foreach (var id in new[] { "msg_job_a", "msg_job_b" })
+        var archive = Path.Combine(data.Path, "archive.jsonl");
+        var settings = new Dictionary<string, string?>
         {
-            using var response = await client.SendAsync(receiver.SignedStatic(id, Receiver.Event(id: "batches/same-job")));
-            Assert.Equal("""{"status":"accepted"}""", await response.Content.ReadAsStringAsync());
+            ["GeminiHooks:Handlers:archive:Type"] = "jsonl",
+            ["GeminiHooks:Handlers:archive:Path"] = archive,
+            ["GeminiHooks:Dispatch:PollInterval"] = "00:00:00.200",
+        };
+        var database = store == "Postgres" ? await TestPostgres.CreateDatabaseAsync() : null;
+        if (database is not null)
+        {
+            settings["GeminiHooks:Store:Provider"] = "Postgres";
+            settings["GeminiHooks:Store:ConnectionString"] = database;
+        }
+        try
+        {
+            await using var receiver = new Receiver(data.Path, settings);
+            using var client = receiver.Start();
+            using (var first = await client.SendAsync(receiver.SignedStatic("msg_job_a", Receiver.Event(id: "batches/same-job"))))
+                Assert.Equal("""{"status":"accepted"}""", await first.Content.ReadAsStringAsync());
+            using (var second = await client.SendAsync(receiver.SignedStatic("msg_job_b", Receiver.Event(id: "same-job"))))
+            {
+                Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+                Assert.Equal("""{"status":"duplicate"}""", await second.Content.ReadAsStringAsync());
+            }
+
+            await Eventually.UntilAsync(() => File.Exists(archive) && File.ReadAllLines(archive).Length == 1, "the first delivery is handled");
+            var events = receiver.Services.GetRequiredService<GeminiHooks.Storage.IEventStore>();
+            var later = await events.GetEventAsync("static", "msg_job_b", CancellationToken.None);
+            Assert.Equal(("done", 0), (later!.Status, later.Handlers.Count));
+            var followers = await ((GeminiHooks.Reconciliation.IJobStore)events)
+                .FollowersAsync(new GeminiHooks.Reconciliation.JobKey("batch", "same-job"), CancellationToken.None);
+            Assert.Equal(("duplicate", "msg_job_b"), (Assert.Single(followers).Kind, followers[0].WebhookId));
+            await Task.Delay(500);
+            Assert.Single(File.ReadAllLines(archive));
+        }
+        finally
+        {
+            if (database is not null)
+                await TestPostgres.DropDatabaseAsync(database);
         }
     }
 

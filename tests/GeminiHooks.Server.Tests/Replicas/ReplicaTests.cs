@@ -160,8 +160,12 @@ public class ReplicaTests
         await Eventually.UntilAsync(() => Task.FromResult(accepted.Count >= acceptedAtRestart + 50), TimeSpan.FromSeconds(30));
         await stopLoad.CancelAsync();
         await Task.WhenAll(load);
-        using (var ready = await client.GetAsync("/readyz"))
-            Assert.Equal(HttpStatusCode.OK, ready.StatusCode);
+        // Readiness is checked at most once a second, so the report of the outage may answer for up to a second more.
+        await Eventually.UntilAsync(async () =>
+        {
+            using var ready = await client.GetAsync("/readyz");
+            return ready.StatusCode == HttpStatusCode.OK;
+        }, "ready again after the restart", TimeSpan.FromSeconds(10));
         Assert.True(retryAfterSeen);
 
         // Every delivery that got a 200 is in the database and is dispatched: a claim or an outcome that was cut off
