@@ -130,10 +130,10 @@ sealed partial class PostgresEventStore : RelationalEventStore
     // A running pair's next_attempt_at is its lease expiry, so one range over the partial index finds both due pending
     // pairs and pairs whose dispatcher died. SKIP LOCKED lets dispatchers on other replicas take the next rows instead of
     // queueing behind this claim; rows another claim committed meanwhile are re-checked against the WHERE and dropped.
-    protected override string ClaimSql => """
+    protected override string ClaimSql(string handlerFilter) => $"""
         WITH due AS (
             SELECT event_id, handler FROM handler_runs
-            WHERE status IN ('pending', 'running') AND next_attempt_at <= @now
+            WHERE status IN ('pending', 'running') AND next_attempt_at <= @now AND {handlerFilter}
             ORDER BY next_attempt_at
             LIMIT @max
             FOR UPDATE SKIP LOCKED

@@ -139,8 +139,8 @@ public sealed class AdminOptions
     public string ApiKey { get; set; } = "";
 }
 
-/// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>.</summary>
-public sealed class HandlerOptions
+/// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>; the flow settings apply to all.</summary>
+public sealed class HandlerOptions : HandlerFlowOptions
 {
     public string Type { get; set; } = "";
 

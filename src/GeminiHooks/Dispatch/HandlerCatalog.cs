@@ -10,11 +10,13 @@ namespace GeminiHooks.Dispatch;
 /// <summary>A handler by name, whether registered in code or configured.</summary>
 sealed class HandlerDescriptor(
     string name,
+    HandlerFlow flow,
     Func<string, bool> accepts,
     Func<GeminiEvent, bool> canHandle,
     Func<IServiceProvider, GeminiEvent, CancellationToken, Task> invoke)
 {
     public string Name { get; } = name;
+    public HandlerFlow Flow { get; } = flow;
     public bool Accepts(string eventType) => accepts(eventType);
     public bool CanHandle(GeminiEvent e) => canHandle(e);
     public Task InvokeAsync(IServiceProvider scope, GeminiEvent e, CancellationToken cancellationToken) => invoke(scope, e, cancellationToken);
@@ -86,12 +88,12 @@ sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
     {
         var handlers = new Dictionary<string, HandlerDescriptor>(StringComparer.Ordinal);
         foreach (var code in _code)
-            handlers[code.Name] = new HandlerDescriptor(code.Name, code.Accepts, code.CanHandle, code.InvokeAsync);
+            handlers[code.Name] = new HandlerDescriptor(code.Name, HandlerFlow.Resolve(code.Flow, options.Dispatch), code.Accepts, code.CanHandle, code.InvokeAsync);
         foreach (var (name, configured) in options.Handlers)
         {
             var handler = _factory.Create(name, configured);
             var patterns = configured.Events.ToArray();
-            handlers[name] = new HandlerDescriptor(name, type => EventPattern.MatchesAny(patterns, type), _ => true,
+            handlers[name] = new HandlerDescriptor(name, HandlerFlow.Resolve(configured, options.Dispatch), type => EventPattern.MatchesAny(patterns, type), _ => true,
                 (_, e, cancellationToken) => handler.HandleAsync(e, cancellationToken));
         }
         return new HandlerSet(handlers);

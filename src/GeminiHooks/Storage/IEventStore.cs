@@ -31,6 +31,13 @@ public interface IEventStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims as <see cref="ClaimAsync(string, int, TimeSpan, CancellationToken)"/> does, passing over the pairs of
+    /// <paramref name="skipHandlers"/> (handlers this dispatcher already runs at their own concurrency limit).
+    /// </summary>
+    Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, IReadOnlyCollection<string> skipHandlers,
+        CancellationToken cancellationToken);
+
     /// <summary>Marks the pair succeeded; false (and no change) when the claim was lost to another owner.</summary>
     Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken);
 

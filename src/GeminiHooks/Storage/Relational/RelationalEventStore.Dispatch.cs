@@ -11,22 +11,31 @@ public abstract partial class RelationalEventStore
     /// Claims up to <c>@max</c> due pairs under the lease <c>@owner</c> until <c>@until</c> (now is <c>@now</c>): pending
     /// pairs whose next attempt is due and running pairs whose lease expired, earliest first, each set running with its
     /// attempt count incremented. Returns event_id, handler, attempts, endpoint, webhook_id, webhook_timestamp,
-    /// received_at, type, body, in that order.
+    /// received_at, type, body, in that order. Only pairs that also meet <paramref name="handlerFilter"/> (a condition on
+    /// the <c>handler</c> column of <c>handler_runs</c>, written by this class) are claimed.
     /// </summary>
-    protected abstract string ClaimSql { get; }
+    protected abstract string ClaimSql(string handlerFilter);
 
     /// <summary>The earliest next_attempt_at of the pending and running pairs (null when there are none).</summary>
     protected abstract string NextDueSql { get; }
 
-    public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimAsync(owner, max, lease, [], cancellationToken);
+
+    public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, IReadOnlyCollection<string> skipHandlers,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(skipHandlers);
         if (max <= 0)
             return Task.FromResult<IReadOnlyList<DispatchItem>>([]);
         var now = Time.GetUtcNow();
         var leaseToken = LeaseToken.New(owner);
+        var skip = skipHandlers.Distinct(StringComparer.Ordinal).ToArray();
         return GuardedWriteAsync<IReadOnlyList<DispatchItem>>(async (connection, transaction) =>
         {
-            await using var command = Command(connection, transaction, ClaimSql);
+            await using var command = Command(connection, transaction, ClaimSql(ClaimableHandlers(skip.Length)));
+            for (var i = 0; i < skip.Length; i++)
+                Parameter(command, $"skip{i}", DbType.String, skip[i]);
             Parameter(command, "owner", DbType.String, leaseToken);
             TimeParameter(command, "until", now + lease);
             TimeParameter(command, "now", now);
@@ -42,6 +51,13 @@ public abstract partial class RelationalEventStore
             return items;
         }, cancellationToken, singleStatement: true);
     }
+
+    /// <summary>
+    /// Which handlers' pairs a claim may take: not those of the <paramref name="skipped"/> parameters <c>@skip0</c>...
+    /// (the caller's saturated handlers).
+    /// </summary>
+    static string ClaimableHandlers(int skipped) =>
+        skipped == 0 ? "1 = 1" : $"handler NOT IN ({string.Join(", ", Enumerable.Range(0, skipped).Select(i => $"@skip{i}"))})";
 
     // A run's outcome goes through a writer queue like an accept, so at a high dispatch rate outcomes share commits
     // (and syncs, and round trips) instead of costing one each.

@@ -113,18 +113,18 @@ sealed class SqliteEventStore : RelationalEventStore
     // merged: "status IN (...) ORDER BY next_attempt_at" sorted every due pair on each claim, which with a backlog of
     // 100k pairs made claiming the dispatcher's bottleneck. RETURNING cannot join, so the event's columns come from
     // primary-key lookups.
-    protected override string ClaimSql => """
+    protected override string ClaimSql(string handlerFilter) => $"""
         UPDATE handler_runs
         SET status = 'running', attempts = attempts + 1, lease_owner = @owner, next_attempt_at = @until, updated_at = @now
         WHERE rowid IN (
             SELECT id FROM (
                 SELECT * FROM (
                     SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
-                    WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @max)
+                    WHERE status = 'pending' AND next_attempt_at <= @now AND {handlerFilter} ORDER BY next_attempt_at LIMIT @max)
                 UNION ALL
                 SELECT * FROM (
                     SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
-                    WHERE status = 'running' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @max))
+                    WHERE status = 'running' AND next_attempt_at <= @now AND {handlerFilter} ORDER BY next_attempt_at LIMIT @max))
             ORDER BY due LIMIT @max)
         RETURNING event_id, handler, attempts,
             (SELECT endpoint FROM events WHERE id = event_id), (SELECT webhook_id FROM events WHERE id = event_id),
