@@ -149,6 +149,10 @@ sealed partial class PostgresEventStore : RelationalEventStore
         ORDER BY c.event_id, c.handler
         """;
 
-    // handler_runs_due is partial on exactly these statuses and ordered by next_attempt_at: MIN is its first entry.
-    protected override string NextDueSql => "SELECT MIN(next_attempt_at) FROM handler_runs WHERE status IN ('pending', 'running')";
+    // handler_runs_due is partial on exactly these statuses and ordered by next_attempt_at: the first entry that is not
+    // paused (with no paused handler, the first entry).
+    protected override string NextDueSql(string handlerFilter) => $"""
+        SELECT next_attempt_at FROM handler_runs WHERE status IN ('pending', 'running') AND {handlerFilter}
+        ORDER BY next_attempt_at LIMIT 1
+        """;
 }

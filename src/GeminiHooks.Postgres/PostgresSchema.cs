@@ -100,6 +100,14 @@ static class PostgresSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- Per-handler state shared by every replica; a handler without a row is active.
+        CREATE TABLE handler_state (
+            handler    text        NOT NULL PRIMARY KEY,
+            paused_at  timestamptz,           -- set while the operator has the handler paused
+            updated_at timestamptz NOT NULL
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -57,6 +57,7 @@ static class AdminEndpoints
         admin.MapGet("/backlog", BacklogAsync);
         admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
         AdminJobEndpoints.Map(admin);
+        AdminHandlerEndpoints.Map(admin);
         return endpoints;
     }
 

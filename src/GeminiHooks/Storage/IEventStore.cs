@@ -75,10 +75,19 @@ public interface IEventStore : IAsyncDisposable
     Task<EventCounts> CountEventsAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one.
-    /// Null when there is none. An idle dispatcher sleeps until then instead of polling.
+    /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one, paused
+    /// handlers left out. Null when there is none. An idle dispatcher sleeps until then instead of polling.
     /// </summary>
     Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Pauses or resumes a handler for every process using this store: a paused handler's pairs are not claimed (they
+    /// keep their attempts), and a resume wakes the dispatchers. Pausing a paused handler keeps its first pause time.
+    /// </summary>
+    Task SetHandlerPausedAsync(string handler, bool paused, CancellationToken cancellationToken);
+
+    /// <summary>One <see cref="HandlerState"/> per name asked for, in that order (unknown to the store: active, no pairs).</summary>
+    Task<IReadOnlyList<HandlerState>> GetHandlerStatesAsync(IReadOnlyList<string> handlers, CancellationToken cancellationToken);
 
     /// <summary>
     /// Completes when new work may be there (an accept or replay, in this process or, where the database can say so,

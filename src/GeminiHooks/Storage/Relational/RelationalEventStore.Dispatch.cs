@@ -16,8 +16,11 @@ public abstract partial class RelationalEventStore
     /// </summary>
     protected abstract string ClaimSql(string handlerFilter);
 
-    /// <summary>The earliest next_attempt_at of the pending and running pairs (null when there are none).</summary>
-    protected abstract string NextDueSql { get; }
+    /// <summary>
+    /// The earliest next_attempt_at of the pending and running pairs that meet <paramref name="handlerFilter"/> (as in
+    /// <see cref="ClaimSql"/>); no row, or null, when there are none.
+    /// </summary>
+    protected abstract string NextDueSql(string handlerFilter);
 
     public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
         ClaimAsync(owner, max, lease, [], cancellationToken);
@@ -53,11 +56,11 @@ public abstract partial class RelationalEventStore
     }
 
     /// <summary>
-    /// Which handlers' pairs a claim may take: not those of the <paramref name="skipped"/> parameters <c>@skip0</c>...
-    /// (the caller's saturated handlers).
+    /// Which handlers' pairs a claim may take: not paused ones, nor those of the <paramref name="skipped"/> parameters
+    /// <c>@skip0</c>... (the caller's saturated handlers).
     /// </summary>
-    static string ClaimableHandlers(int skipped) =>
-        skipped == 0 ? "1 = 1" : $"handler NOT IN ({string.Join(", ", Enumerable.Range(0, skipped).Select(i => $"@skip{i}"))})";
+    static string ClaimableHandlers(int skipped) => skipped == 0 ? NotPausedFilter
+        : $"{NotPausedFilter} AND handler NOT IN ({string.Join(", ", Enumerable.Range(0, skipped).Select(i => $"@skip{i}"))})";
 
     // A run's outcome goes through a writer queue like an accept, so at a high dispatch rate outcomes share commits
     // (and syncs, and round trips) instead of costing one each.
@@ -206,7 +209,7 @@ public abstract partial class RelationalEventStore
 
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => ReadAsync<DateTimeOffset?>(async (connection, ct) =>
     {
-        await using var command = Command(connection, null, NextDueSql);
+        await using var command = Command(connection, null, NextDueSql(NotPausedFilter));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         return await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0) ? ReadTime(reader, 0) : null;
     }, cancellationToken);

@@ -132,11 +132,14 @@ sealed class SqliteEventStore : RelationalEventStore
             (SELECT type FROM events WHERE id = event_id), (SELECT body FROM events WHERE id = event_id)
         """;
 
-    // One seek per status on handler_runs_due (status, next_attempt_at), whatever the backlog.
-    protected override string NextDueSql => """
+    // One ordered range per status on handler_runs_due (status, next_attempt_at): the first row that is not paused. With
+    // no paused handler that is the first row of each range, as MIN was.
+    protected override string NextDueSql(string handlerFilter) => $"""
         SELECT MIN(due) FROM (
-            SELECT MIN(next_attempt_at) AS due FROM handler_runs WHERE status = 'pending'
+            SELECT * FROM (SELECT next_attempt_at AS due FROM handler_runs
+                           WHERE status = 'pending' AND {handlerFilter} ORDER BY next_attempt_at LIMIT 1)
             UNION ALL
-            SELECT MIN(next_attempt_at) FROM handler_runs WHERE status = 'running')
+            SELECT * FROM (SELECT next_attempt_at AS due FROM handler_runs
+                           WHERE status = 'running' AND {handlerFilter} ORDER BY next_attempt_at LIMIT 1))
         """;
 }

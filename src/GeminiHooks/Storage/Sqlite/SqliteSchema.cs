@@ -87,6 +87,14 @@ static class SqliteSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- Per-handler state shared by every process on the store; a handler without a row is active.
+        CREATE TABLE handler_state (
+            handler    TEXT    NOT NULL PRIMARY KEY,
+            paused_at  INTEGER,          -- Unix milliseconds; set while the operator has the handler paused
+            updated_at INTEGER NOT NULL
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -1,0 +1,27 @@
+using System.Text.Json.Serialization;
+
+namespace GeminiHooks.Admin;
+
+sealed record AdminHandlerList(IReadOnlyList<AdminHandler> Handlers);
+
+/// <summary>One handler: its settings in effect, its unfinished and dead pairs, the newest error among them.</summary>
+sealed record AdminHandler(
+    string Name,
+    string Type,
+    string State,
+    DateTimeOffset? PausedAt,
+    AdminHandlerRetry Retry,
+    int Concurrency,
+    long Pending,
+    long Running,
+    long Dead,
+    string? LastError);
+
+sealed record AdminHandlerRetry(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay);
+
+sealed record AdminHandlerStateChange(string Name, string State);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(AdminHandlerList))]
+[JsonSerializable(typeof(AdminHandlerStateChange))]
+sealed partial class AdminHandlerJsonContext : JsonSerializerContext;
