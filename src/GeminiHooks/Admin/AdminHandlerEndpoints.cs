@@ -30,11 +30,17 @@ static class AdminHandlerEndpoints
         var handlers = catalog.All;
         var states = await store.GetHandlerStatesAsync(handlers.Select(h => h.Name).ToArray(), cancellationToken);
         var list = handlers.Zip(states, (handler, state) => new AdminHandler(handler.Name, handler.Type,
-            state.Paused ? Paused : Active, state.PausedAt,
+            StateOf(state), state.PausedAt,
             new AdminHandlerRetry(handler.Flow.MaxAttempts, handler.Flow.BaseDelay, handler.Flow.MaxDelay), handler.Flow.Concurrency,
+            handler.Flow.FailureThreshold > 0 ? new AdminCircuitBreaker(handler.Flow.FailureThreshold, handler.Flow.BreakDuration,
+                state.Failures, state.Circuit == HandlerState.Closed ? null : state.CircuitUntil) : null,
             state.Pending, state.Running, state.Dead, state.LastError)).ToList();
         return TypedResults.Json(new AdminHandlerList(list), AdminHandlerJsonContext.Default.AdminHandlerList);
     }
+
+    /// <summary>What the operator sees first: a pause wins over the circuit, which is the dispatcher's own doing.</summary>
+    static string StateOf(HandlerState state) =>
+        state.Paused ? Paused : state.Circuit is HandlerState.Open or HandlerState.HalfOpen ? state.Circuit : Active;
 
     // Only handlers the catalog knows: a typo must not pause a name no handler has (and leave the real one running).
     static async Task<IResult> SetPausedAsync(string name, bool paused, HandlerCatalog catalog, IEventStore store,

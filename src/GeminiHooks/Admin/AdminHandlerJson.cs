@@ -12,12 +12,16 @@ sealed record AdminHandler(
     DateTimeOffset? PausedAt,
     AdminHandlerRetry Retry,
     int Concurrency,
+    AdminCircuitBreaker? CircuitBreaker,
     long Pending,
     long Running,
     long Dead,
     string? LastError);
 
 sealed record AdminHandlerRetry(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay);
+
+/// <summary>A handler's breaker: its settings, failed runs in a row, and while not closed when the break (or probe) ends.</summary>
+sealed record AdminCircuitBreaker(int FailureThreshold, TimeSpan BreakDuration, int Failures, DateTimeOffset? Until);
 
 sealed record AdminHandlerStateChange(string Name, string State);
 

@@ -11,4 +11,7 @@ public class HandlerFlowOptions
 
     /// <summary>Runs of this handler in flight at once in this process, 1 to 1024; default <c>Dispatch:Concurrency</c>.</summary>
     public int? Concurrency { get; set; }
+
+    /// <summary>Off unless <see cref="HandlerCircuitBreakerOptions.FailureThreshold"/> is set.</summary>
+    public HandlerCircuitBreakerOptions CircuitBreaker { get; set; } = new();
 }

@@ -274,6 +274,7 @@ sealed partial class GeminiHooksDispatcher(
                 if (item.Attempt >= flow.MaxAttempts)
                 {
                     LogDeadLettered(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, error);
+                    await CountForCircuitAsync(handler, succeeded: false);
                     return RecordAsync(item, error, retryAt: null);
                 }
                 var delay = RetryPolicy.Delay(item.Attempt, flow.BaseDelay, flow.MaxDelay, Random.Shared.NextDouble());
@@ -282,9 +283,11 @@ sealed partial class GeminiHooksDispatcher(
                     delay = RetryPolicy.NotBefore(delay, asked.RetryAfter, flow.MaxDelay);
                 var retryAt = time.GetUtcNow() + delay;
                 LogRetry(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, retryAt, error);
+                await CountForCircuitAsync(handler, succeeded: false);
                 return RecordAsync(item, error, retryAt);
             }
             metrics.HandlerSucceeded(item);
+            await CountForCircuitAsync(handler, succeeded: true);
             return RecordSuccessAsync(item);
         }
         catch (Exception e)
@@ -292,6 +295,26 @@ sealed partial class GeminiHooksDispatcher(
             // Nothing is recorded: the lease expires and the pair runs again (at least once).
             LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// For a handler with a circuit breaker, counts the run in the store (shared by every replica). Awaited before the
+    /// slot is free, so this dispatcher's next claim already sees a circuit this run opened. A failure to count is logged
+    /// and otherwise ignored: the breaker is protection, not bookkeeping.
+    /// </summary>
+    async Task CountForCircuitAsync(HandlerDescriptor handler, bool succeeded)
+    {
+        if (handler.Flow.FailureThreshold <= 0)
+            return;
+        try
+        {
+            await store.RecordHandlerRunAsync(handler.Name, succeeded, handler.Flow.FailureThreshold, handler.Flow.BreakDuration,
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogCircuitFailed(logger, handler.Name, e.Message);
         }
     }
 
@@ -343,6 +366,9 @@ sealed partial class GeminiHooksDispatcher(
         var text = $"{e.GetType().Name}: {e.Message}";
         return text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Counting a run of {Handler} for its circuit breaker failed: {Reason}")]
+    static partial void LogCircuitFailed(ILogger logger, string handler, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dispatch is disabled (GeminiHooks:Dispatch:Enabled=false)")]
     static partial void LogDisabled(ILogger logger);

@@ -6,7 +6,8 @@ namespace GeminiHooks.Dispatch;
 /// One handler's flow settings with the global <c>Dispatch</c> values filled in where it names none. Resolved when the
 /// catalog is built, so a reload of either the handler or <c>Dispatch</c> takes effect together.
 /// </summary>
-sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay, int Concurrency)
+sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay, int Concurrency, int FailureThreshold = 0,
+    TimeSpan BreakDuration = default)
 {
     public const int MaxConcurrency = 1024;
 
@@ -14,7 +15,9 @@ sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay
         own?.Retry?.MaxAttempts ?? dispatch.MaxAttempts,
         own?.Retry?.BaseDelay ?? dispatch.RetryBaseDelay,
         own?.Retry?.MaxDelay ?? dispatch.RetryMaxDelay,
-        own?.Concurrency ?? dispatch.Concurrency);
+        own?.Concurrency ?? dispatch.Concurrency,
+        own?.CircuitBreaker?.FailureThreshold ?? 0,
+        own?.CircuitBreaker?.BreakDuration ?? TimeSpan.Zero);
 
     /// <summary>One line per bad value, each naming <paramref name="key"/> and the setting.</summary>
     public static void Validate(string key, HandlerFlowOptions own, DispatchOptions dispatch, ICollection<string> failures)
@@ -30,5 +33,10 @@ sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay
             failures.Add($"{key}:Retry:MaxDelay must not be shorter than Retry:BaseDelay ({flow.MaxDelay} < {flow.BaseDelay})");
         if (own.Concurrency is < 1 or > MaxConcurrency)
             failures.Add($"{key}:Concurrency must be between 1 and {MaxConcurrency}");
+        var breaker = own.CircuitBreaker ?? new HandlerCircuitBreakerOptions();
+        if (breaker.FailureThreshold < 0)
+            failures.Add($"{key}:CircuitBreaker:FailureThreshold must be 0 (no breaker) or more");
+        if (breaker.FailureThreshold > 0 && breaker.BreakDuration <= TimeSpan.Zero)
+            failures.Add($"{key}:CircuitBreaker:BreakDuration must be positive");
     }
 }

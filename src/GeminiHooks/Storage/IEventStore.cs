@@ -86,6 +86,14 @@ public interface IEventStore : IAsyncDisposable
     /// </summary>
     Task SetHandlerPausedAsync(string handler, bool paused, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Counts a run of a handler with a circuit breaker: a success closes its circuit; a failure opens it (until now +
+    /// <paramref name="breakDuration"/>) when it makes <paramref name="failureThreshold"/> in a row or was the probe.
+    /// While open, claims leave the handler's pairs alone; after the break one claim takes a single pair as the probe.
+    /// </summary>
+    Task RecordHandlerRunAsync(string handler, bool succeeded, int failureThreshold, TimeSpan breakDuration,
+        CancellationToken cancellationToken);
+
     /// <summary>One <see cref="HandlerState"/> per name asked for, in that order (unknown to the store: active, no pairs).</summary>
     Task<IReadOnlyList<HandlerState>> GetHandlerStatesAsync(IReadOnlyList<string> handlers, CancellationToken cancellationToken);
 

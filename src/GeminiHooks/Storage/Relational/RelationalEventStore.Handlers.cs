@@ -51,12 +51,19 @@ public abstract partial class RelationalEventStore
             return [];
         return await ReadAsync<IReadOnlyList<HandlerState>>(async (connection, ct) =>
         {
-            var pausedAt = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-            await using (var read = Command(connection, null, "SELECT handler, paused_at FROM handler_state WHERE paused_at IS NOT NULL"))
+            var rows = new Dictionary<string, HandlerState>(StringComparer.Ordinal);
+            await using (var read = Command(connection, null, "SELECT handler, paused_at, circuit, failures, circuit_until FROM handler_state"))
             await using (var reader = await read.ExecuteReaderAsync(ct).ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                    pausedAt[reader.GetString(0)] = ReadTime(reader, 1);
+                {
+                    rows[reader.GetString(0)] = new HandlerState(reader.GetString(0), reader.IsDBNull(1) ? null : ReadTime(reader, 1), 0, 0, 0, null)
+                    {
+                        Circuit = reader.GetString(2),
+                        Failures = reader.GetInt32(3),
+                        CircuitUntil = reader.IsDBNull(4) ? null : ReadTime(reader, 4),
+                    };
+                }
             }
             // Only the unfinished statuses: both stores index them, while succeeded pairs pile up unindexed.
             var counts = new Dictionary<(string, string), long>();
@@ -80,9 +87,14 @@ public abstract partial class RelationalEventStore
             {
                 name.Value = handler;
                 var error = await lastError.ExecuteScalarAsync(ct).ConfigureAwait(false) as string;
-                states.Add(new HandlerState(handler, pausedAt.TryGetValue(handler, out var at) ? at : null,
-                    counts.GetValueOrDefault((handler, RunStatus.Pending)), counts.GetValueOrDefault((handler, RunStatus.Running)),
-                    counts.GetValueOrDefault((handler, RunStatus.Dead)), error));
+                var row = rows.GetValueOrDefault(handler) ?? new HandlerState(handler, null, 0, 0, 0, null);
+                states.Add(row with
+                {
+                    Pending = counts.GetValueOrDefault((handler, RunStatus.Pending)),
+                    Running = counts.GetValueOrDefault((handler, RunStatus.Running)),
+                    Dead = counts.GetValueOrDefault((handler, RunStatus.Dead)),
+                    LastError = error,
+                });
             }
             return states;
         }, cancellationToken).ConfigureAwait(false);

@@ -91,8 +91,11 @@ static class SqliteSchema
         -- Per-handler state shared by every process on the store; a handler without a row is active.
         CREATE TABLE handler_state (
             handler    TEXT    NOT NULL PRIMARY KEY,
-            paused_at  INTEGER,          -- Unix milliseconds; set while the operator has the handler paused
-            updated_at INTEGER NOT NULL
+            paused_at     INTEGER,                          -- Unix milliseconds; set while the operator has the handler paused
+            updated_at    INTEGER NOT NULL,
+            circuit       TEXT    NOT NULL DEFAULT 'closed', -- closed | open | half_open (one probe in flight)
+            failures      INTEGER NOT NULL DEFAULT 0,        -- failed runs in a row (handlers with a circuit breaker)
+            circuit_until INTEGER                            -- open: when the break ends; half_open: when the probe's lease ends
         );
         """,
     ];
