@@ -25,7 +25,8 @@ sealed record AdminCircuitBreaker(int FailureThreshold, TimeSpan BreakDuration, 
 
 sealed record AdminHandlerStateChange(string Name, string State);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AdminHandlerList))]
 [JsonSerializable(typeof(AdminHandlerStateChange))]
 sealed partial class AdminHandlerJsonContext : JsonSerializerContext;
