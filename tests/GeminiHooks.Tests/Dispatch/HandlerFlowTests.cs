@@ -12,7 +12,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace GeminiHooks.Tests.Dispatch;
 
 /// <summary>Each handler at its own pace: its own retry schedule, concurrency, and a downstream's Retry-After.</summary>
-public class HandlerFlowTests
+public class HandlerFlowTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Fact]
     public async Task A_handler_with_MaxAttempts_2_dead_letters_after_two_while_one_on_the_defaults_keeps_retrying()
@@ -149,6 +149,7 @@ public class HandlerFlowTests
         var times = arrivals.ToArray();
         Assert.Equal(2, times.Length);
         var gap = times[1] - times[0];
+        output.WriteLine($"503 with Retry-After: 3 at {times[0].TotalMilliseconds:F0} ms, retry at {times[1].TotalMilliseconds:F0} ms: {gap.TotalMilliseconds:F0} ms later");
         Assert.True(gap >= TimeSpan.FromSeconds(3), $"the retry came {gap.TotalMilliseconds} ms after the 503");
         Assert.True(gap < TimeSpan.FromSeconds(6), $"the retry came {gap.TotalMilliseconds} ms after the 503");
         var run = (await host.RunAsync(id, "forward"))!;
