@@ -189,6 +189,11 @@ sealed partial class GeminiHooksDispatcher(
             if (await store.NextDueAsync(stoppingToken) is { } due)
             {
                 var untilDue = due - time.GetUtcNow() + DueSlack;
+                // Waiting on a run while the claim that just found nothing skipped handlers at their limit: a pair
+                // already due is one of theirs, and a run's end (not the due time) is what lets it start. Sleeping to
+                // the due time would spin.
+                if (runEnded is not null && untilDue <= DueSlack)
+                    untilDue = wait;
                 if (untilDue < wait)
                     wait = untilDue > DueSlack ? untilDue : DueSlack;
             }
