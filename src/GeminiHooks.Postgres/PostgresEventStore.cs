@@ -130,10 +130,10 @@ sealed partial class PostgresEventStore : RelationalEventStore
     // A running pair's next_attempt_at is its lease expiry, so one range over the partial index finds both due pending
     // pairs and pairs whose dispatcher died. SKIP LOCKED lets dispatchers on other replicas take the next rows instead of
     // queueing behind this claim; rows another claim committed meanwhile are re-checked against the WHERE and dropped.
-    protected override string ClaimSql => """
+    protected override string ClaimSql(string handlerFilter) => $"""
         WITH due AS (
             SELECT event_id, handler FROM handler_runs
-            WHERE status IN ('pending', 'running') AND next_attempt_at <= @now
+            WHERE status IN ('pending', 'running') AND next_attempt_at <= @now AND {handlerFilter}
             ORDER BY next_attempt_at
             LIMIT @max
             FOR UPDATE SKIP LOCKED
@@ -149,6 +149,10 @@ sealed partial class PostgresEventStore : RelationalEventStore
         ORDER BY c.event_id, c.handler
         """;
 
-    // handler_runs_due is partial on exactly these statuses and ordered by next_attempt_at: MIN is its first entry.
-    protected override string NextDueSql => "SELECT MIN(next_attempt_at) FROM handler_runs WHERE status IN ('pending', 'running')";
+    // handler_runs_due is partial on exactly these statuses and ordered by next_attempt_at: the first entry that is not
+    // paused (with no paused handler, the first entry).
+    protected override string NextDueSql(string handlerFilter) => $"""
+        SELECT next_attempt_at FROM handler_runs WHERE status IN ('pending', 'running') AND {handlerFilter}
+        ORDER BY next_attempt_at LIMIT 1
+        """;
 }

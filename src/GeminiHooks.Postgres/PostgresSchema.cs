@@ -100,6 +100,17 @@ static class PostgresSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- Per-handler state shared by every replica; a handler without a row is active.
+        CREATE TABLE handler_state (
+            handler    text        NOT NULL PRIMARY KEY,
+            paused_at     timestamptz,                      -- set while the operator has the handler paused
+            updated_at    timestamptz NOT NULL,
+            circuit       text        NOT NULL DEFAULT 'closed', -- closed | open | half_open (one probe in flight)
+            failures      integer     NOT NULL DEFAULT 0,        -- failed runs in a row (handlers with a circuit breaker)
+            circuit_until timestamptz                            -- open: when the break ends; half_open: when the probe's lease ends
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -46,6 +46,7 @@ static class AdminEndpoints
         admin.MapGet("/backlog", BacklogAsync);
         admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
         AdminJobEndpoints.Map(admin);
+        AdminHandlerEndpoints.Map(admin);
         return endpoints;
     }
 

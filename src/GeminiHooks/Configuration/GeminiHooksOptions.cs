@@ -153,8 +153,8 @@ public sealed class AdminOptions
     public List<string> AllowedNetworks { get; set; } = [];
 }
 
-/// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>.</summary>
-public sealed class HandlerOptions
+/// <summary>One configured handler. Which settings apply depends on <see cref="Type"/>; the flow settings apply to all.</summary>
+public sealed class HandlerOptions : HandlerFlowOptions
 {
     public string Type { get; set; } = "";
 

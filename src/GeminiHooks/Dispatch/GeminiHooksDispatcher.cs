@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GeminiHooks.Events;
+using GeminiHooks.Handlers;
 using GeminiHooks.Configuration;
 using GeminiHooks.Observability;
 using GeminiHooks.Storage;
@@ -51,11 +52,11 @@ sealed partial class GeminiHooksDispatcher(
         // Leave the host's start-up path before the first store call.
         await Task.Yield();
         LogStarted(logger, Owner);
-        // Handler runs in flight (each yields the recording of its outcome), outcomes being recorded, and pairs
-        // claimed but not started yet, with the time their lease ends.
-        var running = new List<Task<Task>>();
+        // Handler runs in flight (each yields the recording of its outcome) with their handler's name, outcomes being
+        // recorded, and pairs claimed but not started yet, with the time their lease ends.
+        var running = new List<(Task<Task> Run, string Handler)>();
         var recording = new List<Task>();
-        var claimed = new Queue<(DispatchItem Item, DateTimeOffset LeaseEnds)>();
+        var claimed = new List<(DispatchItem Item, DateTimeOffset LeaseEnds)>();
         var storeFailures = 0;
         try
         {
@@ -64,24 +65,23 @@ sealed partial class GeminiHooksDispatcher(
                 Prune(running, recording);
                 var dispatch = options.CurrentValue.Dispatch;
                 var concurrency = Math.Max(1, dispatch.Concurrency);
-                // A pair whose lease ran out while it waited here may be another dispatcher's by now: left to it.
-                var now = time.GetUtcNow();
-                while (running.Count < concurrency && claimed.TryDequeue(out var next))
-                    if (next.LeaseEnds > now)
-                        running.Add(Task.Run(() => RunAsync(next.Item, stoppingToken), CancellationToken.None));
+                var started = StartClaimed(claimed, running, concurrency, stoppingToken);
                 if (running.Count >= concurrency)
                 {
-                    await Task.WhenAny(running).WaitAsync(stoppingToken);
+                    await Task.WhenAny(running.Select(r => r.Run)).WaitAsync(stoppingToken);
                     continue;
                 }
 
-                // Free slots and nothing claimed: one claim takes a batch, so claiming costs one store write per
-                // batch rather than one per pair; the batch then runs Concurrency at a time.
+                // Free slots: one claim takes a batch, so claiming costs one store write per batch rather than one per
+                // pair; the batch then runs Concurrency at a time. Handlers already at their own Concurrency (with
+                // what is running and what waits here) are left out of the claim, so a slow handler's backlog neither
+                // piles up here under lease nor keeps the other handlers' pairs from being claimed.
                 var want = Math.Max(Math.Max(1, dispatch.BatchSize), concurrency - running.Count);
+                var skip = Saturated(running, claimed);
                 IReadOnlyList<DispatchItem> items;
                 try
                 {
-                    items = await store.ClaimAsync(Owner, want, dispatch.Lease, stoppingToken);
+                    items = await store.ClaimAsync(Owner, want, dispatch.Lease, skip, stoppingToken);
                     storeFailures = 0;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -95,14 +95,18 @@ sealed partial class GeminiHooksDispatcher(
                 }
                 var leaseEnds = time.GetUtcNow() + dispatch.Lease;
                 foreach (var item in items)
-                    claimed.Enqueue((item, leaseEnds));
+                    claimed.Add((item, leaseEnds));
                 if (items.Count < want)
                 {
-                    // Everything due is claimed: start it, then sleep until more falls due.
-                    while (running.Count < concurrency && claimed.TryDequeue(out var next))
-                        running.Add(Task.Run(() => RunAsync(next.Item, stoppingToken), CancellationToken.None));
-                    if (claimed.Count == 0)
-                        await IdleAsync(dispatch, stoppingToken);
+                    // Everything due is claimed: start it, then sleep until more falls due, or, while pairs wait for
+                    // their handler's turn (here, or in the store because the claim skipped their handler), until a
+                    // run ends.
+                    started += StartClaimed(claimed, running, concurrency, stoppingToken);
+                    var waiting = claimed.Count > 0 || skip.Length > 0;
+                    if (!waiting)
+                        await IdleAsync(dispatch, null, stoppingToken);
+                    else if (items.Count == 0 && started == 0)
+                        await IdleAsync(dispatch, running.Count > 0 ? Task.WhenAny(running.Select(r => r.Run)) : null, stoppingToken);
                 }
             }
         }
@@ -114,20 +118,60 @@ sealed partial class GeminiHooksDispatcher(
         // outcome to be recorded before the store goes away.
         foreach (var (item, _) in claimed)
             recording.Add(HandBackAsync(item));
-        foreach (var run in await Task.WhenAll(running))
+        foreach (var run in await Task.WhenAll(running.Select(r => r.Run)))
             recording.Add(run);
         await Task.WhenAll(recording);
     }
 
-    static void Prune(List<Task<Task>> running, List<Task> recording)
+    /// <summary>
+    /// Starts claimed pairs in claim order while there are free slots, passing over those whose handler is at its own
+    /// Concurrency (they keep their place). A pair whose lease ran out while it waited here may be another
+    /// dispatcher's by now: it is left to it. Returns how many started.
+    /// </summary>
+    int StartClaimed(List<(DispatchItem Item, DateTimeOffset LeaseEnds)> claimed, List<(Task<Task> Run, string Handler)> running,
+        int concurrency, CancellationToken stoppingToken)
+    {
+        var now = time.GetUtcNow();
+        var started = 0;
+        for (var i = 0; i < claimed.Count && running.Count < concurrency;)
+        {
+            var (item, leaseEnds) = claimed[i];
+            if (leaseEnds <= now)
+            {
+                claimed.RemoveAt(i);
+                continue;
+            }
+            var limit = catalog.Find(item.Handler)?.Flow.Concurrency ?? concurrency;
+            if (running.Count(r => r.Handler == item.Handler) >= limit)
+            {
+                i++;
+                continue;
+            }
+            claimed.RemoveAt(i);
+            running.Add((Task.Run(() => RunAsync(item, stoppingToken), CancellationToken.None), item.Handler));
+            started++;
+        }
+        return started;
+    }
+
+    /// <summary>The handlers whose runs in flight and pairs waiting here already fill their own Concurrency.</summary>
+    string[] Saturated(List<(Task<Task> Run, string Handler)> running, List<(DispatchItem Item, DateTimeOffset LeaseEnds)> claimed) =>
+        running.Select(r => r.Handler).Concat(claimed.Select(c => c.Item.Handler))
+            .GroupBy(h => h, StringComparer.Ordinal)
+            .Where(g => catalog.Find(g.Key) is { } handler && g.Count() >= handler.Flow.Concurrency)
+            .Select(g => g.Key)
+            .Order(StringComparer.Ordinal)
+            .ToArray();
+
+    static void Prune(List<(Task<Task> Run, string Handler)> running, List<Task> recording)
     {
         recording.RemoveAll(t => t.IsCompleted);
         for (var i = running.Count - 1; i >= 0; i--)
         {
-            if (!running[i].IsCompleted)
+            if (!running[i].Run.IsCompleted)
                 continue;
 #pragma warning disable VSTHRD002 // completed: Result does not block
-            recording.Add(running[i].Result);
+            recording.Add(running[i].Run.Result);
 #pragma warning restore VSTHRD002
             running.RemoveAt(i);
         }
@@ -135,9 +179,9 @@ sealed partial class GeminiHooksDispatcher(
 
     /// <summary>
     /// Nothing more is due now: sleep until the earliest pair falls due (bounded by PollInterval), or until the store
-    /// signals new work (an accept or replay) or this dispatcher schedules a retry.
+    /// signals new work (an accept or replay) or this dispatcher schedules a retry, or <paramref name="runEnded"/> completes.
     /// </summary>
-    async Task IdleAsync(DispatchOptions dispatch, CancellationToken stoppingToken)
+    async Task IdleAsync(DispatchOptions dispatch, Task? runEnded, CancellationToken stoppingToken)
     {
         var wait = dispatch.PollInterval;
         try
@@ -145,6 +189,11 @@ sealed partial class GeminiHooksDispatcher(
             if (await store.NextDueAsync(stoppingToken) is { } due)
             {
                 var untilDue = due - time.GetUtcNow() + DueSlack;
+                // Waiting on a run while the claim that just found nothing skipped handlers at their limit: a pair
+                // already due is one of theirs, and a run's end (not the due time) is what lets it start. Sleeping to
+                // the due time would spin.
+                if (runEnded is not null && untilDue <= DueSlack)
+                    untilDue = wait;
                 if (untilDue < wait)
                     wait = untilDue > DueSlack ? untilDue : DueSlack;
             }
@@ -158,7 +207,7 @@ sealed partial class GeminiHooksDispatcher(
         using var woken = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var newWork = store.WaitForWorkAsync(wait, woken.Token);
         var retry = _retryScheduled.WaitAsync(wait, time, woken.Token);
-        await Task.WhenAny(newWork, retry);
+        await Task.WhenAny(newWork, retry, runEnded ?? newWork);
         await woken.CancelAsync();
         try
         {
@@ -228,19 +277,24 @@ sealed partial class GeminiHooksDispatcher(
             catch (Exception ex)
             {
                 var error = Describe(ex);
-                var maxAttempts = options.CurrentValue.Dispatch.MaxAttempts;
-                if (item.Attempt >= maxAttempts)
+                var flow = handler.Flow;
+                if (item.Attempt >= flow.MaxAttempts)
                 {
                     LogDeadLettered(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, error);
+                    await CountForCircuitAsync(handler, succeeded: false);
                     return RecordAsync(item, error, retryAt: null);
                 }
-                var dispatch = options.CurrentValue.Dispatch;
-                var retryAt = time.GetUtcNow() + RetryPolicy.Delay(item.Attempt, dispatch.RetryBaseDelay,
-                    dispatch.RetryMaxDelay, Random.Shared.NextDouble());
+                var delay = RetryPolicy.Delay(item.Attempt, flow.BaseDelay, flow.MaxDelay, Random.Shared.NextDouble());
+                // The downstream said when: not before then (nor before the backoff), but never past MaxDelay.
+                if (ex is RetryAfterException asked)
+                    delay = RetryPolicy.NotBefore(delay, asked.RetryAfter, flow.MaxDelay);
+                var retryAt = time.GetUtcNow() + delay;
                 LogRetry(logger, item.Handler, item.EventType, item.WebhookId, item.Attempt, retryAt, error);
+                await CountForCircuitAsync(handler, succeeded: false);
                 return RecordAsync(item, error, retryAt);
             }
             metrics.HandlerSucceeded(item);
+            await CountForCircuitAsync(handler, succeeded: true);
             return RecordSuccessAsync(item);
         }
         catch (Exception e)
@@ -248,6 +302,26 @@ sealed partial class GeminiHooksDispatcher(
             // Nothing is recorded: the lease expires and the pair runs again (at least once).
             LogRecordFailed(logger, item.Handler, item.WebhookId, e.Message);
             return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// For a handler with a circuit breaker, counts the run in the store (shared by every replica). Awaited before the
+    /// slot is free, so this dispatcher's next claim already sees a circuit this run opened. A failure to count is logged
+    /// and otherwise ignored: the breaker is protection, not bookkeeping.
+    /// </summary>
+    async Task CountForCircuitAsync(HandlerDescriptor handler, bool succeeded)
+    {
+        if (handler.Flow.FailureThreshold <= 0)
+            return;
+        try
+        {
+            await store.RecordHandlerRunAsync(handler.Name, succeeded, handler.Flow.FailureThreshold, handler.Flow.BreakDuration,
+                CancellationToken.None);
+        }
+        catch (Exception e)
+        {
+            LogCircuitFailed(logger, handler.Name, e.Message);
         }
     }
 
@@ -299,6 +373,9 @@ sealed partial class GeminiHooksDispatcher(
         var text = $"{e.GetType().Name}: {e.Message}";
         return text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Counting a run of {Handler} for its circuit breaker failed: {Reason}")]
+    static partial void LogCircuitFailed(ILogger logger, string handler, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Dispatch is disabled (GeminiHooks:Dispatch:Enabled=false)")]
     static partial void LogDisabled(ILogger logger);

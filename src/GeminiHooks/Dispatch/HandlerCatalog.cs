@@ -10,11 +10,16 @@ namespace GeminiHooks.Dispatch;
 /// <summary>A handler by name, whether registered in code or configured.</summary>
 sealed class HandlerDescriptor(
     string name,
+    string type,
+    HandlerFlow flow,
     Func<string, bool> accepts,
     Func<GeminiEvent, bool> canHandle,
     Func<IServiceProvider, GeminiEvent, CancellationToken, Task> invoke)
 {
     public string Name { get; } = name;
+    /// <summary><c>code</c> for a handler registered in code, else the configured <c>Type</c>.</summary>
+    public string Type { get; } = type;
+    public HandlerFlow Flow { get; } = flow;
     public bool Accepts(string eventType) => accepts(eventType);
     public bool CanHandle(GeminiEvent e) => canHandle(e);
     public Task InvokeAsync(IServiceProvider scope, GeminiEvent e, CancellationToken cancellationToken) => invoke(scope, e, cancellationToken);
@@ -56,6 +61,9 @@ sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
 
     public IReadOnlyCollection<string> Names => Current.Handlers.Keys;
 
+    /// <summary>Every handler, by name in ordinal order.</summary>
+    public IReadOnlyList<HandlerDescriptor> All => Current.Handlers.Values.OrderBy(h => h.Name, StringComparer.Ordinal).ToArray();
+
     HandlerSet Current
     {
         get
@@ -86,12 +94,12 @@ sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
     {
         var handlers = new Dictionary<string, HandlerDescriptor>(StringComparer.Ordinal);
         foreach (var code in _code)
-            handlers[code.Name] = new HandlerDescriptor(code.Name, code.Accepts, code.CanHandle, code.InvokeAsync);
+            handlers[code.Name] = new HandlerDescriptor(code.Name, "code", HandlerFlow.Resolve(code.Flow, options.Dispatch), code.Accepts, code.CanHandle, code.InvokeAsync);
         foreach (var (name, configured) in options.Handlers)
         {
             var handler = _factory.Create(name, configured);
             var patterns = configured.Events.ToArray();
-            handlers[name] = new HandlerDescriptor(name, type => EventPattern.MatchesAny(patterns, type), _ => true,
+            handlers[name] = new HandlerDescriptor(name, configured.Type.ToLowerInvariant(), HandlerFlow.Resolve(configured, options.Dispatch), type => EventPattern.MatchesAny(patterns, type), _ => true,
                 (_, e, cancellationToken) => handler.HandleAsync(e, cancellationToken));
         }
         return new HandlerSet(handlers);

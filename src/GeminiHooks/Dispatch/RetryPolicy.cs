@@ -17,4 +17,14 @@ static class RetryPolicy
         var jittered = raw * (1 - Jitter + (2 * Jitter * random01));
         return TimeSpan.FromTicks((long)Math.Max(0, jittered));
     }
+
+    /// <summary>
+    /// The backoff <paramref name="delay"/>, lengthened to what a downstream asked for, capped by
+    /// <paramref name="maxDelay"/> (a Retry-After of a day must not park a handler whose operator allows an hour).
+    /// </summary>
+    public static TimeSpan NotBefore(TimeSpan delay, TimeSpan asked, TimeSpan maxDelay)
+    {
+        var wanted = asked < maxDelay ? asked : maxDelay;
+        return wanted > delay ? wanted : delay;
+    }
 }

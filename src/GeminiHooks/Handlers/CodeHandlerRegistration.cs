@@ -1,4 +1,5 @@
 using System.Reflection;
+using GeminiHooks.Configuration;
 using GeminiHooks.Events;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,9 +12,10 @@ sealed class CodeHandlerRegistration
     readonly bool _allEvents;
 
     CodeHandlerRegistration(string name, Type handlerType,
-        (Type, Func<object, GeminiEvent, CancellationToken, Task>)[] typed, bool allEvents)
+        (Type, Func<object, GeminiEvent, CancellationToken, Task>)[] typed, bool allEvents, HandlerFlowOptions flow)
     {
         Name = name;
+        Flow = flow;
         HandlerType = handlerType;
         _typed = typed;
         _allEvents = allEvents;
@@ -22,7 +24,10 @@ sealed class CodeHandlerRegistration
     public string Name { get; }
     public Type HandlerType { get; }
 
-    public static CodeHandlerRegistration Create(string name, Type handlerType)
+    /// <summary>Its retry and concurrency settings, as given to <c>AddHandler</c> (unset values are the global ones).</summary>
+    public HandlerFlowOptions Flow { get; }
+
+    public static CodeHandlerRegistration Create(string name, Type handlerType, HandlerFlowOptions? flow = null)
     {
         var typed = handlerType.GetInterfaces()
             .Where(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IGeminiEventHandler<>))
@@ -35,7 +40,7 @@ sealed class CodeHandlerRegistration
         if (typed.Length == 0 && !allEvents)
             throw new ArgumentException(
                 $"{handlerType.Name} implements neither IGeminiEventHandler<TEvent> nor IGeminiEventHandler.", nameof(handlerType));
-        return new CodeHandlerRegistration(name, handlerType, typed, allEvents);
+        return new CodeHandlerRegistration(name, handlerType, typed, allEvents, flow ?? new HandlerFlowOptions());
     }
 
     /// <summary>Whether events of this type reach the handler (decided by the record the type is read into).</summary>

@@ -38,7 +38,11 @@ sealed class HandlerOptionsValidator(IEnumerable<CodeHandlerRegistration> codeHa
                                  "(an exact type such as batch.succeeded, a prefix such as batch.*, or *)");
             }
             type?.Validate(key, handler, failures);
+            Dispatch.HandlerFlow.Validate(key, handler, options.Dispatch, failures);
         }
+        // Code handlers have no configuration key: the message names the registration instead.
+        foreach (var code in codeHandlers.OrderBy(c => c.Name, StringComparer.Ordinal))
+            Dispatch.HandlerFlow.Validate($"AddHandler(\"{code.Name}\")", code.Flow, options.Dispatch, failures);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

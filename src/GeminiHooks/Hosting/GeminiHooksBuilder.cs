@@ -1,3 +1,4 @@
+using GeminiHooks.Configuration;
 using GeminiHooks.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -17,12 +18,23 @@ public sealed class GeminiHooksBuilder
     /// <see cref="IGeminiEventHandler{TEvent}"/> for, or for all events when it implements <see cref="IGeminiEventHandler"/>.
     /// </summary>
     /// <param name="name">The handler's identity in the store (defaults to the class name). Renaming it orphans its pending runs.</param>
-    public GeminiHooksBuilder AddHandler<THandler>(string? name = null) where THandler : class
+    /// <param name="configure">
+    /// Its own retry and concurrency settings, e.g. <c>h =&gt; h.Retry.MaxAttempts = 20</c>; unset values take the global
+    /// <c>Dispatch</c> ones. Checked at start with the configuration.
+    /// </param>
+    public GeminiHooksBuilder AddHandler<THandler>(string? name = null, Action<HandlerFlowOptions>? configure = null) where THandler : class
+    {
+        var flow = new HandlerFlowOptions();
+        configure?.Invoke(flow);
+        return Add<THandler>(name, flow);
+    }
+
+    GeminiHooksBuilder Add<THandler>(string? name, HandlerFlowOptions flow) where THandler : class
     {
         name ??= typeof(THandler).Name;
         if (string.IsNullOrWhiteSpace(name))
             throw new ArgumentException("A handler name must not be empty.", nameof(name));
-        var registration = CodeHandlerRegistration.Create(name, typeof(THandler));
+        var registration = CodeHandlerRegistration.Create(name, typeof(THandler), flow);
         foreach (var existing in Services)
         {
             if (existing.ServiceType == typeof(CodeHandlerRegistration) &&

@@ -31,6 +31,13 @@ public interface IEventStore : IAsyncDisposable
     /// </summary>
     Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims as <see cref="ClaimAsync(string, int, TimeSpan, CancellationToken)"/> does, passing over the pairs of
+    /// <paramref name="skipHandlers"/> (handlers this dispatcher already runs at their own concurrency limit).
+    /// </summary>
+    Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, IReadOnlyCollection<string> skipHandlers,
+        CancellationToken cancellationToken);
+
     /// <summary>Marks the pair succeeded; false (and no change) when the claim was lost to another owner.</summary>
     Task<bool> CompleteAsync(DispatchItem item, CancellationToken cancellationToken);
 
@@ -68,10 +75,27 @@ public interface IEventStore : IAsyncDisposable
     Task<EventCounts> CountEventsAsync(CancellationToken cancellationToken);
 
     /// <summary>
-    /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one.
-    /// Null when there is none. An idle dispatcher sleeps until then instead of polling.
+    /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one, paused
+    /// handlers left out. Null when there is none. An idle dispatcher sleeps until then instead of polling.
     /// </summary>
     Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Pauses or resumes a handler for every process using this store: a paused handler's pairs are not claimed (they
+    /// keep their attempts), and a resume wakes the dispatchers. Pausing a paused handler keeps its first pause time.
+    /// </summary>
+    Task SetHandlerPausedAsync(string handler, bool paused, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Counts a run of a handler with a circuit breaker: a success closes its circuit; a failure opens it (until now +
+    /// <paramref name="breakDuration"/>) when it makes <paramref name="failureThreshold"/> in a row or was the probe.
+    /// While open, claims leave the handler's pairs alone; after the break one claim takes a single pair as the probe.
+    /// </summary>
+    Task RecordHandlerRunAsync(string handler, bool succeeded, int failureThreshold, TimeSpan breakDuration,
+        CancellationToken cancellationToken);
+
+    /// <summary>One <see cref="HandlerState"/> per name asked for, in that order (unknown to the store: active, no pairs).</summary>
+    Task<IReadOnlyList<HandlerState>> GetHandlerStatesAsync(IReadOnlyList<string> handlers, CancellationToken cancellationToken);
 
     /// <summary>
     /// Completes when new work may be there (an accept or replay, in this process or, where the database can say so,

@@ -9,7 +9,7 @@ namespace GeminiHooks.Server.Tests.Replicas;
 /// <summary>Several receivers on one PostgreSQL database, as behind a load balancer; real HTTP, real PostgreSQL.</summary>
 public class ReplicaTests
 {
-    static Receiver Replica(string name, TempDirectory data, string connectionString, RunLog log, IDictionary<string, string?>? extra = null)
+    internal static Receiver Replica(string name, TempDirectory data, string connectionString, RunLog log, IDictionary<string, string?>? extra = null)
     {
         var settings = new Dictionary<string, string?>
         {

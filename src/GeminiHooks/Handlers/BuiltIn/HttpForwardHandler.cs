@@ -1,6 +1,7 @@
 using GeminiHooks.Configuration;
 using System.Net.Http.Headers;
 using System.Globalization;
+using System.Net;
 using GeminiHooks.Events;
 using GeminiHooks.Verification;
 
@@ -68,10 +69,32 @@ static class HandlerHttp
         }
         using (response)
         {
-            if (!response.IsSuccessStatusCode)
-                throw new HttpRequestException(
-                    $"POST to {request.RequestUri?.Host} answered {(int)response.StatusCode} {response.ReasonPhrase}",
-                    null, response.StatusCode);
+            if (response.IsSuccessStatusCode)
+                return;
+            var message = $"POST to {request.RequestUri?.Host} answered {(int)response.StatusCode} {response.ReasonPhrase}";
+            var failure = new HttpRequestException(message, null, response.StatusCode);
+            // Only the two statuses that mean "later" are honoured: a Retry-After on a 500 or a 400 says nothing
+            // about when the request would succeed.
+            if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable &&
+                RetryAfter(response) is { } wait)
+                throw new RetryAfterException(wait, $"{message}, retry after {wait}", failure);
+            throw failure;
         }
+    }
+
+    /// <summary>The wait a <c>Retry-After</c> header asks for (seconds, or an HTTP date measured against the answer's own
+    /// <c>Date</c> when it has one, so the two clocks need not agree), or null without a readable header.</summary>
+    static TimeSpan? RetryAfter(HttpResponseMessage response)
+    {
+        if (response.Headers.RetryAfter is not { } header)
+            return null;
+        if (header.Delta is { } delta)
+            return delta;
+        if (header.Date is { } date)
+        {
+            var wait = date - (response.Headers.Date ?? DateTimeOffset.UtcNow);
+            return wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
+        }
+        return null;
     }
 }

@@ -11,37 +11,86 @@ public abstract partial class RelationalEventStore
     /// Claims up to <c>@max</c> due pairs under the lease <c>@owner</c> until <c>@until</c> (now is <c>@now</c>): pending
     /// pairs whose next attempt is due and running pairs whose lease expired, earliest first, each set running with its
     /// attempt count incremented. Returns event_id, handler, attempts, endpoint, webhook_id, webhook_timestamp,
-    /// received_at, type, body, in that order.
+    /// received_at, type, body, in that order. Only pairs that also meet <paramref name="handlerFilter"/> (a condition on
+    /// the <c>handler</c> column of <c>handler_runs</c>, written by this class) are claimed.
     /// </summary>
-    protected abstract string ClaimSql { get; }
+    protected abstract string ClaimSql(string handlerFilter);
 
-    /// <summary>The earliest next_attempt_at of the pending and running pairs (null when there are none).</summary>
-    protected abstract string NextDueSql { get; }
+    /// <summary>
+    /// The earliest next_attempt_at of the pending and running pairs that meet <paramref name="handlerFilter"/> (as in
+    /// <see cref="ClaimSql"/>); no row, or null, when there are none.
+    /// </summary>
+    protected abstract string NextDueSql(string handlerFilter);
 
-    public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, CancellationToken cancellationToken) =>
+        ClaimAsync(owner, max, lease, [], cancellationToken);
+
+    public async Task<IReadOnlyList<DispatchItem>> ClaimAsync(string owner, int max, TimeSpan lease, IReadOnlyCollection<string> skipHandlers,
+        CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(skipHandlers);
         if (max <= 0)
-            return Task.FromResult<IReadOnlyList<DispatchItem>>([]);
+            return [];
         var now = Time.GetUtcNow();
         var leaseToken = LeaseToken.New(owner);
-        return GuardedWriteAsync<IReadOnlyList<DispatchItem>>(async (connection, transaction) =>
-        {
-            await using var command = Command(connection, transaction, ClaimSql);
-            Parameter(command, "owner", DbType.String, leaseToken);
-            TimeParameter(command, "until", now + lease);
-            TimeParameter(command, "now", now);
-            Parameter(command, "max", DbType.Int32, max);
-            var items = new List<DispatchItem>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        var skip = skipHandlers.Distinct(StringComparer.Ordinal).ToArray();
+        // Open circuits whose break is over get one probe each first; without any (the usual case) a claim stays the
+        // single statement it always was.
+        var probes = (await ProbeCandidatesAsync(now, cancellationToken).ConfigureAwait(false))
+            .Except(skip, StringComparer.Ordinal).ToArray();
+        if (probes.Length > 0)
+            return await GuardedWriteAsync(async (connection, transaction) =>
             {
-                items.Add(new DispatchItem(reader.GetInt64(0), reader.GetString(3), reader.GetString(4), reader.GetInt64(5),
-                    ReadTime(reader, 6), reader.GetString(7), reader.GetFieldValue<byte[]>(8), reader.GetString(1),
-                    reader.GetInt32(2), leaseToken));
-            }
-            return items;
-        }, cancellationToken, singleStatement: true);
+                var items = await ClaimProbesAsync(connection, transaction, probes, leaseToken, now, lease, cancellationToken)
+                    .ConfigureAwait(false);
+                items.AddRange(await ClaimRowsAsync(connection, transaction, skip, leaseToken, now, lease, max - items.Count,
+                    cancellationToken).ConfigureAwait(false));
+                return items;
+            }, cancellationToken).ConfigureAwait(false);
+        return await GuardedWriteAsync<IReadOnlyList<DispatchItem>>(async (connection, transaction) =>
+            await ClaimRowsAsync(connection, transaction, skip, leaseToken, now, lease, max, cancellationToken).ConfigureAwait(false),
+            cancellationToken, singleStatement: true).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Runs <see cref="ClaimSql"/> for up to <paramref name="max"/> pairs of claimable handlers (or, with
+    /// <paramref name="probe"/>, of that handler alone, whatever its circuit).
+    /// </summary>
+    async Task<List<DispatchItem>> ClaimRowsAsync(DbConnection connection, DbTransaction? transaction, string[] skip, string leaseToken,
+        DateTimeOffset now, TimeSpan lease, int max, CancellationToken cancellationToken, string? probe = null)
+    {
+        var items = new List<DispatchItem>();
+        if (max <= 0)
+            return items;
+        var filter = probe is null ? ClaimableHandlers(skip.Length) : $"{NotPausedFilter} AND handler = @probe";
+        await using var command = Command(connection, transaction, ClaimSql(filter));
+        if (probe is null)
+        {
+            for (var i = 0; i < skip.Length; i++)
+                Parameter(command, $"skip{i}", DbType.String, skip[i]);
+        }
+        else
+            Parameter(command, "probe", DbType.String, probe);
+        Parameter(command, "owner", DbType.String, leaseToken);
+        TimeParameter(command, "until", now + lease);
+        TimeParameter(command, "now", now);
+        Parameter(command, "max", DbType.Int32, max);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            items.Add(new DispatchItem(reader.GetInt64(0), reader.GetString(3), reader.GetString(4), reader.GetInt64(5),
+                ReadTime(reader, 6), reader.GetString(7), reader.GetFieldValue<byte[]>(8), reader.GetString(1),
+                reader.GetInt32(2), leaseToken));
+        }
+        return items;
+    }
+
+    /// <summary>
+    /// Which handlers' pairs a claim may take: not paused ones, not those whose circuit is open (or probing), nor those of
+    /// the <paramref name="skipped"/> parameters <c>@skip0</c>... (the caller's saturated handlers).
+    /// </summary>
+    static string ClaimableHandlers(int skipped) => skipped == 0 ? ClosedFilter
+        : $"{ClosedFilter} AND handler NOT IN ({string.Join(", ", Enumerable.Range(0, skipped).Select(i => $"@skip{i}"))})";
 
     // A run's outcome goes through a writer queue like an accept, so at a high dispatch rate outcomes share commits
     // (and syncs, and round trips) instead of costing one each.
@@ -190,8 +239,16 @@ public abstract partial class RelationalEventStore
 
     public Task<DateTimeOffset?> NextDueAsync(CancellationToken cancellationToken) => ReadAsync<DateTimeOffset?>(async (connection, ct) =>
     {
-        await using var command = Command(connection, null, NextDueSql);
-        await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
-        return await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0) ? ReadTime(reader, 0) : null;
+        DateTimeOffset? due = null;
+        await using (var command = Command(connection, null, NextDueSql(ClosedFilter)))
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            if (await reader.ReadAsync(ct).ConfigureAwait(false) && !reader.IsDBNull(0))
+                due = ReadTime(reader, 0);
+        }
+        // A handler whose circuit is open is due when its break ends, if it has a pair due by then.
+        if (await NextProbeAsync(connection, ct).ConfigureAwait(false) is { } probe && (due is null || probe < due))
+            due = probe;
+        return due;
     }, cancellationToken);
 }

@@ -121,18 +121,18 @@ sealed class SqliteEventStore : RelationalEventStore
     // merged: "status IN (...) ORDER BY next_attempt_at" sorted every due pair on each claim, which with a backlog of
     // 100k pairs made claiming the dispatcher's bottleneck. RETURNING cannot join, so the event's columns come from
     // primary-key lookups.
-    protected override string ClaimSql => """
+    protected override string ClaimSql(string handlerFilter) => $"""
         UPDATE handler_runs
         SET status = 'running', attempts = attempts + 1, lease_owner = @owner, next_attempt_at = @until, updated_at = @now
         WHERE rowid IN (
             SELECT id FROM (
                 SELECT * FROM (
                     SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
-                    WHERE status = 'pending' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @max)
+                    WHERE status = 'pending' AND next_attempt_at <= @now AND {handlerFilter} ORDER BY next_attempt_at LIMIT @max)
                 UNION ALL
                 SELECT * FROM (
                     SELECT rowid AS id, next_attempt_at AS due FROM handler_runs
-                    WHERE status = 'running' AND next_attempt_at <= @now ORDER BY next_attempt_at LIMIT @max))
+                    WHERE status = 'running' AND next_attempt_at <= @now AND {handlerFilter} ORDER BY next_attempt_at LIMIT @max))
             ORDER BY due LIMIT @max)
         RETURNING event_id, handler, attempts,
             (SELECT endpoint FROM events WHERE id = event_id), (SELECT webhook_id FROM events WHERE id = event_id),
@@ -140,11 +140,14 @@ sealed class SqliteEventStore : RelationalEventStore
             (SELECT type FROM events WHERE id = event_id), (SELECT body FROM events WHERE id = event_id)
         """;
 
-    // One seek per status on handler_runs_due (status, next_attempt_at), whatever the backlog.
-    protected override string NextDueSql => """
+    // One ordered range per status on handler_runs_due (status, next_attempt_at): the first row that is not paused. With
+    // no paused handler that is the first row of each range, as MIN was.
+    protected override string NextDueSql(string handlerFilter) => $"""
         SELECT MIN(due) FROM (
-            SELECT MIN(next_attempt_at) AS due FROM handler_runs WHERE status = 'pending'
+            SELECT * FROM (SELECT next_attempt_at AS due FROM handler_runs
+                           WHERE status = 'pending' AND {handlerFilter} ORDER BY next_attempt_at LIMIT 1)
             UNION ALL
-            SELECT MIN(next_attempt_at) FROM handler_runs WHERE status = 'running')
+            SELECT * FROM (SELECT next_attempt_at AS due FROM handler_runs
+                           WHERE status = 'running' AND {handlerFilter} ORDER BY next_attempt_at LIMIT 1))
         """;
 }

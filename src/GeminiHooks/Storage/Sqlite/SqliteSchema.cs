@@ -87,6 +87,17 @@ static class SqliteSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- Per-handler state shared by every process on the store; a handler without a row is active.
+        CREATE TABLE handler_state (
+            handler    TEXT    NOT NULL PRIMARY KEY,
+            paused_at     INTEGER,                          -- Unix milliseconds; set while the operator has the handler paused
+            updated_at    INTEGER NOT NULL,
+            circuit       TEXT    NOT NULL DEFAULT 'closed', -- closed | open | half_open (one probe in flight)
+            failures      INTEGER NOT NULL DEFAULT 0,        -- failed runs in a row (handlers with a circuit breaker)
+            circuit_until INTEGER                            -- open: when the break ends; half_open: when the probe's lease ends
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
