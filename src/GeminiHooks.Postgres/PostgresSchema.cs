@@ -100,6 +100,17 @@ static class PostgresSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised)
+        -- and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        CREATE TABLE event_keys (
+            event_id bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            name     text   NOT NULL,
+            value    text   NOT NULL,
+            PRIMARY KEY (event_id, name)
+        );
+        CREATE INDEX event_keys_lookup ON event_keys (name, value, event_id);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

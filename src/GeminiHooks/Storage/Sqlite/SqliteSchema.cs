@@ -87,6 +87,18 @@ static class SqliteSchema
         );
         CREATE INDEX binding_nonces_expiry ON binding_nonces (expires_at);
         """,
+        """
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised)
+        -- and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        CREATE TABLE event_keys (
+            event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            name     TEXT    NOT NULL,
+            value    TEXT    NOT NULL,
+            PRIMARY KEY (event_id, name)
+        );
+        CREATE INDEX event_keys_lookup ON event_keys (name, value, event_id);
+        CREATE INDEX events_type ON events (type, id);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
