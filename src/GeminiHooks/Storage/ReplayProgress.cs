@@ -1,0 +1,7 @@
+namespace GeminiHooks.Storage;
+
+/// <summary>
+/// A bulk replay's progress: <see cref="Matched"/> events when it was started, <see cref="Enqueued"/> of them replayed so
+/// far; <see cref="Status"/> is running, done or failed.
+/// </summary>
+public sealed record ReplayProgress(string Id, long Matched, long Enqueued, string Status);
