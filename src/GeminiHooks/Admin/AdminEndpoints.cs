@@ -55,6 +55,7 @@ static class AdminEndpoints
         admin.MapGet("/backlog", BacklogAsync);
         admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
         AdminJobEndpoints.Map(admin);
+        Replays.AdminReplayEndpoints.Map(admin);
         return endpoints;
     }
 
