@@ -159,4 +159,21 @@ public abstract partial class EventStoreContractTests
         var expected = Enumerable.Range(0, 30).Where(i => i % 2 == 0).Select(i => $"old{i:D2}").Reverse().ToList();
         Assert.Equal(expected, seen);
     }
+
+    [Fact]
+    public async Task A_text_search_reads_a_bounded_window_per_page_and_its_cursor_moves_past_it()
+    {
+        var window = GeminiHooks.Storage.Relational.RelationalEventStore.TextSearchWindow;
+        await Store.AcceptAsync(Delivery("needle", body: JobBody("batch.succeeded", "batches/1", extra: "a needle")), Ct);
+        // Concurrent accepts share group commits, so thousands of rows cost a few transactions.
+        await Task.WhenAll(Enumerable.Range(0, window).Chunk(500).Select(chunk => Task.WhenAll(chunk.Select(i =>
+            Store.AcceptAsync(Delivery($"hay{i}"), Ct)))));
+        var first = await Store.ListEventsAsync(new EventQuery(Limit: 10) { Filter = new EventFilter { Text = "needle" } }, Ct);
+        // The newest window holds no match: the page is empty, yet its cursor says there is more to read.
+        Assert.Empty(first.Events);
+        Assert.NotNull(first.NextCursor);
+        var second = await Store.ListEventsAsync(new EventQuery(Limit: 10, Cursor: first.NextCursor) { Filter = new EventFilter { Text = "needle" } }, Ct);
+        Assert.Equal(["needle"], second.Events.Select(e => e.WebhookId));
+        Assert.Null(second.NextCursor);
+    }
 }
