@@ -36,9 +36,10 @@ sealed partial class ReplayWorker(IEventStore store, HandlerCatalog catalog, Rep
             {
                 return;
             }
-            catch (StoreUnavailableException e)
+            catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The page rolled back whole; the next attempt starts from the last committed checkpoint.
+                // The page rolled back whole; the next attempt starts from the last committed checkpoint. Caught
+                // broadly: a failing replay must never stop the receiver (an unhandled exception here stops the host).
                 LogPageFailed(logger, e.Message);
             }
             try

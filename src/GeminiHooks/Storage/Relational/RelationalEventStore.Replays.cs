@@ -103,11 +103,31 @@ public abstract partial class RelationalEventStore
         }, cancellationToken, singleStatement: true).ConfigureAwait(false);
         if (claimed is null)
             return null;
-        var queued = await GuardedWriteAsync(async (connection, transaction) =>
-            await ReplayPageAsync(connection, transaction, claimed, owner, pageSize, handlersFor, cancellationToken).ConfigureAwait(false),
-            cancellationToken).ConfigureAwait(false);
-        if (queued)
-            SignalWork();
+        try
+        {
+            var queued = await GuardedWriteAsync(async (connection, transaction) =>
+                await ReplayPageAsync(connection, transaction, claimed, owner, pageSize, handlersFor, cancellationToken).ConfigureAwait(false),
+                cancellationToken).ConfigureAwait(false);
+            if (queued)
+                SignalWork();
+        }
+        catch (StoreRejectedException e)
+        {
+            // The database refuses this page's data: trying again cannot help, so the replay stops here, marked failed
+            // with the reason; the pages before it stay queued.
+            await GuardedWriteAsync(async (connection, transaction) =>
+            {
+                await using var fail = Command(connection, transaction, """
+                    UPDATE replays SET status = @status, last_error = @error, updated_at = @now WHERE id = @id AND lease_owner = @owner
+                    """);
+                Parameter(fail, "status", DbType.String, ReplayFailed);
+                Parameter(fail, "error", DbType.String, StoredText.Representable(e.Message));
+                TimeParameter(fail, "now", Time.GetUtcNow());
+                Parameter(fail, "id", DbType.String, claimed.Id);
+                Parameter(fail, "owner", DbType.String, owner);
+                return await fail.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }, cancellationToken, singleStatement: true).ConfigureAwait(false);
+        }
         return await GetReplayAsync(claimed.Id, cancellationToken).ConfigureAwait(false);
     }
 
