@@ -28,8 +28,9 @@ sealed record AdminHandlerRun(
 
 sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
 
-/// <summary>A bulk replay: the dry run's count alone, a started one's id, or its progress.</summary>
-sealed record AdminBulkReplay(string? Id, long Matched, long? Enqueued, string? Status);
+/// <summary>A bulk replay: the dry run's count alone, a started one's id, or its progress with its audit record.</summary>
+sealed record AdminBulkReplay(string? Id, long Matched, long? Enqueued = null, string? Status = null, string? RequestedBy = null,
+    DateTimeOffset? CreatedAt = null);
 
 /// <summary>(event, handler) pairs by status.</summary>
 sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead);

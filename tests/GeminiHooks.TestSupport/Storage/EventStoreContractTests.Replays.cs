@@ -26,14 +26,14 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(4, dryRun);
 
         var started = await Store.StartReplayAsync(new ReplayRequest(filter, ["log", "log"], "127.0.0.1"), Ct);
-        Assert.Equal(new ReplayProgress(started.Id, dryRun, 0, "running"), started);
+        Assert.Equal(new ReplayProgress(started.Id, dryRun, 0, "running", "127.0.0.1", Time.GetUtcNow()), started);
         // Arrives after the replay started: not part of it.
         await Store.AcceptAsync(Delivery("late", "batch.failed"), Ct);
         ReplayProgress? progress;
         while ((progress = await Store.RunReplayPageAsync("w1", ReplayLease, 3, AllOrNamed, Ct)) is { Status: "running" })
         {
         }
-        Assert.Equal(new ReplayProgress(started.Id, dryRun, dryRun, "done"), progress);
+        Assert.Equal(new ReplayProgress(started.Id, dryRun, dryRun, "done", "127.0.0.1", Time.GetUtcNow()), progress);
         Assert.Equal(progress, await Store.GetReplayAsync(started.Id, Ct));
         Assert.Null(await Store.RunReplayPageAsync("w1", ReplayLease, 3, AllOrNamed, Ct));
         foreach (var id in new[] { "r0", "r2", "r4", "r6" })
@@ -51,9 +51,10 @@ public abstract partial class EventStoreContractTests
             await Store.AcceptAsync(Delivery($"c{i}"), Ct);
         await SettleAllAsync();
         var first = await OpenStoreAsync();
+        var at = Time.GetUtcNow();
         var started = await first.StartReplayAsync(new ReplayRequest(new EventFilter(), null, "10.0.0.7"), Ct);
         var afterPage = await first.RunReplayPageAsync("process-a", ReplayLease, 4, AllOrNamed, Ct);
-        Assert.Equal(new ReplayProgress(started.Id, 10, 4, "running"), afterPage);
+        Assert.Equal(new ReplayProgress(started.Id, 10, 4, "running", "10.0.0.7", at), afterPage);
         await CloseStoreAsync(first); // the process stops, still holding the lease
 
         // What the first page queued runs to success meanwhile; a replay that queued twice would make it pending again.
@@ -64,7 +65,7 @@ public abstract partial class EventStoreContractTests
         while ((progress = await Store.RunReplayPageAsync("process-b", ReplayLease, 4, AllOrNamed, Ct)) is { Status: "running" })
         {
         }
-        Assert.Equal(new ReplayProgress(started.Id, 10, 10, "done"), progress);
+        Assert.Equal(new ReplayProgress(started.Id, 10, 10, "done", "10.0.0.7", at), progress);
         var events = (await Store.ListEventsAsync(new EventQuery(Limit: 100), Ct)).Events;
         Assert.Equal(4, events.Count(e => e.Handlers.Single().Status == RunStatus.Succeeded));
         Assert.Equal(6, events.Count(e => e.Handlers.Single().Status == RunStatus.Pending));
@@ -76,7 +77,7 @@ public abstract partial class EventStoreContractTests
     {
         await Store.AcceptAsync(Delivery("only"), Ct);
         var started = await Store.StartReplayAsync(new ReplayRequest(new EventFilter { Job = "batches/none" }, null, "me"), Ct);
-        Assert.Equal(new ReplayProgress(started.Id, 0, 0, "done"), started);
+        Assert.Equal(new ReplayProgress(started.Id, 0, 0, "done", "me", Time.GetUtcNow()), started);
         Assert.Null(await Store.RunReplayPageAsync("w", ReplayLease, 10, AllOrNamed, Ct));
     }
 }

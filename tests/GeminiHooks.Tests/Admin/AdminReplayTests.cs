@@ -51,6 +51,8 @@ public class AdminReplayTests
         }, "the replay finished");
         Assert.Equal(3, progress.GetProperty("enqueued").GetInt64());
         Assert.Equal(3, progress.GetProperty("matched").GetInt64());
+        Assert.False(string.IsNullOrEmpty(progress.GetProperty("requested_by").GetString())); // the audit record: who
+        Assert.True(progress.GetProperty("created_at").GetDateTimeOffset() <= host.Time.GetUtcNow()); // and when
         await Eventually.UntilAsync(() => Task.FromResult(recorder.CallsOf("steady") == 7), "replayed runs");
         Assert.Equal(4, recorder.CallsOf("other")); // not named, not replayed
 

@@ -77,13 +77,13 @@ static class AdminReplayEndpoints
             if (dryRun)
             {
                 var count = await store.CountEventsAsync(filter, cancellationToken);
-                return TypedResults.Json(new AdminBulkReplay(null, count, null, null), AdminJsonContext.Default.AdminBulkReplay);
+                return TypedResults.Json(new AdminBulkReplay(null, count), AdminJsonContext.Default.AdminBulkReplay);
             }
             // Who asked, for the audit record: the admin client's address (the key itself is never stored).
             var who = request.HttpContext.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             var started = await store.StartReplayAsync(new ReplayRequest(filter, handlers, who), cancellationToken);
             wakeup.Signal.Set();
-            return TypedResults.Json(new AdminBulkReplay(started.Id, started.Matched, null, null), AdminJsonContext.Default.AdminBulkReplay,
+            return TypedResults.Json(new AdminBulkReplay(started.Id, started.Matched), AdminJsonContext.Default.AdminBulkReplay,
                 statusCode: StatusCodes.Status202Accepted);
         }
     }
@@ -93,7 +93,8 @@ static class AdminReplayEndpoints
         var progress = id.Length <= 64 && id.All(char.IsAsciiLetterOrDigit) ? await store.GetReplayAsync(id, cancellationToken) : null;
         return progress is null
             ? ProblemResponse.Result(StatusCodes.Status404NotFound, "No replay has this id.")
-            : TypedResults.Json(new AdminBulkReplay(progress.Id, progress.Matched, progress.Enqueued, progress.Status),
+            : TypedResults.Json(new AdminBulkReplay(progress.Id, progress.Matched, progress.Enqueued, progress.Status,
+                progress.RequestedBy, progress.CreatedAt),
                 AdminJsonContext.Default.AdminBulkReplay);
     }
 

@@ -28,7 +28,8 @@ public abstract partial class RelationalEventStore
     {
         ArgumentNullException.ThrowIfNull(request);
         var id = Guid.NewGuid().ToString("N");
-        var now = Time.GetUtcNow();
+        var now = Millis(Time.GetUtcNow());
+        var requestedBy = StoredText.Representable(request.RequestedBy);
         return GuardedWriteAsync(async (connection, transaction) =>
         {
             // The replay covers the events stored when it starts: its count and its pages read the same rows.
@@ -50,24 +51,25 @@ public abstract partial class RelationalEventStore
             Parameter(insert, "id", DbType.String, id);
             Parameter(insert, "filter", DbType.String, EventFilterJson.Write(request.Filter));
             Parameter(insert, "handlers", DbType.String, request.Handlers is null ? null : EventFilterJson.WriteNames(request.Handlers));
-            Parameter(insert, "by", DbType.String, StoredText.Representable(request.RequestedBy));
+            Parameter(insert, "by", DbType.String, requestedBy);
             TimeParameter(insert, "now", now);
             Parameter(insert, "through", DbType.Int64, through);
             Parameter(insert, "matched", DbType.Int64, matched);
             Parameter(insert, "status", DbType.String, matched == 0 ? ReplayDone : ReplayRunning);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            return new ReplayProgress(id, matched, 0, matched == 0 ? ReplayDone : ReplayRunning);
+            return new ReplayProgress(id, matched, 0, matched == 0 ? ReplayDone : ReplayRunning, requestedBy, now);
         }, cancellationToken);
     }
 
     public Task<ReplayProgress?> GetReplayAsync(string id, CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
     {
         ArgumentNullException.ThrowIfNull(id);
-        await using var command = Command(connection, null, "SELECT id, matched, enqueued, status FROM replays WHERE id = @id");
+        await using var command = Command(connection, null, "SELECT id, matched, enqueued, status, requested_by, created_at FROM replays WHERE id = @id");
         Parameter(command, "id", DbType.String, StoredText.Representable(id));
         await using var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
         return await reader.ReadAsync(ct).ConfigureAwait(false)
-            ? new ReplayProgress(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3))
+            ? new ReplayProgress(reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
+                ReadTime(reader, 5))
             : null;
     }, cancellationToken);
 
