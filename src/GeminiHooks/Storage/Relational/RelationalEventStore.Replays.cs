@@ -173,10 +173,11 @@ public abstract partial class RelationalEventStore
             await using var refresh = Command(connection, transaction, StoreSql.RefreshEventStatus($"id IN ({IdList(page.Select(p => p.Id))})"));
             await refresh.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-        // The checkpoint moves with the page's pairs, fenced on the lease: a process that lost it changes nothing.
+        // The checkpoint moves with the page's pairs, fenced on the lease and on the checkpoint this page started from: a
+        // process that lost the lease, or raced another over the same page, commits nothing.
         await using (var progress = Command(connection, transaction, """
             UPDATE replays SET checkpoint = @checkpoint, enqueued = enqueued + @count, status = @status, updated_at = @now
-            WHERE id = @id AND lease_owner = @owner
+            WHERE id = @id AND lease_owner = @owner AND checkpoint = @previous
             """))
         {
             Parameter(progress, "checkpoint", DbType.Int64, page.Count > 0 ? page[^1].Id : replay.Through);
@@ -185,6 +186,7 @@ public abstract partial class RelationalEventStore
             TimeParameter(progress, "now", now);
             Parameter(progress, "id", DbType.String, replay.Id);
             Parameter(progress, "owner", DbType.String, owner);
+            Parameter(progress, "previous", DbType.Int64, replay.Checkpoint);
             if (await progress.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
                 throw new StoreUnavailableException("The replay's lease was taken over by another process; this page is not written.");
         }
