@@ -2,6 +2,7 @@ using System.CommandLine;
 using GeminiHooks.Cli.Binding;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Emulator;
+using GeminiHooks.Cli.Events;
 using GeminiHooks.Cli.Jobs;
 using GeminiHooks.Cli.Keys;
 using GeminiHooks.Cli.Send;
@@ -32,6 +33,7 @@ public static class Program
             DynamicConfigCommand.Create(io),
             JobsCommand.CreateTrack(io),
             JobsCommand.CreateJobs(io),
+            EventsCommand.Create(io),
         };
         var parse = root.Parse(args);
         try

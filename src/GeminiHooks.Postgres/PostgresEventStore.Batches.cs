@@ -23,7 +23,7 @@ sealed partial class PostgresEventStore
     /// <summary>
     /// A whole batch in one statement, which is its own transaction: the deliveries arrive as parallel arrays; the first
     /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
-    /// resolved by the unique index (a later delivery of a job already done); the pairs of the newly inserted events
+    /// resolved by the unique index (a later delivery of a job already done); the search keys of the newly inserted events (see SearchKeys); the pairs of the newly inserted events
     /// that are no later delivery of a job are inserted from the handler arrays; later deliveries are recorded as
     /// followers. Its NOTIFY is delivered once it commits, and PostgreSQL folds the batch's identical notifications into
     /// one. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
@@ -70,6 +70,10 @@ sealed partial class PostgresEventStore
             SELECT s.id, h.handler, 'pending', 0, s.received_at, s.received_at
             FROM stored s JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = s.ord
             WHERE s.follows IS NULL
+        ), search_keys AS (
+            INSERT INTO event_keys (event_id, name, value)
+            SELECT s.id, k.name, k.value
+            FROM stored s JOIN unnest($15::bigint[], $16::text[], $17::text[]) AS k (ord, name, value) ON k.ord = s.ord
         ), followers AS (
             INSERT INTO job_followers (family, job_id, kind, type, endpoint, webhook_id, raw_id, reconciled, at)
             SELECT family, job_id, follows, job_type, endpoint, webhook_id, raw_id, reconciled, received_at
@@ -107,6 +111,9 @@ sealed partial class PostgresEventStore
         var reconciled = new bool[n];
         var handlerRows = new List<long>();
         var handlerNames = new List<string>();
+        var keyRows = new List<long>();
+        var keyNames = new List<string>();
+        var keyValues = new List<string>();
         for (var i = 0; i < n; i++)
         {
             var d = rows[i].Delivery;
@@ -124,6 +131,12 @@ sealed partial class PostgresEventStore
                 jobTypes[i] = job.EventType;
                 rawIds[i] = StoredText.Representable(job.RawId);
                 reconciled[i] = job.Reconciled;
+            }
+            foreach (var (name, value) in SearchKeys.Extract(d.Body))
+            {
+                keyRows.Add(i + 1);
+                keyNames.Add(name);
+                keyValues.Add(value);
             }
             foreach (var handler in d.Handlers.Distinct(StringComparer.Ordinal))
             {
@@ -146,6 +159,9 @@ sealed partial class PostgresEventStore
         command.Parameters.Add(Array(NpgsqlDbType.Text, jobTypes));
         command.Parameters.Add(Array(NpgsqlDbType.Text, rawIds));
         command.Parameters.Add(Array(NpgsqlDbType.Boolean, reconciled));
+        command.Parameters.Add(Array(NpgsqlDbType.Bigint, keyRows.ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, keyNames.ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, keyValues.ToArray()));
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
         while (await reader.ReadAsync(CancellationToken.None))
         {

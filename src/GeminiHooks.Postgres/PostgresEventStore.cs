@@ -121,6 +121,9 @@ sealed partial class PostgresEventStore : RelationalEventStore
 
     protected override string HandlerNameOrder => "handler COLLATE \"C\"";
 
+    // position on bytea compares bytes, so a body that is not valid UTF-8 is searched too (convert_from would throw).
+    protected override string BodyContainsSql => "position(@text in body) > 0";
+
     protected override async Task NotifyWorkAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
         await using var command = Command(connection, transaction, $"SELECT pg_notify('{PostgresWorkListener.Channel}', '')");

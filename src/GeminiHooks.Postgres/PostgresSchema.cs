@@ -111,6 +111,37 @@ static class PostgresSchema
             circuit_until timestamptz                            -- open: when the break ends; half_open: when the probe's lease ends
         );
         """,
+        """
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised)
+        -- and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        CREATE TABLE event_keys (
+            event_id bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            name     text   NOT NULL,
+            value    text   NOT NULL,
+            PRIMARY KEY (event_id, name)
+        );
+        CREATE INDEX event_keys_lookup ON event_keys (name, value, event_id);
+        -- Bulk replays by filter: the request as asked (audit), the progress (checkpoint: the last event id replayed,
+        -- committed with that page's pairs, so a replay resumed elsewhere after a crash queues no event twice), and a
+        -- lease any process's replay worker takes over when it expires.
+        CREATE TABLE replays (
+            id           text NOT NULL PRIMARY KEY,
+            filter       text NOT NULL, -- JSON
+            handlers     text,          -- JSON array, or NULL for every handler that takes each event
+            requested_by text NOT NULL,
+            created_at   timestamptz NOT NULL,
+            through_id   bigint NOT NULL, -- the newest event when it started: later events are not part of it
+            matched      bigint NOT NULL,
+            enqueued     bigint NOT NULL,
+            checkpoint   bigint NOT NULL,
+            status       text NOT NULL, -- running | done | failed
+            lease_owner  text,
+            lease_until  timestamptz,
+            last_error   text,
+            updated_at   timestamptz NOT NULL
+        );
+        CREATE INDEX replays_running ON replays (status, created_at);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

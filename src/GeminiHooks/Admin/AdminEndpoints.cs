@@ -16,8 +16,6 @@ namespace GeminiHooks.Admin;
 /// <summary>The operator API: list, show and replay stored events, replay dead letters.</summary>
 static class AdminEndpoints
 {
-    static readonly string[] Statuses = [EventStatus.Pending, EventStatus.Done, EventStatus.Dead, EventStatus.Quarantined];
-
     /// <summary>Maps <c>/admin/...</c> when an admin key is set; the key is re-read on every request (reloads rotate it).</summary>
     public static IEndpointRouteBuilder Map(IEndpointRouteBuilder endpoints)
     {
@@ -47,23 +45,38 @@ static class AdminEndpoints
         admin.MapGet("/stats/timeseries", AdminTimeseriesEndpoint.GetAsync);
         AdminJobEndpoints.Map(admin);
         AdminHandlerEndpoints.Map(admin);
+        Replays.AdminReplayEndpoints.Map(admin);
         return endpoints;
     }
 
-    static async Task<IResult> ListAsync(string? status, string? type, string? limit, string? cursor,
-        IEventStore store, CancellationToken cancellationToken)
+    /// <summary>Stored events, newest first: every search filter of <see cref="EventFilterParser"/>, plus limit and cursor.</summary>
+    static async Task<IResult> ListAsync(HttpRequest request, IEventStore store, CancellationToken cancellationToken)
     {
-        if (status is not null && !Statuses.Contains(status, StringComparer.Ordinal))
-            return BadRequest($"status must be one of {string.Join(", ", Statuses)}");
         var count = 50;
-        if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 500))
-            return BadRequest("limit must be a number from 1 to 500");
-        if (cursor is not null && !long.TryParse(cursor, NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            return BadRequest("cursor must be the next_cursor of a previous page");
-        if (type is not null && !Storable(type))
-            return BadRequest("type must not contain control characters");
-        var page = await store.ListEventsAsync(new EventQuery(status, string.IsNullOrEmpty(type) ? null : type, count, cursor),
-            cancellationToken);
+        string? cursor = null;
+        var filters = new List<KeyValuePair<string, string>>();
+        foreach (var (key, values) in request.Query)
+        {
+            if (key is "limit" or "cursor" && values.Count > 1)
+                return BadRequest($"{key} is given more than once");
+            var value = values.ToString();
+            if (key == "limit")
+            {
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out count) || count is < 1 or > 500)
+                    return BadRequest("limit must be a number from 1 to 500");
+            }
+            else if (key == "cursor")
+            {
+                if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                    return BadRequest("cursor must be the next_cursor of a previous page");
+                cursor = value;
+            }
+            else if (!(key == "type" && value.Length == 0)) // an empty type has always meant every type
+                filters.AddRange(values.Select(v => new KeyValuePair<string, string>(key, v ?? "")));
+        }
+        if (EventFilterParser.Parse(filters, out var error) is not { } filter)
+            return BadRequest(error!);
+        var page = await store.ListEventsAsync(new EventQuery(Limit: count, Cursor: cursor) { Filter = filter }, cancellationToken);
         return TypedResults.Json(new AdminEventList(page.Events.Select(e => ToDto(e, withBody: false)).ToList(), page.NextCursor),
             AdminJsonContext.Default.AdminEventList);
     }

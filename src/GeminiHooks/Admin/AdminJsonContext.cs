@@ -28,6 +28,10 @@ sealed record AdminHandlerRun(
 
 sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);
 
+/// <summary>A bulk replay: the dry run's count alone, a started one's id, or its progress with its audit record.</summary>
+sealed record AdminBulkReplay(string? Id, long Matched, long? Enqueued = null, string? Status = null, string? RequestedBy = null,
+    DateTimeOffset? CreatedAt = null);
+
 /// <summary>(event, handler) pairs by status.</summary>
 sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead);
 
@@ -37,5 +41,6 @@ sealed record AdminBacklog(long Pending, long Running, long Succeeded, long Dead
 [JsonSerializable(typeof(AdminEvent))]
 [JsonSerializable(typeof(AdminReplayResult))]
 [JsonSerializable(typeof(AdminBacklog))]
+[JsonSerializable(typeof(AdminBulkReplay))]
 [JsonSerializable(typeof(AdminTimeseries))]
 sealed partial class AdminJsonContext : JsonSerializerContext;

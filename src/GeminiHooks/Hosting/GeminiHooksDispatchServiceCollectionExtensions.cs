@@ -62,6 +62,9 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.AddHostedService<GeminiHooksDispatcher>();
         services.AddHostedService<RetentionCleanupService>();
         services.AddHostedService<TimelineSampler>();
+        // Bulk replays (POST /admin/replays) run in every process, so a replay outlives the one that started it.
+        services.TryAddSingleton<Admin.Replays.ReplayWakeup>();
+        services.AddHostedService<Admin.Replays.ReplayWorker>();
         services.AddGeminiHooksReconciliation();
         return new GeminiHooksBuilder(services);
     }

@@ -56,6 +56,28 @@ public interface IEventStore : IAsyncDisposable
     /// <summary>Re-queues every dead-lettered pair (optionally only of one event type). Returns how many.</summary>
     Task<int> ReplayDeadLettersAsync(string? eventType, CancellationToken cancellationToken);
 
+    /// <summary>How many stored events <paramref name="filter"/> matches now (a bulk replay's dry run).</summary>
+    Task<long> CountEventsAsync(EventFilter filter, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a bulk replay of the events the filter matches now (later events are not part of it) and returns its
+    /// progress; the events are queued in the background by <see cref="RunReplayPageAsync"/>.
+    /// </summary>
+    Task<ReplayProgress> StartReplayAsync(ReplayRequest request, CancellationToken cancellationToken);
+
+    /// <summary>A bulk replay's progress, or null when there is no such replay.</summary>
+    Task<ReplayProgress?> GetReplayAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Queues the next page (up to <paramref name="pageSize"/> events, oldest first) of a running replay that no other
+    /// owner holds, leasing it to <paramref name="owner"/> for <paramref name="lease"/>. The page and the replay's
+    /// checkpoint commit together, so a replay resumed by another process after a crash queues no event twice.
+    /// <paramref name="handlersFor"/> gets an event's type and the replay's handler names (null: all) and returns the
+    /// handlers to queue. Returns the progress after the page, or null when no replay had work.
+    /// </summary>
+    Task<ReplayProgress?> RunReplayPageAsync(string owner, TimeSpan lease, int pageSize,
+        Func<string, IReadOnlyList<string>?, IReadOnlyList<string>> handlersFor, CancellationToken cancellationToken);
+
     /// <summary>Stored events, newest first, with their pairs (no bodies).</summary>
     Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
 

@@ -58,7 +58,7 @@ public abstract partial class RelationalEventStore
     /// <summary>
     /// Writes each delivery as its rows: the event (a conflict on (endpoint, webhook id) is a duplicate), then, for a
     /// terminal job event, the job's outcome (the first per job wins; a later one is kept as a follower without pairs),
-    /// then one pending pair per distinct handler. Notifies other processes once when anything was accepted.
+    /// then its search keys, then one pending pair per distinct handler. Notifies other processes once when anything was accepted.
     /// </summary>
     protected async Task WriteAcceptRowsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<PendingAccept> accepts,
         CancellationToken cancellationToken)
@@ -100,6 +100,8 @@ public abstract partial class RelationalEventStore
         readonly DbParameter _endpoint, _id, _timestamp, _received, _type, _body, _status;
         readonly DbCommand _run;
         readonly DbParameter _runEvent, _runHandler, _runNow;
+        readonly DbCommand _key;
+        readonly DbParameter _keyEvent, _keyName, _keyValue;
         JobOutcomeCommands? _jobs;
 
         public AcceptRowCommands(RelationalEventStore store, DbConnection connection, DbTransaction? transaction)
@@ -127,6 +129,10 @@ public abstract partial class RelationalEventStore
             _runEvent = Parameter(_run, "event", DbType.Int64);
             _runHandler = Parameter(_run, "handler", DbType.String);
             _runNow = store.TimeParameter(_run, "now");
+            _key = Command(connection, transaction, "INSERT INTO event_keys (event_id, name, value) VALUES (@event, @name, @value)");
+            _keyEvent = Parameter(_key, "event", DbType.Int64);
+            _keyName = Parameter(_key, "name", DbType.String);
+            _keyValue = Parameter(_key, "value", DbType.String);
         }
 
         public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery d, CancellationToken cancellationToken)
@@ -141,6 +147,14 @@ public abstract partial class RelationalEventStore
             if (await _event.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not { } inserted)
                 return AcceptOutcome.Duplicate;
             var eventId = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
+            // Every stored event is searchable, a later delivery of a job too, so its keys go in before the job's rules.
+            _keyEvent.Value = eventId;
+            foreach (var (name, value) in SearchKeys.Extract(d.Body))
+            {
+                _keyName.Value = name;
+                _keyValue.Value = value;
+                await _key.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
             // A terminal job event: the first per job gets handler runs, a later one is kept without (same transaction).
             if (d.Job is { } job)
             {
@@ -162,6 +176,7 @@ public abstract partial class RelationalEventStore
         {
             await _event.DisposeAsync().ConfigureAwait(false);
             await _run.DisposeAsync().ConfigureAwait(false);
+            await _key.DisposeAsync().ConfigureAwait(false);
             if (_jobs is not null)
                 await _jobs.DisposeAsync().ConfigureAwait(false);
         }

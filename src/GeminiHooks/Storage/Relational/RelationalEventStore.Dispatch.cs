@@ -166,12 +166,7 @@ public abstract partial class RelationalEventStore
                     return null;
                 eventId = Convert.ToInt64(found, System.Globalization.CultureInfo.InvariantCulture);
             }
-            await using (var upsert = Command(connection, transaction, """
-                INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
-                VALUES (@event, @handler, 'pending', 0, @now, @now)
-                ON CONFLICT (event_id, handler) DO UPDATE
-                SET status = 'pending', attempts = 0, lease_owner = NULL, next_attempt_at = @now, updated_at = @now
-                """))
+            await using (var upsert = Command(connection, transaction, StoreSql.ReplayPair))
             {
                 Parameter(upsert, "event", DbType.Int64, eventId);
                 var handler = Parameter(upsert, "handler", DbType.String);

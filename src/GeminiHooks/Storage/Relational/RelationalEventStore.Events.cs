@@ -1,6 +1,5 @@
 using System.Data;
 using System.Data.Common;
-using System.Text;
 using GeminiHooks.Storage.Kit;
 
 namespace GeminiHooks.Storage.Relational;
@@ -9,42 +8,6 @@ namespace GeminiHooks.Storage.Relational;
 public abstract partial class RelationalEventStore
 {
     const string EventColumns = "id, endpoint, webhook_id, webhook_timestamp, received_at, type, status";
-
-    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
-    {
-        var limit = EventPaging.Limit(query);
-        await using var command = Command(connection, null, "");
-        // Only the filters that are set go into the SQL, so each combination gets a plan that uses its index.
-        var sql = new StringBuilder($"SELECT {EventColumns} FROM events WHERE 1 = 1");
-        if (query.Status is not null)
-        {
-            Parameter(command, "status", DbType.String, query.Status);
-            sql.Append(" AND status = @status");
-        }
-        if (query.EventType is not null)
-        {
-            Parameter(command, "type", DbType.String, StoredText.Representable(query.EventType));
-            sql.Append(" AND type = @type");
-        }
-        if (EventPaging.Cursor(query) is { } cursor)
-        {
-            Parameter(command, "cursor", DbType.Int64, cursor);
-            sql.Append(" AND id < @cursor");
-        }
-        Parameter(command, "limit", DbType.Int32, EventPaging.FetchCount(limit));
-        // The id is unique and only grows, so a page ends exactly where the next one starts, whatever else ties.
-        sql.Append(" ORDER BY id DESC LIMIT @limit");
-        command.CommandText = sql.ToString();
-        var rows = new List<StoredEvent>();
-        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
-        {
-            while (await reader.ReadAsync(ct).ConfigureAwait(false))
-                rows.Add(ReadEvent(reader, withBody: false));
-        }
-        var next = EventPaging.CutToPage(rows, limit);
-        var runs = await LoadRunsAsync(connection, rows.ConvertAll(r => r.Id), ct).ConfigureAwait(false);
-        return EventPaging.Page(rows, runs, next);
-    }, cancellationToken);
 
     public Task<StoredEvent?> GetEventAsync(string endpoint, string webhookId, CancellationToken cancellationToken) =>
         !AcceptRules.IsStorableKey(endpoint, webhookId) ? Task.FromResult<StoredEvent?>(null) : ReadAsync(async (connection, ct) =>

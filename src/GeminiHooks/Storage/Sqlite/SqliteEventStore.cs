@@ -116,6 +116,9 @@ sealed class SqliteEventStore : RelationalEventStore
     protected override DateTimeOffset ReadTime(DbDataReader reader, int ordinal) =>
         DateTimeOffset.FromUnixTimeMilliseconds(reader.GetInt64(ordinal));
 
+    // instr on two blobs compares bytes, so the body is searched as stored, whatever its encoding.
+    protected override string BodyContainsSql => "instr(body, @text) > 0";
+
     // A running pair's next_attempt_at is its lease expiry, so the due index finds both due pending pairs and pairs
     // whose dispatcher died. One ordered range per status, each already in next_attempt_at order and cut at @max, then
     // merged: "status IN (...) ORDER BY next_attempt_at" sorted every due pair on each claim, which with a backlog of

@@ -98,6 +98,38 @@ static class SqliteSchema
             circuit_until INTEGER                            -- open: when the break ends; half_open: when the probe's lease ends
         );
         """,
+        """
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised)
+        -- and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        CREATE TABLE event_keys (
+            event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            name     TEXT    NOT NULL,
+            value    TEXT    NOT NULL,
+            PRIMARY KEY (event_id, name)
+        );
+        CREATE INDEX event_keys_lookup ON event_keys (name, value, event_id);
+        CREATE INDEX events_type ON events (type, id);
+        -- Bulk replays by filter: the request as asked (audit), the progress (checkpoint: the last event id replayed,
+        -- committed with that page's pairs, so a replay resumed elsewhere after a crash queues no event twice), and a
+        -- lease any process's replay worker takes over when it expires.
+        CREATE TABLE replays (
+            id           TEXT NOT NULL PRIMARY KEY,
+            filter       TEXT NOT NULL, -- JSON
+            handlers     TEXT,          -- JSON array, or NULL for every handler that takes each event
+            requested_by TEXT NOT NULL,
+            created_at   INTEGER NOT NULL,
+            through_id   INTEGER NOT NULL, -- the newest event when it started: later events are not part of it
+            matched      INTEGER NOT NULL,
+            enqueued     INTEGER NOT NULL,
+            checkpoint   INTEGER NOT NULL,
+            status       TEXT NOT NULL, -- running | done | failed
+            lease_owner  TEXT,
+            lease_until  INTEGER,
+            last_error   TEXT,
+            updated_at   INTEGER NOT NULL
+        );
+        CREATE INDEX replays_running ON replays (status, created_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -1,0 +1,151 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Text;
+using GeminiHooks.Storage.Kit;
+
+namespace GeminiHooks.Storage.Relational;
+
+/// <summary>
+/// Search: an <see cref="EventFilter"/> as SQL, shared by the event list and bulk replays. Job and metadata filters
+/// are lookups in <c>event_keys</c> (filled at accept time); a text filter reads bodies and is bounded per page.
+/// </summary>
+public abstract partial class RelationalEventStore
+{
+    /// <summary>
+    /// The most events one page of a text search reads the bodies of. A page that reaches it without filling up ends
+    /// early, with a cursor past the rows it read, so one request costs at most this many body reads.
+    /// </summary>
+    public const int TextSearchWindow = 5000;
+
+    /// <summary>A condition true when <c>body</c> contains the bytes of the parameter <c>@text</c>.</summary>
+    protected abstract string BodyContainsSql { get; }
+
+    public Task<EventPage> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = EventPaging.Limit(query);
+        var filter = Effective(query);
+        var cursor = EventPaging.Cursor(query);
+        long? floor = null;
+        var windowFull = false;
+        if (filter.Text is not null)
+        {
+            // The window: the newest events that pass every other filter, at most TextSearchWindow of them.
+            await using var window = Command(connection, null, "");
+            window.CommandText = $"""
+                SELECT MIN(id), COUNT(*) FROM (
+                    SELECT id FROM events WHERE 1 = 1{FilterSql(window, filter with { Text = null }, cursor)}
+                    ORDER BY id DESC LIMIT @window) w
+                """;
+            Parameter(window, "window", DbType.Int32, TextSearchWindow);
+            await using var reader = await window.ExecuteReaderAsync(ct).ConfigureAwait(false);
+            await reader.ReadAsync(ct).ConfigureAwait(false);
+            if (reader.IsDBNull(0))
+                return new EventPage([], null);
+            floor = reader.GetInt64(0);
+            windowFull = reader.GetInt64(1) >= TextSearchWindow;
+        }
+        await using var command = Command(connection, null, "");
+        var where = FilterSql(command, filter, cursor);
+        if (floor is { } lowest)
+        {
+            Parameter(command, "floor", DbType.Int64, lowest);
+            where += " AND id >= @floor";
+        }
+        Parameter(command, "limit", DbType.Int32, EventPaging.FetchCount(limit));
+        // The id is unique and only grows, so a page ends exactly where the next one starts, whatever else ties, and
+        // events that arrive while an operator pages are newer than the cursor: they never shift later pages.
+        command.CommandText = $"SELECT {EventColumns} FROM events WHERE 1 = 1{where} ORDER BY id DESC LIMIT @limit";
+        var rows = new List<StoredEvent>();
+        await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                rows.Add(ReadEvent(reader, withBody: false));
+        }
+        var next = EventPaging.CutToPage(rows, limit);
+        if (next is null && windowFull)
+            next = floor!.Value.ToString(CultureInfo.InvariantCulture);
+        var runs = await LoadRunsAsync(connection, rows.ConvertAll(r => r.Id), ct).ConfigureAwait(false);
+        return EventPaging.Page(rows, runs, next);
+    }, cancellationToken);
+
+    static EventFilter Effective(EventQuery query)
+    {
+        var filter = query.Filter ?? new EventFilter();
+        return filter with { Status = query.Status ?? filter.Status, EventType = query.EventType ?? filter.EventType };
+    }
+
+    /// <summary>
+    /// The filter as <c> AND …</c> conditions on <c>events</c>, with their parameters added to <paramref name="command"/>;
+    /// <paramref name="belowId"/>, when set, keeps only older events. Only the filters that are set go into the SQL, so
+    /// each combination gets a plan that uses its index.
+    /// </summary>
+    string FilterSql(DbCommand command, EventFilter filter, long? belowId)
+    {
+        var sql = new StringBuilder();
+        void Condition(string condition, string name, DbType type, object value)
+        {
+            Parameter(command, name, type, value);
+            sql.Append(" AND ").Append(condition);
+        }
+        if (filter.Status is not null)
+            Condition("status = @status", "status", DbType.String, filter.Status);
+        if (filter.EventType is not null)
+            Condition("type = @type", "type", DbType.String, StoredText.Representable(filter.EventType));
+        if (filter.EventTypePrefix is { Length: > 0 } prefix)
+        {
+            // substr counts characters in both databases, so the length is the prefix's count of code points.
+            var stored = StoredText.Representable(prefix);
+            Parameter(command, "prefix_length", DbType.Int32, stored.EnumerateRunes().Count());
+            Condition("substr(type, 1, @prefix_length) = @prefix", "prefix", DbType.String, stored);
+        }
+        if (filter.Endpoint is not null)
+            Condition("endpoint = @endpoint", "endpoint", DbType.String, filter.Endpoint);
+        if (filter.Job is not null)
+        {
+            if (SearchKeys.Job(filter.Job) is { } job)
+                Condition($"id IN (SELECT event_id FROM event_keys WHERE name = '{SearchKeys.JobKey}' AND value = @job)", "job", DbType.String, job);
+            else
+                sql.Append(" AND 1 = 0"); // no stored event can carry an id that is not one
+        }
+        var i = 0;
+        foreach (var (key, value) in filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            Parameter(command, $"meta{i}_name", DbType.String, SearchKeys.MetaPrefix + StoredText.Representable(key));
+            Condition($"id IN (SELECT event_id FROM event_keys WHERE name = @meta{i}_name AND value = @meta{i}_value)",
+                $"meta{i}_value", DbType.String, StoredText.Representable(value));
+            i++;
+        }
+        if (filter.Handler is not null || filter.HandlerStatus is not null)
+        {
+            var runs = new StringBuilder("id IN (SELECT event_id FROM handler_runs WHERE 1 = 1");
+            if (filter.Handler is not null)
+            {
+                Parameter(command, "handler", DbType.String, StoredText.Representable(filter.Handler));
+                runs.Append(" AND handler = @handler");
+            }
+            if (filter.HandlerStatus is not null)
+            {
+                Parameter(command, "handler_status", DbType.String, filter.HandlerStatus);
+                runs.Append(" AND status = @handler_status");
+            }
+            sql.Append(" AND ").Append(runs).Append(')');
+        }
+        if (filter.From is { } from)
+        {
+            TimeParameter(command, "from", Millis(from));
+            sql.Append(" AND received_at >= @from");
+        }
+        if (filter.To is { } to)
+        {
+            TimeParameter(command, "to", Millis(to));
+            sql.Append(" AND received_at < @to");
+        }
+        if (filter.Text is not null)
+            Condition(BodyContainsSql, "text", DbType.Binary, Encoding.UTF8.GetBytes(filter.Text));
+        if (belowId is { } below)
+            Condition("id < @cursor", "cursor", DbType.Int64, below);
+        return sql.ToString();
+    }
+}
