@@ -1,5 +1,5 @@
-using GeminiHooks.Configuration;
 using System.Net;
+using GeminiHooks.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Server;

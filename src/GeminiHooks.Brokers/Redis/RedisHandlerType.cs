@@ -1,5 +1,5 @@
-using GeminiHooks.Configuration;
 using System.Collections.Concurrent;
+using GeminiHooks.Configuration;
 using GeminiHooks.Handlers;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -27,6 +27,3 @@ internal static class CliJson
     public static string Rfc3339(DateTimeOffset time) =>
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
-
-/// <summary>A user-facing error: printed as one line on stderr, exit code 1, no stack trace.</summary>
-internal sealed class CliException(string message) : Exception(message);

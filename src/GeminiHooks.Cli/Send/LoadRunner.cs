@@ -1,16 +1,11 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Events;
 using GeminiHooks.Cli.Signing;
 
 namespace GeminiHooks.Cli.Send;
-
-internal sealed record LoadOptions(Uri Url, int Count, int Concurrency, bool Duplicate, int TimestampSkewSeconds, TimeSpan Timeout, bool Verbose,
-    Action<SocketsHttpHandler>? ConfigureHandler = null);
 
 /// <summary>Sends <c>Count</c> deliveries with <c>Concurrency</c> workers and measures status codes and latency.</summary>
 internal static class LoadRunner
@@ -142,22 +137,5 @@ internal static class LoadRunner
 
         static double Percentile(double[] sorted, double p) =>
             sorted.Length == 0 ? 0 : Math.Round(sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Length) - 1, 0, sorted.Length - 1)], 2);
-    }
-}
-
-/// <summary>What a send run did; <c>StatusCounts</c> keys are HTTP codes, or <c>error</c>/<c>timeout</c>.</summary>
-internal sealed record SendSummary(int Sent, int Succeeded, int Failed, double DurationMs, double RatePerSecond,
-    double P50Ms, double P99Ms, SortedDictionary<string, int> StatusCounts)
-{
-    public string ToJson() => JsonSerializer.Serialize(this, CliJson.Snake);
-
-    public string ToText()
-    {
-        var text = new StringBuilder();
-        text.Append(CultureInfo.InvariantCulture, $"sent {Sent} ({Succeeded} ok, {Failed} failed) in {DurationMs / 1000:0.00} s: {RatePerSecond:0.0}/s, ");
-        text.Append(CultureInfo.InvariantCulture, $"latency p50 {P50Ms:0.0} ms, p99 {P99Ms:0.0} ms");
-        text.AppendLine();
-        text.Append("status: ").AppendJoin(", ", StatusCounts.Select(kv => $"{kv.Key} x{kv.Value}"));
-        return text.ToString();
     }
 }

@@ -14,22 +14,3 @@ internal sealed record WebhookResource
     public string? CreateTime { get; init; }
     public string? UpdateTime { get; init; }
 }
-
-internal sealed record SigningSecretInfo(string? ExpireTime, string? TruncatedSecret);
-
-internal sealed record WebhookList(IReadOnlyList<WebhookResource>? Webhooks, string? NextPageToken);
-
-internal sealed record RotateResult(string? Secret);
-
-internal static class WebhookStates
-{
-    public const string Enabled = "enabled";
-    public const string Disabled = "disabled";
-    public const string DisabledDueToFailedDeliveries = "disabled_due_to_failed_deliveries";
-}
-
-internal static class RevocationBehaviors
-{
-    public const string After24h = "revoke_previous_secrets_after_h24";
-    public const string Immediately = "revoke_previous_secrets_immediately";
-}

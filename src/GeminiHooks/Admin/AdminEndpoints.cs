@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using GeminiHooks.Configuration;
 using GeminiHooks.Dispatch;
 using GeminiHooks.Events;
 using GeminiHooks.Http;
-using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;

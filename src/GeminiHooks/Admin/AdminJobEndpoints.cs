@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using GeminiHooks.Configuration;
 using GeminiHooks.Http;
 using GeminiHooks.Reconciliation;
@@ -97,30 +96,3 @@ static class AdminJobEndpoints
     static IResult BadRequest(string detail) => ProblemResponse.Result(StatusCodes.Status400BadRequest, detail);
 }
 
-sealed record AdminTrackRequest(string? Name);
-
-sealed record AdminWatchdog(bool Enabled, DateTimeOffset? CheckedAt, IReadOnlyList<AdminWatchedWebhook> Webhooks,
-    IReadOnlyList<AdminWatchdogFlag> Flags, string? Error);
-
-sealed record AdminWatchedWebhook(string Id, string Name, string State, IReadOnlyList<string> SubscribedEvents);
-
-sealed record AdminWatchdogFlag(string Kind, string Webhook, string Detail);
-
-sealed record AdminJobList(IReadOnlyList<AdminTrackedJob> Jobs);
-
-sealed record AdminTrackedJob(string Name, string Family, string JobId, string Status, DateTimeOffset CreatedAt, DateTimeOffset NextPollAt,
-    int Polls, string? JobState, DateTimeOffset? EndedAt, string? LastError, AdminJobOutcome? Outcome, IReadOnlyList<AdminJobFollower>? Followers);
-
-/// <summary>The job's first terminal event; <see cref="Reconciled"/> when the receiver synthesized it.</summary>
-sealed record AdminJobOutcome(string Type, string Endpoint, string WebhookId, string RawId, bool Reconciled, DateTimeOffset At,
-    int Duplicates, int Conflicts);
-
-sealed record AdminJobFollower(string Kind, string Type, string Endpoint, string WebhookId, string RawId, bool Reconciled, DateTimeOffset At);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
-    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
-[JsonSerializable(typeof(AdminTrackRequest))]
-[JsonSerializable(typeof(AdminJobList))]
-[JsonSerializable(typeof(AdminTrackedJob))]
-[JsonSerializable(typeof(AdminWatchdog))]
-sealed partial class AdminJobJsonContext : JsonSerializerContext;

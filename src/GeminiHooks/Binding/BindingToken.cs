@@ -5,21 +5,6 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace GeminiHooks.Binding;
 
-/// <summary>What a binding token check found.</summary>
-enum BindingTokenState
-{
-    Valid,
-
-    /// <summary>No token where one was expected.</summary>
-    Missing,
-
-    /// <summary>Not a <c>gh1</c> token, or its MAC matches none of the keys (forged, altered, or minted with another key).</summary>
-    Invalid,
-
-    /// <summary>The MAC matches but the expiry has passed.</summary>
-    Expired,
-}
-
 /// <summary>
 /// Binding tokens: <c>gh1.&lt;expiry&gt;.&lt;nonce&gt;.&lt;mac&gt;</c>, where expiry is Unix seconds, nonce is 16 random bytes
 /// and mac is HMAC-SHA256 under a <c>whsec_</c> key over the ASCII text <c>gh1.&lt;expiry&gt;.&lt;nonce&gt;</c> (nonce and

@@ -1,7 +1,7 @@
 using System.Text.Json;
+using GeminiHooks.Configuration;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
-using GeminiHooks.Configuration;
 using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 using Microsoft.Extensions.DependencyInjection;

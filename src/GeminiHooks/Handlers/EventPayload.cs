@@ -1,19 +1,9 @@
-using GeminiHooks.Configuration;
 using System.Buffers;
 using System.Text.Json;
+using GeminiHooks.Configuration;
 using GeminiHooks.Events;
 
 namespace GeminiHooks.Handlers;
-
-/// <summary>What a forwarding handler puts on the wire (<c>Format</c>).</summary>
-public enum EventFormat
-{
-    /// <summary>The Gemini event JSON exactly as received and verified.</summary>
-    Envelope,
-
-    /// <summary>A CloudEvents 1.0 event in structured JSON mode.</summary>
-    CloudEvents,
-}
 
 /// <summary>
 /// The bytes a forwarding handler sends (<c>http</c> and the broker types), per its <c>Format</c> and <c>Source</c>.

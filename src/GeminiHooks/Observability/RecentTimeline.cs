@@ -95,10 +95,3 @@ sealed class RecentTimeline
         public BacklogCounts? Backlog;
     }
 }
-
-/// <summary>One minute of <see cref="RecentTimeline"/>: counts by outcome, and the backlog if it was sampled then.</summary>
-sealed record TimelineMinute(
-    DateTimeOffset Start,
-    IReadOnlyDictionary<string, long> Deliveries,
-    IReadOnlyDictionary<string, long> HandlerRuns,
-    BacklogCounts? Backlog);

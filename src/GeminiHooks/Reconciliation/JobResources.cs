@@ -3,9 +3,6 @@ using GeminiHooks.Events;
 
 namespace GeminiHooks.Reconciliation;
 
-/// <summary>What a job resource from the Gemini API says: still running, or ended with an event type (or none).</summary>
-internal sealed record JobReading(bool Ended, string State, string? EventType, JsonObject? Data);
-
 /// <summary>
 /// Reads the job resources of the three families into the event Gemini would have sent. The shapes follow the official
 /// SDKs (python-genai, js-genai) and the API reference; the event data carries the same fields the deliveries carry.

@@ -11,16 +11,6 @@ using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Reconciliation;
 
-/// <summary>One webhook as the watchdog last saw it at Gemini.</summary>
-internal sealed record WatchedWebhook(string Id, string Name, string State, IReadOnlyList<string> SubscribedEvents);
-
-/// <summary>Something about the webhooks that means completions will not arrive (<c>Kind</c>: disabled, missing, unsubscribed).</summary>
-internal sealed record WatchdogFlag(string Kind, string Webhook, string Detail);
-
-/// <summary>The watchdog's last look: when, what it saw, what it flagged, and why it could not look (if so).</summary>
-internal sealed record WatchdogSnapshot(DateTimeOffset? CheckedAt, IReadOnlyList<WatchedWebhook> Webhooks, IReadOnlyList<WatchdogFlag> Flags,
-    string? Error);
-
 /// <summary>
 /// Lists the project's webhooks every <c>Watchdog:Interval</c> and flags those that mean completions will not arrive:
 /// disabled (by Gemini after failed deliveries, or by hand), missing, or not subscribed to a type a handler expects.

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using GeminiHooks.Configuration;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using Microsoft.Extensions.Options;
 
 namespace GeminiHooks.Verification;
 

@@ -154,6 +154,3 @@ sealed partial class JwksCache(
     [LoggerMessage(Level = LogLevel.Warning, Message = "JWKS fetch from {JwksUri} failed: {Reason} (keeping the last good set: {HasLastGood})")]
     static partial void LogFetchFailed(ILogger logger, string jwksUri, string reason, bool hasLastGood);
 }
-
-/// <summary>What <see cref="JwksCache.GetAsync"/> found: the keys (null if none ever), and whether the source is failing now.</summary>
-readonly record struct KeyLookup(SigningKeySet? Keys, bool Refetched, bool SourceFailing);

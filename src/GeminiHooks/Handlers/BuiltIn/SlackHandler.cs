@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using GeminiHooks.Events;
 
 namespace GeminiHooks.Handlers.BuiltIn;
@@ -23,9 +22,3 @@ sealed class SlackHandler(IHttpClientFactory httpClients, Uri url, TimeSpan time
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
             .Replace(">", "&gt;", StringComparison.Ordinal);
 }
-
-sealed record SlackMessage(string Text);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
-[JsonSerializable(typeof(SlackMessage))]
-sealed partial class SlackJsonContext : JsonSerializerContext;

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Cli.Webhooks;
+
+internal sealed record RotateResult(string? Secret);

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Cli.Webhooks;
+
+internal sealed record SigningSecretInfo(string? ExpireTime, string? TruncatedSecret);

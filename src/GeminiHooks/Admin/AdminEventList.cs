@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminEventList(IReadOnlyList<AdminEvent> Events, string? NextCursor);

@@ -1,0 +1,4 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminHandlerList(IReadOnlyList<AdminHandler> Handlers);
+

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminHandlerRetry(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay);

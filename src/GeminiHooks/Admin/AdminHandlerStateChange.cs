@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminHandlerStateChange(string Name, string State);

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminJobList(IReadOnlyList<AdminTrackedJob> Jobs);

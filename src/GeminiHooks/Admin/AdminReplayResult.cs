@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminReplayResult(int Queued, IReadOnlyList<string>? Handlers);

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminTrackRequest(string? Name);

@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminWatchdogFlag(string Kind, string Webhook, string Detail);

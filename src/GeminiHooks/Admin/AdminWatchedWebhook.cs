@@ -1,0 +1,3 @@
+namespace GeminiHooks.Admin;
+
+sealed record AdminWatchedWebhook(string Id, string Name, string State, IReadOnlyList<string> SubscribedEvents);

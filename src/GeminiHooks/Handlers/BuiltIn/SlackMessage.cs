@@ -1,0 +1,3 @@
+namespace GeminiHooks.Handlers.BuiltIn;
+
+sealed record SlackMessage(string Text);
