@@ -55,7 +55,7 @@ wrk_run() {
     wrk -t$THREADS -c"$CONNECTIONS" -d"${WARMUP}s" -s bench/deliveries.lua "$1/webhooks/gemini" | grep '^RESULT')
   used=$(sed -n 's/.* used=\([^ ]*\).*/\1/p' <<<"$warm")
   BENCH_FILE="$OUT/d$RUN" BENCH_PATH=/webhooks/gemini BENCH_THREADS=$THREADS BENCH_SKIP_0=${used%%,*} BENCH_SKIP_1=${used##*,} \
-    wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" -s bench/deliveries.lua "$1/webhooks/gemini" | sed -n 's/^RESULT rps=\([^ ]*\).*/\1/p'
+    wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" -s bench/deliveries.lua "$1/webhooks/gemini" | sed -n 's/^RESULT.* rps=\([^ ]*\).*/\1/p'
 }
 
 bare() {
@@ -71,7 +71,7 @@ service() { # side
   local db=$OUT/$1-$RUN.db
   (cd "$OUT/server-$1" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
     GeminiHooks__Static__Secrets__0="$SECRET" GeminiHooks__Store__ConnectionString="Data Source=$db" \
-    GeminiHooks__RateLimit__Enabled=false GeminiHooks__Metrics__Port=0 dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
+    GeminiHooks__RateLimit__Enabled=false dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
   local pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$PORT/readyz"
   local rps; rps=$(wrk_run "http://127.0.0.1:$PORT")

@@ -5,7 +5,8 @@ using GeminiHooks.Storage;
 namespace GeminiHooks.Observability;
 
 /// <summary>
-/// <c>geminihooks.backlog</c>: (event, handler) pairs in the store by status. Counting is a query, so the gauge shows
+/// <c>geminihooks.backlog</c>: (event, handler) pairs in the store by status; <c>geminihooks.events_held</c>: events
+/// kept back from handlers (quarantined, dead-lettered), which retention bounds. Counting is a query, so the gauges show
 /// the last count and, when that is older than 5 s, starts one new count in the background: scrapes from several
 /// collectors never add up to more than one query at a time, and a slow or unreachable store never holds up a scrape
 /// (an observer is synchronous). A scrape therefore reads a count at most one scrape interval old.
@@ -26,8 +27,11 @@ sealed class BacklogGauge
         ArgumentNullException.ThrowIfNull(metrics);
         _store = store;
         _timeline = metrics.Timeline;
-        meters.Create(GeminiHooksMetrics.MeterName).CreateObservableGauge("geminihooks.backlog", Observe, "{run}",
+        var meter = meters.Create(GeminiHooksMetrics.MeterName);
+        meter.CreateObservableGauge("geminihooks.backlog", Observe, "{run}",
             "(event, handler) pairs in the store by status (pending, running, succeeded, dead); cached for 5 s.");
+        meter.CreateObservableGauge("geminihooks.events_held", ObserveHeld, "{event}",
+            "Events kept back from handlers by status (quarantined, dead), until their retention deletes them; cached for 5 s.");
     }
 
     /// <summary>
@@ -49,6 +53,17 @@ sealed class BacklogGauge
         ];
     }
 
+    IEnumerable<Measurement<long>> ObserveHeld()
+    {
+        if (Current()?.Held is not { } held)
+            return [];
+        return
+        [
+            new(held.Quarantined, new KeyValuePair<string, object?>("status", EventStatus.Quarantined)),
+            new(held.Dead, new KeyValuePair<string, object?>("status", EventStatus.Dead)),
+        ];
+    }
+
     Snapshot? Current()
     {
         var last = _last;
@@ -65,14 +80,15 @@ sealed class BacklogGauge
             // Off the caller's thread: the observer that started the count returns at once.
             await Task.Yield();
             var counts = await _store.CountAsync(timeout.Token);
-            _last = new Snapshot(counts, true, Stopwatch.GetTimestamp());
+            var held = await _store.CountHeldEventsAsync(timeout.Token);
+            _last = new Snapshot(counts, held, true, Stopwatch.GetTimestamp());
             _timeline.Backlog(counts);
         }
         catch (Exception)
         {
             // Keep the last counts (the store may be down or shutting down): a gauge that vanishes reads as "no
             // backlog", and an observer must never throw into the exporter. Retried at the next stale observation.
-            _last = new Snapshot(_last?.Counts, false, Stopwatch.GetTimestamp());
+            _last = new Snapshot(_last?.Counts, _last?.Held, false, Stopwatch.GetTimestamp());
         }
         finally
         {
@@ -80,5 +96,5 @@ sealed class BacklogGauge
         }
     }
 
-    sealed record Snapshot(BacklogCounts? Counts, bool Answered, long At);
+    sealed record Snapshot(BacklogCounts? Counts, EventCounts? Held, bool Answered, long At);
 }

@@ -25,8 +25,8 @@ public sealed class GeminiJobTracker
     public Task<bool> TrackAsync(string name, CancellationToken cancellationToken)
     {
         var key = JobNames.Parse(name) ?? throw new ArgumentException(
-            $"'{name}' is not a job name (batches/<id>, models/<model>/operations/<id>, operations/<id> or interactions/<id>).", nameof(name));
+            $"'{name}' is not a job name ({JobNames.Forms}).", nameof(name));
         var jobs = _store as IJobStore ?? throw new InvalidOperationException("The configured store does not keep tracked jobs.");
-        return jobs.TrackAsync(name, key, _time.GetUtcNow(), cancellationToken);
+        return jobs.TrackAsync(JobNames.ResourceName(name), key, _time.GetUtcNow(), cancellationToken);
     }
 }

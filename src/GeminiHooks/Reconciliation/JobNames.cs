@@ -21,9 +21,18 @@ internal static class JobNames
             ["models", var model, "operations", var id] when IsModelId(model) && IsApiId(id) => new JobKey(JobFamily.Video, last),
             ["operations", var id] when IsApiId(id) => new JobKey(JobFamily.Video, last),
             ["interactions", var id] when IsApiId(id) => new JobKey(JobFamily.Interaction, last),
+            [var id] when IsBareInteractionId(id) => new JobKey(JobFamily.Interaction, last),
             _ => null,
         };
     }
+
+    /// <summary>
+    /// The path a job is read at: interaction ids are bare (<c>v1_…</c>), as the API shows them, and are read at
+    /// <c>interactions/&lt;id&gt;</c>; every other name is its own path.
+    /// </summary>
+    public static string ResourceName(string name) => IsBareInteractionId(name) ? "interactions/" + name : name;
+
+    static bool IsBareInteractionId(string id) => id.StartsWith("v1_", StringComparison.Ordinal) && IsApiId(id);
 
     /// <summary>
     /// Whether <paramref name="id"/> is made of the characters the API's resource ids use: ASCII letters, digits, <c>-</c>
@@ -36,8 +45,8 @@ internal static class JobNames
     static bool IsModelId(string id) => id.Length is > 0 and <= 256 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.');
 
     /// <summary>What a job name looks like, for error messages.</summary>
-    public const string Forms = "batches/<id>, models/<model>/operations/<id>, operations/<id> or interactions/<id>, " +
-        "each id made of letters, digits, '-' and '_'";
+    public const string Forms = "batches/<id>, models/<model>/operations/<id>, operations/<id>, an interaction's v1_<id> " +
+        "or interactions/<id>, each id made of letters, digits, '-' and '_'";
 
     /// <summary>The family an event type belongs to, or null.</summary>
     public static string? FamilyOf(string eventType) =>

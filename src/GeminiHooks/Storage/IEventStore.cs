@@ -94,7 +94,7 @@ public interface IEventStore : IAsyncDisposable
     Task<BacklogCounts> CountAsync(CancellationToken cancellationToken);
 
     /// <summary>Counts of the events the store holds back from handlers: quarantined and dead-lettered.</summary>
-    Task<EventCounts> CountEventsAsync(CancellationToken cancellationToken);
+    Task<EventCounts> CountHeldEventsAsync(CancellationToken cancellationToken);
 
     /// <summary>
     /// When the earliest pair falls due: the next attempt of a pending pair, or the lease expiry of a running one, paused

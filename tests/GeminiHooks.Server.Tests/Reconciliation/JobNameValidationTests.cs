@@ -68,6 +68,20 @@ public sealed class JobNameValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_bare_interaction_id_as_the_api_shows_it_is_tracked_at_its_resource_path()
+    {
+        using var response = await _client.PostAsJsonAsync("/admin/jobs", new JsonObject { ["name"] = "v1_ChdBare-id_1" });
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var job = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        Assert.Equal(("interactions/v1_ChdBare-id_1", "interaction", "v1_ChdBare-id_1"),
+            ((string?)job["name"], (string?)job["family"], (string?)job["job_id"]));
+        using var again = await _client.PostAsJsonAsync("/admin/jobs", new JsonObject { ["name"] = "interactions/v1_ChdBare-id_1" });
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        using var other = await _client.PostAsJsonAsync("/admin/jobs", new JsonObject { ["name"] = "v2_notaninteraction" });
+        Assert.Equal(HttpStatusCode.BadRequest, other.StatusCode);
+    }
+
+    [Fact]
     public async Task Track_refuses_a_name_with_a_space_saying_which_field()
     {
         var output = new StringWriter();

@@ -75,13 +75,13 @@ public abstract partial class EventStoreContractTests
             var retryAt = item.WebhookId == "dead_new" ? (DateTimeOffset?)null : Time.GetUtcNow().AddDays(30);
             Assert.True(await Store.FailAsync(item, "boom", retryAt, Ct));
         }
-        Assert.Equal(new EventCounts(2, 2), await Store.CountEventsAsync(Ct));
+        Assert.Equal(new EventCounts(2, 2), await Store.CountHeldEventsAsync(Ct));
 
         var cutoff = old.AddDays(1);
         Assert.Equal(1, await Store.DeleteExpiredAsync(EventStatus.Quarantined, cutoff, Ct));
-        Assert.Equal(new EventCounts(1, 2), await Store.CountEventsAsync(Ct));
+        Assert.Equal(new EventCounts(1, 2), await Store.CountHeldEventsAsync(Ct));
         Assert.Equal(1, await Store.DeleteExpiredAsync(EventStatus.Dead, cutoff, Ct));
-        Assert.Equal(new EventCounts(1, 1), await Store.CountEventsAsync(Ct));
+        Assert.Equal(new EventCounts(1, 1), await Store.CountHeldEventsAsync(Ct));
         Assert.Equal(1, await Store.DeleteExpiredAsync(EventStatus.Done, cutoff, Ct));
         await Assert.ThrowsAsync<ArgumentException>(() => Store.DeleteExpiredAsync(EventStatus.Pending, cutoff, Ct));
 

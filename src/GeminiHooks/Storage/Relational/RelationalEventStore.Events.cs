@@ -58,7 +58,7 @@ public abstract partial class RelationalEventStore
         return counts.ToCounts();
     }, cancellationToken);
 
-    public Task<EventCounts> CountEventsAsync(CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
+    public Task<EventCounts> CountHeldEventsAsync(CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
     {
         await using var command = Command(connection, null,
             "SELECT status, COUNT(*) FROM events WHERE status IN ('quarantined', 'dead') GROUP BY status");
