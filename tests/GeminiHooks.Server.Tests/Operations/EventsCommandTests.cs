@@ -5,7 +5,7 @@ namespace GeminiHooks.Server.Tests.Operations;
 /// <summary><c>geminihooks events search|replay</c> against the real receiver, fed real signed deliveries.</summary>
 public class EventsCommandTests
 {
-    const string AdminKey = "events-admin-key-0123456789";
+    const string AdminKey = "events-admin-key-0123456789abcdef";
 
     static async Task<(int Exit, string Out, string Err)> CliAsync(params string[] args)
     {

@@ -39,9 +39,10 @@ public static class SearchKeys
             if (data is { } inner)
                 AddMetadata(keys, inner);
         }
-        catch (JsonException)
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
         {
-            // Not JSON (a quarantined body, say): it has no keys, and is still stored.
+            // Not JSON (a quarantined body, say), or a string that is no text (an unpaired surrogate escape, which
+            // System.Text.Json reports as InvalidOperationException): it has no keys, and is still stored.
             return [];
         }
         return [.. keys];
