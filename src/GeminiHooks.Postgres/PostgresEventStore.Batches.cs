@@ -132,7 +132,7 @@ sealed partial class PostgresEventStore
                 rawIds[i] = StoredText.Representable(job.RawId);
                 reconciled[i] = job.Reconciled;
             }
-            foreach (var (name, value) in SearchKeys.Extract(d.Body))
+            foreach (var (name, value) in rows[i].SearchKeys)
             {
                 keyRows.Add(i + 1);
                 keyNames.Add(name);

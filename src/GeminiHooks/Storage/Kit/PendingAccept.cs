@@ -6,6 +6,12 @@ public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
     public IncomingDelivery Delivery { get; } = delivery;
 
     /// <summary>
+    /// The delivery's search keys, read from its body when the write is made, on the caller's thread: every accept's
+    /// parse then runs in parallel instead of inside the one writer that commits the batch.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, string>> SearchKeys { get; } = Kit.SearchKeys.Extract(delivery.Body);
+
+    /// <summary>
     /// Checks the delivery (<see cref="AcceptRules"/>), queues it and waits for its commit. The caller's cancellation
     /// does not cancel the commit: once queued, the row is written either way, and a redelivery is then a duplicate.
     /// </summary>

@@ -70,7 +70,7 @@ public abstract partial class RelationalEventStore
         var accepted = false;
         foreach (var pending in accepts)
         {
-            pending.Outcome = await rows.AcceptAsync(pending.Delivery, cancellationToken).ConfigureAwait(false);
+            pending.Outcome = await rows.AcceptAsync(pending, cancellationToken).ConfigureAwait(false);
             accepted |= pending.Outcome == AcceptOutcome.Accepted;
         }
         if (accepted)
@@ -135,8 +135,9 @@ public abstract partial class RelationalEventStore
             _keyValue = Parameter(_key, "value", DbType.String);
         }
 
-        public async Task<AcceptOutcome> AcceptAsync(IncomingDelivery d, CancellationToken cancellationToken)
+        public async Task<AcceptOutcome> AcceptAsync(PendingAccept pending, CancellationToken cancellationToken)
         {
+            var d = pending.Delivery;
             _endpoint.Value = d.Endpoint;
             _id.Value = d.WebhookId;
             _timestamp.Value = d.Timestamp;
@@ -149,7 +150,7 @@ public abstract partial class RelationalEventStore
             var eventId = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
             // Every stored event is searchable, a later delivery of a job too, so its keys go in before the job's rules.
             _keyEvent.Value = eventId;
-            foreach (var (name, value) in SearchKeys.Extract(d.Body))
+            foreach (var (name, value) in pending.SearchKeys)
             {
                 _keyName.Value = name;
                 _keyValue.Value = value;
