@@ -73,7 +73,7 @@ public class IngestStepBenchmarks
         _listener.SetMeasurementEventCallback<double>((_, _, _, _) => Interlocked.Increment(ref _measured));
         _listener.Start();
 
-        if (DeliveryBinding.Check(_binding, _boundBody, Now) is not null || !Envelope())
+        if (DeliveryBinding.Check(_binding, _boundBody, Now, out _) is not null || !Envelope())
             throw new InvalidOperationException("a benchmark input is refused");
     }
 
@@ -102,7 +102,7 @@ public class IngestStepBenchmarks
     public bool Envelope() => EnvelopeReader.TryReadType(_body, out _, out _) == EnvelopeReader.Problem.None;
 
     [Benchmark(Description = "binding check, one key (DeliveryBinding.Check)")]
-    public bool Binding() => DeliveryBinding.Check(_binding, _boundBody, Now) is null;
+    public bool Binding() => DeliveryBinding.Check(_binding, _boundBody, Now, out _) is null;
 
     [Benchmark(Description = "binding: the token's MAC alone (BindingToken.Check, key decoded)")]
     public bool BindingMac() => GeminiHooks.Binding.BindingToken.Check(_token, _decodedKeys, Now) == BindingTokenState.Valid;

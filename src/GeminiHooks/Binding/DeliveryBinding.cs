@@ -11,10 +11,7 @@ namespace GeminiHooks.Binding;
 static class DeliveryBinding
 {
     /// <summary>Null when the delivery carries a valid token; otherwise the metrics reason of the failure.</summary>
-    public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now) =>
-        Check(options, body, now, out _);
-
-    /// <summary>As <see cref="Check(DynamicBindingOptions, ReadOnlySpan{byte}, DateTimeOffset)"/>; <paramref name="token"/> is the token found.</summary>
+    /// <param name="token">The token found (valid or not), or null.</param>
     public static string? Check(DynamicBindingOptions options, ReadOnlySpan<byte> body, DateTimeOffset now, out string? token)
     {
         ArgumentNullException.ThrowIfNull(options);

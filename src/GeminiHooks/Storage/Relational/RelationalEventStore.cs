@@ -114,8 +114,6 @@ public abstract partial class RelationalEventStore : IEventStore
         _outcomes.Start();
     }, cancellationToken);
 
-    protected bool IsInitialized => _lifetime.IsInitialized;
-
     public Task PingAsync(CancellationToken cancellationToken) => ReadAsync(async (connection, ct) =>
     {
         await using var command = Command(connection, null, "SELECT 1 FROM events LIMIT 1");
