@@ -50,12 +50,13 @@ sealed partial class PostgresEventStore
             ON CONFLICT (family, job_id) DO UPDATE SET family = EXCLUDED.family
             RETURNING family, job_id, type, endpoint, webhook_id, xmax = 0 AS first
         ), classified AS (
+            -- A join, not a subquery per row: the outcome CTE has no index, and a subquery scanned it once per delivery.
             SELECT i.*, CASE
                 WHEN i.family IS NULL THEN NULL
-                WHEN EXISTS (SELECT 1 FROM outcome o WHERE o.first AND o.endpoint = i.endpoint AND o.webhook_id = i.webhook_id) THEN NULL
-                WHEN (SELECT o.type FROM outcome o WHERE o.family = i.family AND o.job_id = i.job_id) = i.job_type THEN 'duplicate'
+                WHEN o.first AND o.endpoint = i.endpoint AND o.webhook_id = i.webhook_id THEN NULL
+                WHEN o.type = i.job_type THEN 'duplicate'
                 ELSE 'conflict' END AS follows
-            FROM input i
+            FROM input i LEFT JOIN outcome o ON o.family = i.family AND o.job_id = i.job_id
         ), e AS (
             INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
             SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body,
