@@ -25,8 +25,7 @@ sealed partial class PostgresEventStore
     /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
     /// resolved by the unique index (a later delivery of a job already done); the search keys of the newly inserted events (see SearchKeys); the pairs of the newly inserted events
     /// that are no later delivery of a job are inserted from the handler arrays; later deliveries are recorded as
-    /// followers. Its NOTIFY is delivered once it commits, and PostgreSQL folds the batch's identical notifications into
-    /// one. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
+    /// followers. Its one NOTIFY, sent only when pairs were queued, is delivered once it commits. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
     /// (family, job id) before any event (the events' CASE reads the outcomes, so they are written first), events in
     /// (endpoint, webhook id) order.
     /// </summary>
@@ -71,6 +70,7 @@ sealed partial class PostgresEventStore
             SELECT s.id, h.handler, 'pending', 0, s.received_at, s.received_at
             FROM stored s JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = s.ord
             WHERE s.follows IS NULL
+            RETURNING 1
         ), search_keys AS (
             INSERT INTO event_keys (event_id, name, value)
             SELECT s.id, k.name, k.value
@@ -80,8 +80,11 @@ sealed partial class PostgresEventStore
             SELECT family, job_id, follows, job_type, endpoint, webhook_id, raw_id, reconciled, received_at
             FROM stored WHERE follows IS NOT NULL
             ON CONFLICT (endpoint, webhook_id) DO NOTHING
+        ), notified AS (
+            -- Only a batch that queued pairs wakes the dispatchers: a claim that finds nothing is a wasted write.
+            SELECT pg_notify('geminihooks_work', '') WHERE EXISTS (SELECT 1 FROM runs)
         )
-        SELECT ord, follows, pg_notify('geminihooks_work', '') FROM stored
+        SELECT ord, follows FROM stored LEFT JOIN notified ON true
         """;
 
     async Task WriteAcceptsAsync(IReadOnlyList<PendingAccept> batch)
