@@ -133,7 +133,7 @@ static class SqliteSchema
         """
         -- Notifications (Notify): each occurrence until a message reports it; batch marks the message reporting it.
         CREATE TABLE notification_occurrences (
-            id      INTEGER PRIMARY KEY,
+            id      INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the first id names a message
             kind    TEXT    NOT NULL, -- dead_letter | circuit_open | circuit_closed | webhook_disabled | reconcile_conflict | backlog_age
             subject TEXT    NOT NULL, -- what it is about, as a message names it
             at      INTEGER NOT NULL, -- Unix milliseconds
