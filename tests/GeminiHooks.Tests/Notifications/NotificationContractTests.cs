@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text;
 using System.Text.Json.Nodes;
 using GeminiHooks.Notifications;
@@ -43,10 +45,13 @@ public abstract class NotificationContractTests : IAsyncLifetime
         return store;
     }
 
+    /// <summary>A path like a Slack webhook's: the token in it is a credential and must never reach a log.</summary>
+    const string TokenPath = "/notify/T0001/B0002/xoxb-secret-token-9f8e7d";
+
     Dictionary<string, string?> Settings(string events, string minInterval, string type = "http") => new()
     {
         ["GeminiHooks:Notify:Type"] = type,
-        ["GeminiHooks:Notify:Url"] = _sink.Url("/notify"),
+        ["GeminiHooks:Notify:Url"] = _sink.Url(TokenPath),
         ["GeminiHooks:Notify:Secret"] = Secret,
         ["GeminiHooks:Notify:Events:0"] = events,
         ["GeminiHooks:Notify:MinInterval"] = minInterval,
@@ -54,9 +59,9 @@ public abstract class NotificationContractTests : IAsyncLifetime
     };
 
     Task<TestHost> StartAsync(TempDirectory dir, IEventStore store, Dictionary<string, string?> settings, Support.Recorder recorder,
-        Action<GeminiHooks.Hosting.GeminiHooksBuilder>? handlers = null) =>
+        Action<GeminiHooks.Hosting.GeminiHooksBuilder>? handlers = null, CapturedLogs? logs = null) =>
         TestHost.StartAsync(dir, settings, handlers ?? (hooks => hooks.AddHandler<Support.FlakyHandler>("billing")),
-            services => services.AddSingleton(recorder), TimeProvider.System, store);
+            services => services.AddSingleton(recorder), TimeProvider.System, store, logs);
 
     /// <summary>Dead-lettered pairs of the handler, in one query (cheap enough to poll).</summary>
     static async Task<long> DeadAsync(IEventStore store, string handler = "billing") =>
@@ -126,7 +131,7 @@ public abstract class NotificationContractTests : IAsyncLifetime
         var store = await StoreAsync();
         // The sink fails slowly (1.5 s, then 500) until it is switched back on; what it took in is kept apart.
         var down = true;
-        var delivered = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        var delivered = new ConcurrentQueue<string>();
         _sink.Answer = async (request, _) =>
         {
             if (!Volatile.Read(ref down))
@@ -137,7 +142,9 @@ public abstract class NotificationContractTests : IAsyncLifetime
             await Task.Delay(1500);
             return 500;
         };
-        await using var host = await StartAsync(dir, store, Settings(NotificationKinds.DeadLetter, "00:00:01"), new Support.Recorder());
+        var logs = new CapturedLogs();
+        await using var host = await StartAsync(dir, store, Settings(NotificationKinds.DeadLetter, "00:00:01"), new Support.Recorder(), logs: logs);
+        using var counts = new NotificationCounts(host.App.Services.GetRequiredService<IMeterFactory>());
 
         async Task<TimeSpan> DispatchAsync(int count)
         {
@@ -164,6 +171,74 @@ public abstract class NotificationContractTests : IAsyncLifetime
         await Eventually.UntilAsync(() => Task.FromResult(Reported() == 420), () => $"reported {Reported()} of 420", TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Equal(420, Reported());
+
+        // Counted by result; logged by kind and status, never with the URL or its token.
+        Assert.True(counts.Of("dead_letter", "failed") >= 3, $"failed: {counts.Of("dead_letter", "failed")}");
+        Assert.Equal(delivered.Count, counts.Of("dead_letter", "sent"));
+        Assert.Contains(logs.Lines, l => l.Contains("Notification dead_letter", StringComparison.Ordinal) &&
+                                         l.Contains("answered 500", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("xoxb-secret-token", StringComparison.Ordinal) ||
+                                              l.Contains("/notify/T0001", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_sink_that_refuses_connections_is_retried_with_backoff_not_hammered()
+    {
+        // A port that was just free: nothing listens there, so every connection is refused.
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        using var dir = new TempDirectory();
+        var store = await StoreAsync();
+        var settings = Settings(NotificationKinds.DeadLetter, "00:00:04");
+        settings["GeminiHooks:Notify:Url"] = $"http://127.0.0.1:{port}{TokenPath}";
+        var logs = new CapturedLogs();
+        await using var host = await StartAsync(dir, store, settings, new Support.Recorder(), logs: logs);
+        using var counts = new NotificationCounts(host.App.Services.GetRequiredService<IMeterFactory>());
+        await host.AcceptAsync("batch.succeeded");
+        await Eventually.UntilAsync(async () => await DeadAsync(store) == 1, "dead-lettered");
+
+        // Gathered for 4 s, then tried; retried after 1 s, 2 s, 4 s, 4 s, …: a handful of tries in 12 s, not hundreds.
+        await Eventually.UntilAsync(() => counts.Of("dead_letter", "failed") >= 2, "the send is retried", TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var failed = counts.Of("dead_letter", "failed");
+        Assert.InRange(failed, 3, 8);
+        Assert.Equal(0, counts.Of("dead_letter", "sent"));
+        Assert.DoesNotContain(logs.Lines, l => l.Contains("xoxb-secret-token", StringComparison.Ordinal));
+    }
+
+    /// <summary><c>geminihooks.notifications</c> of one host, by kind and result.</summary>
+    sealed class NotificationCounts : IDisposable
+    {
+        readonly MeterListener _listener = new();
+        readonly ConcurrentDictionary<(string, string), long> _counts = new();
+
+        public NotificationCounts(IMeterFactory factory)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Scope == factory && instrument.Name == "geminihooks.notifications")
+                    listener.EnableMeasurementEvents(instrument);
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                string? kind = null, result = null;
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "kind")
+                        kind = tag.Value as string;
+                    else if (tag.Key == "result")
+                        result = tag.Value as string;
+                }
+                _counts.AddOrUpdate((kind ?? "", result ?? ""), value, (_, n) => n + value);
+            });
+            _listener.Start();
+        }
+
+        public long Of(string kind, string result) => _counts.GetValueOrDefault((kind, result));
+
+        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]
