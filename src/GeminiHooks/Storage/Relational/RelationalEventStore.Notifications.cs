@@ -70,13 +70,30 @@ public abstract partial class RelationalEventStore : INotificationStore
         }, cancellationToken).ConfigureAwait(false);
     }
 
-    Task<NotificationBatch?> INotificationStore.TakeNotificationAsync(string kind, string owner, TimeSpan minInterval, TimeSpan lease,
+    async Task<NotificationBatch?> INotificationStore.TakeNotificationAsync(string kind, string owner, TimeSpan minInterval, TimeSpan lease,
         int sampleSize, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(kind);
         ArgumentException.ThrowIfNullOrEmpty(owner);
         var now = Time.GetUtcNow();
-        return GuardedWriteAsync<NotificationBatch?>(async (connection, transaction) =>
+        // Most looks find nothing to send: a read answers them, so idle notifications cost the writer (SQLite's one
+        // writer is the accepts' too) nothing.
+        var waiting = await ReadAsync(async (connection, ct) =>
+        {
+            await using var command = Command(connection, null, """
+                SELECT 1 FROM notification_occurrences WHERE kind = @kind AND at <= @since
+                  AND NOT EXISTS (SELECT 1 FROM notification_state WHERE kind = @kind
+                                  AND (lease_until > @now OR next_attempt_at > @now OR sent_at > @since))
+                LIMIT 1
+                """);
+            Parameter(command, "kind", DbType.String, kind);
+            TimeParameter(command, "since", now - minInterval);
+            TimeParameter(command, "now", now);
+            return await command.ExecuteScalarAsync(ct).ConfigureAwait(false) is not null;
+        }, cancellationToken).ConfigureAwait(false);
+        if (!waiting)
+            return null;
+        return await GuardedWriteAsync<NotificationBatch?>(async (connection, transaction) =>
         {
             await using (var ensure = Command(connection, transaction,
                 "INSERT INTO notification_state (kind, failures) VALUES (@kind, 0) ON CONFLICT (kind) DO NOTHING"))
@@ -151,7 +168,7 @@ public abstract partial class RelationalEventStore : INotificationStore
                     System.Globalization.CultureInfo.InvariantCulture);
             }
             return new NotificationBatch(kind, stamp, firstId, count, subjects, firstAt, lastAt, failures);
-        }, cancellationToken);
+        }, cancellationToken).ConfigureAwait(false);
     }
 
     Task INotificationStore.NotificationSentAsync(NotificationBatch batch, string owner, CancellationToken cancellationToken)
