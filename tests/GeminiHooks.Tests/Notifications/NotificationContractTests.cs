@@ -182,6 +182,27 @@ public abstract class NotificationContractTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_condition_is_raised_once_while_it_holds_on_any_replica_and_again_after_it_ended()
+    {
+        var one = (INotificationStore)await StoreAsync();
+        var two = (INotificationStore)await StoreAsync();
+        var old = new Dictionary<string, string> { ["oldest_pending"] = "msg_1 pending for 16 min 0 s" };
+        var none = new Dictionary<string, string>();
+
+        Assert.Equal(1, await one.SetConditionsAsync(NotificationKinds.BacklogAge, old, CancellationToken.None));
+        Assert.Equal(0, await two.SetConditionsAsync(NotificationKinds.BacklogAge, old, CancellationToken.None));
+        Assert.Equal(0, await one.SetConditionsAsync(NotificationKinds.BacklogAge, old, CancellationToken.None));
+        Assert.Equal(0, await two.SetConditionsAsync(NotificationKinds.BacklogAge, none, CancellationToken.None));
+        Assert.Equal(1, await one.SetConditionsAsync(NotificationKinds.BacklogAge, old, CancellationToken.None));
+
+        var batch = await one.TakeNotificationAsync(NotificationKinds.BacklogAge, "one", TimeSpan.Zero, TimeSpan.FromMinutes(1), 5,
+            CancellationToken.None);
+        Assert.NotNull(batch);
+        Assert.Equal(2, batch.Count);
+        Assert.Equal(["msg_1 pending for 16 min 0 s"], batch.Subjects);
+    }
+
+    [Fact]
     public async Task A_sink_that_refuses_connections_is_retried_with_backoff_not_hammered()
     {
         // A port that was just free: nothing listens there, so every connection is refused.
