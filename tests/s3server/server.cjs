@@ -1,5 +1,6 @@
 // The S3-compatible test server: s3rver on loopback, path-style, with the access key and secret from the environment
-// (S3_ACCESS_KEY, S3_SECRET_KEY) instead of s3rver's fixed S3RVER/S3RVER, so a wrong key is refused as AWS would.
+// (S3_ACCESS_KEY, S3_SECRET_KEY) instead of s3rver's fixed S3RVER/S3RVER, so an unknown access key id is refused as AWS
+// would (s3rver checks the key id of a V4-signed request, not the signature itself).
 //
 //   node server.cjs --port 4568 --directory /tmp/data --bucket geminihooks
 //
