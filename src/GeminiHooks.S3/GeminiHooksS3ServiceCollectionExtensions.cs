@@ -30,7 +30,7 @@ public static class GeminiHooksS3ServiceCollectionExtensions
             services.Any(d => d.ServiceType == typeof(S3ArtifactStore)))
             return services;
         services.AddOptions<ArtifactOptions>().BindTypeChecked(section).ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<ArtifactOptions>, S3OptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, S3OptionsValidator>());
         services.AddSingleton<S3ArtifactStore>();
         services.RemoveAll<IArtifactStore>();
         services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<S3ArtifactStore>());

@@ -26,13 +26,20 @@ static class S3TestServer
         : throw new InvalidOperationException($"{name} is not set: run the suite with scripts/test.sh, or start the S3 test server first with eval \"$(tests/scripts/s3.sh start)\"");
 
     /// <summary>The store's settings for the test server, under a prefix of the test's own.</summary>
-    public static ArtifactS3Options Options(string prefix, string? bucket = null) => new()
+    public static ArtifactS3Options Options(string prefix, string? bucket = null)
     {
-        Bucket = bucket ?? Bucket,
-        Prefix = prefix,
-        ServiceUrl = Url,
-        ForcePathStyle = true,
-    };
+        // The store reads these through the SDK's chain; checked here so that a test without them fails with this message
+        // instead of the SDK looking further (profiles, instance metadata).
+        _ = AccessKey;
+        _ = SecretKey;
+        return new ArtifactS3Options
+        {
+            Bucket = bucket ?? Bucket,
+            Prefix = prefix,
+            ServiceUrl = Url,
+            ForcePathStyle = true,
+        };
+    }
 
     /// <summary>A store on the test server; <paramref name="partSize"/> as the tests need it (the default is 16 MiB).</summary>
     public static S3ArtifactStore Store(string prefix, long partSize = S3ArtifactStore.DefaultPartSize, string? bucket = null,
