@@ -51,6 +51,41 @@ public sealed class FailedUploadTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_server_that_goes_away_mid_way_fails_the_put_and_the_message_names_the_upload_it_could_not_abort()
+    {
+        var prefix = S3TestServer.NewPrefix();
+        using var store = S3TestServer.Store(prefix, partSize: 5 * MiB);
+        var file = TestFiles.Random(_temp.File("video.mp4"), 300 * MiB);
+        var put = store.PutAsync("video.mp4", file, CancellationToken.None);
+        await Eventually.UntilAsync(async () => (await S3TestServer.IncompleteUploadsAsync(prefix)).Count == 1,
+            () => "the multipart upload started", TimeSpan.FromSeconds(30));
+        string? uploadId;
+        IOException error;
+        try
+        {
+            uploadId = (await S3TestServer.IncompleteUploadsAsync(prefix))[0].UploadId;
+            await S3TestServer.ScriptAsync("stop", "--keep");
+            error = await Assert.ThrowsAsync<IOException>(() => put);
+        }
+        finally
+        {
+            await S3TestServer.ScriptAsync("start");
+        }
+
+        // The abort could not reach the server either: the message says so, with the upload's id, which the bucket
+        // indeed still holds, and how such leftovers are removed.
+        Assert.StartsWith($"Putting {file} to s3://{S3TestServer.Bucket}/{prefix}video.mp4 failed: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the incomplete multipart upload {uploadId} of s3://{S3TestServer.Bucket}/{prefix}video.mp4 could not be aborted",
+            error.Message, StringComparison.Ordinal);
+        Assert.Contains("AbortIncompleteMultipartUpload", error.Message, StringComparison.Ordinal);
+        var left = Assert.Single(await S3TestServer.IncompleteUploadsAsync(prefix));
+        Assert.Equal(uploadId, left.UploadId);
+        using var client = S3TestServer.Client();
+        await client.AbortMultipartUploadAsync(S3TestServer.Bucket, left.Key, left.UploadId);
+        Assert.Empty(await S3TestServer.IncompleteUploadsAsync(prefix));
+    }
+
+    [Fact]
     public async Task A_bucket_that_does_not_exist_is_a_clear_error_and_leaves_nothing_behind()
     {
         var prefix = S3TestServer.NewPrefix();

@@ -68,6 +68,14 @@ static class S3TestServer
         return response.MultipartUploads ?? [];
     }
 
+    /// <summary>Stops (keeping its data, <c>stop --keep</c>) or starts the test server through the script that started it.</summary>
+    public static async Task ScriptAsync(params string[] arguments)
+    {
+        var script = Require("GEMINIHOOKS_TEST_S3_SCRIPT");
+        var (code, output) = await ChildProcess.RunAsync("bash", [script, .. arguments], Repository.Root, TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, $"s3.sh {string.Join(' ', arguments)} failed: {output}");
+    }
+
     /// <summary>
     /// The test server's fault switch (tests/s3server/server.cjs): every UploadPart after the next
     /// <paramref name="after"/> answers 500; null clears it.

@@ -135,6 +135,11 @@ server.run().then(
   },
 );
 
+// A stop is a stop: connections in use (a part half sent) are cut, not drained, as when a real server goes away.
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => server.close().finally(() => process.exit(0)));
+  process.on(signal, () => {
+    const closed = server.close();
+    server.httpServer.closeAllConnections();
+    closed.finally(() => process.exit(0));
+  });
 }
