@@ -78,6 +78,43 @@ async function faults(ctx, next) {
   return next();
 }
 
+// Parts being received, per upload id. An abort waits for them (S3 likewise lets parts in progress finish or fail):
+// s3rver opens a part's file some time after the request begins, and removing the upload's folder before that would
+// fail its write.
+const partsInFlight = new Map();
+const aborted = new Set();
+
+async function trackParts(ctx, next) {
+  const uploadId = ctx.query.uploadId;
+  if (ctx.method !== 'PUT' || !uploadId || !ctx.query.partNumber) return next();
+  const [bucketName] = ctx.path.split('/').filter(part => part.length > 0);
+  if (aborted.has(uploadId) || !fs.existsSync(path.join(uploadsDirectory(bucketName), path.basename(uploadId)))) {
+    ctx.req.resume();
+    return xmlError(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+  }
+  partsInFlight.set(uploadId, (partsInFlight.get(uploadId) || 0) + 1);
+  let done = false;
+  const settle = () => {
+    if (done) return;
+    done = true;
+    partsInFlight.set(uploadId, partsInFlight.get(uploadId) - 1);
+  };
+  // A client that goes away mid-part leaves s3rver's handler waiting for a body that never ends.
+  ctx.req.on('close', () => setTimeout(settle, 200));
+  try {
+    return await next();
+  } finally {
+    settle();
+  }
+}
+
+async function whenNoPartsInFlight(uploadId) {
+  for (let waited = 0; (partsInFlight.get(uploadId) || 0) > 0 && waited < 10000; waited += 50) {
+    await new Promise(resolve => setTimeout(resolve, 50));
+  }
+  partsInFlight.delete(uploadId);
+}
+
 async function missingUploads(ctx, next) {
   const [bucketName, ...keyParts] = ctx.path.split('/').filter(part => part.length > 0);
   const isList = ctx.method === 'GET' && keyParts.length === 0 && 'uploads' in ctx.query;
@@ -89,6 +126,8 @@ async function missingUploads(ctx, next) {
   if (isAbort) {
     const upload = path.join(uploads, path.basename(ctx.query.uploadId));
     if (!fs.existsSync(upload)) return xmlError(ctx, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+    aborted.add(ctx.query.uploadId);
+    await whenNoPartsInFlight(ctx.query.uploadId);
     fs.rmSync(upload, { recursive: true, force: true });
     ctx.status = 204;
     return;
@@ -125,7 +164,7 @@ const server = new S3rver({
   configureBuckets: [{ name: bucket }],
 });
 // Ahead of s3rver's router, which answers both calls with NotImplemented / MethodNotAllowed.
-server.middleware.unshift(faults, missingUploads);
+server.middleware.unshift(faults, missingUploads, trackParts);
 
 server.run().then(
   address => console.log(`s3 test server on http://${address.address}:${address.port}, bucket ${bucket}, data in ${directory}`),
@@ -134,6 +173,17 @@ server.run().then(
     process.exit(1);
   },
 );
+
+// The one failure s3rver cannot take: a part whose upload was aborted while the part was still arriving, whose file
+// can then no longer be opened. S3 answers such a part with an error; here it is logged and the server carries on.
+process.on('uncaughtException', error => {
+  if (error.code === 'ENOENT' && String(error.path).includes('._S3rver_uploads')) {
+    console.error(`a part of an aborted upload was not written: ${error.path}`);
+    return;
+  }
+  console.error(error);
+  process.exit(1);
+});
 
 // A stop is a stop: connections in use (a part half sent) are cut, not drained, as when a real server goes away.
 for (const signal of ['SIGTERM', 'SIGINT']) {
