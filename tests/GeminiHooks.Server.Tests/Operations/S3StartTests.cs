@@ -8,6 +8,25 @@ namespace GeminiHooks.Server.Tests.Operations;
 /// </summary>
 public class S3StartTests
 {
+    [Fact]
+    public async Task Good_S3_settings_start_the_server()
+    {
+        var port = ChildProcess.FreePort();
+        await using var server = await ServerProcess.StartAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
+            ["GeminiHooks__Artifacts__Store"] = "S3",
+            ["GeminiHooks__Artifacts__S3__Bucket"] = "geminihooks",
+            ["GeminiHooks__Artifacts__S3__ServiceUrl"] = "http://127.0.0.1:9000",
+            ["GeminiHooks__Artifacts__S3__ForcePathStyle"] = "true",
+        });
+        using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+
+        await server.WaitUntilUpAsync(client);
+
+        Assert.DoesNotContain("Configuration error", server.Log, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("GeminiHooks__Artifacts__S3__ServiceUrl", "http://127.0.0.1:9000",
         "Configuration error: GeminiHooks:Artifacts:S3:Bucket: is empty: name the bucket artifacts are put in (Artifacts:Store is S3)")]
