@@ -15,25 +15,22 @@ namespace GeminiHooks.Hosting;
 public static class GeminiHooksS3ServiceCollectionExtensions
 {
     /// <summary>
-    /// When <c>GeminiHooks:Artifacts:Store</c> in <paramref name="configuration"/> is <c>S3</c>: makes the S3 store the
-    /// <see cref="IArtifactStore"/> (replacing one registered before, e.g. the FileSystem default) and checks
-    /// <c>GeminiHooks:Artifacts:S3</c> at start. Otherwise registers nothing. Call after <c>AddGeminiHooks</c>.
-    /// Idempotent.
+    /// Makes <c>GeminiHooks:Artifacts:Store = S3</c> available: the <see cref="IArtifactStore"/> is then the S3 store,
+    /// and <c>GeminiHooks:Artifacts:S3</c> is checked at start; with any other value it is the store registered before
+    /// this call (the FileSystem default). Call after <c>AddGeminiHooks</c>. Idempotent.
     /// </summary>
     public static IServiceCollection AddGeminiHooksS3(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
-        var section = configuration.GetSection(GeminiHooksOptions.SectionName + ":Artifacts");
-        // The store is chosen once, at composition: a reload that switches stores takes a restart, as Store:Provider does.
-        if (!string.Equals(section["Store"], S3ArtifactStore.StoreName, StringComparison.OrdinalIgnoreCase) ||
-            services.Any(d => d.ServiceType == typeof(S3ArtifactStore)))
+        if (services.Any(d => d.ServiceType == typeof(S3ArtifactStore)))
             return services;
-        services.AddOptions<ArtifactOptions>().BindTypeChecked(section).ValidateOnStart();
+        services.AddOptions<ArtifactOptions>()
+            .BindTypeChecked(configuration.GetSection(GeminiHooksOptions.SectionName + ":Artifacts"))
+            .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, S3OptionsValidator>());
         services.AddSingleton<S3ArtifactStore>();
-        services.RemoveAll<IArtifactStore>();
-        services.AddSingleton<IArtifactStore>(sp => sp.GetRequiredService<S3ArtifactStore>());
+        ArtifactStoreSelection.Register(services);
         return services;
     }
 }

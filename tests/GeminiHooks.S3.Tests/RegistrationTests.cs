@@ -49,13 +49,50 @@ public sealed class RegistrationTests
     [Theory]
     [InlineData(null)]
     [InlineData("FileSystem")]
-    public async Task With_any_other_store_nothing_is_registered(string? store)
+    public async Task With_any_other_store_the_earlier_store_stays_the_artifact_store_and_S3_settings_are_not_checked(string? store)
     {
         var configuration = store is null ? Configuration() : Configuration(("Store", store));
         await using var provider = Provider(configuration);
 
         Assert.IsType<EarlierStore>(Assert.Single(provider.GetServices<IArtifactStore>()));
-        Assert.Empty(provider.GetServices<IValidateOptions<GeminiHooksOptions>>());
+        Assert.IsType<EarlierStore>(provider.GetRequiredService<IArtifactStore>());
+        // The S3 settings (no bucket here) are checked only when S3 is the store.
+        _ = provider.GetRequiredService<IOptions<GeminiHooksOptions>>().Value;
+    }
+
+    [Fact]
+    public async Task The_store_is_chosen_from_the_configuration_as_it_is_when_first_resolved()
+    {
+        // A test host adds its settings file after the application composed its services.
+        var configuration = new ConfigurationManager();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddSingleton<IArtifactStore, EarlierStore>();
+        services.AddGeminiHooksS3(configuration);
+        configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["GeminiHooks:Artifacts:Store"] = "S3",
+            ["GeminiHooks:Artifacts:S3:Bucket"] = S3TestServer.Bucket,
+            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = S3TestServer.Url,
+        });
+        await using var provider = services.BuildServiceProvider();
+
+        Assert.Equal("S3", provider.GetRequiredService<IArtifactStore>().Name);
+    }
+
+    [Fact]
+    public async Task Another_store_with_none_registered_before_is_an_error_that_says_so()
+    {
+        var configuration = Configuration(("Store", "FileSystem"));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddGeminiHooksS3(configuration);
+        await using var provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<InvalidOperationException>(() => provider.GetRequiredService<IArtifactStore>());
+
+        Assert.Equal("GeminiHooks:Artifacts:Store is 'FileSystem', but no such artifact store was registered before AddGeminiHooksS3", error.Message);
     }
 
     [Fact]
