@@ -130,6 +130,11 @@ static class SqliteSchema
         );
         CREATE INDEX replays_running ON replays (status, created_at);
         """,
+        """
+        -- Searches by type and time range read the range of one type instead of walking every newer event (every SQLite
+        -- index holds the rowid, so a page's ids come from the index alone).
+        CREATE INDEX events_type_received ON events (type, received_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
