@@ -11,7 +11,7 @@ using GeminiHooks.Bench.Load;
 //   count   --db FILE                                   events stored, pairs pending
 //   probe   --mode latency|retry --url URL --keys DIR [--port P] [--count N] [--interval-ms I] [--log FILE]
 //           times accept -> handler start, or a retry's due time -> its run, on an idle service (DispatchProbe.cs)
-//   search  --provider Sqlite|Postgres --connection CS [--events 1000000] [--samples 200]
+//   search  --provider Sqlite|Postgres --connection CS [--events 1000000] [--samples 200] [--replay-page 200]
 //           fills a store with N events, times searches and a bulk replay through the store API (SearchBench.cs)
 var arguments = Arguments.Parse(args.Skip(1));
 try

@@ -18,8 +18,8 @@ namespace GeminiHooks.Bench.Load;
 /// </summary>
 static class SearchBench
 {
-    /// <summary>The receiver's replay worker page (Admin/Replays/ReplayWorker.PageSize).</summary>
-    const int ReplayPage = 200;
+    /// <summary>The receiver's replay worker page (Admin/Replays/ReplayWorker.PageSize); --replay-page overrides it.</summary>
+    const int WorkerPage = 200;
 
     public static async Task<int> RunAsync(Arguments arguments)
     {
@@ -30,6 +30,7 @@ static class SearchBench
         var connectionString = arguments.Required("connection");
         var total = arguments.Int("events", 1_000_000);
         var samples = arguments.Int("samples", 200);
+        var replayPage = arguments.Int("replay-page", WorkerPage);
         if (total < 100_000)
             throw new ArgumentException("--events must be at least 100000 (the checks expect full pages of one hour)");
         var options = new StoreOptions { Provider = postgres ? "Postgres" : "Sqlite", ConnectionString = connectionString };
@@ -82,7 +83,7 @@ static class SearchBench
             Check(page.Events.Count == 0 && page.NextCursor is not null, "q without a match reads one window and gives a cursor");
         });
         await WalkAsync(store, name, total);
-        await ReplayAsync(store, name, total);
+        await ReplayAsync(store, name, total, replayPage);
         return 0;
     }
 
@@ -137,7 +138,7 @@ static class SearchBench
             $"SEARCH store={name} check=\"q, every page to the oldest event\" pages={pages} seconds={clock.Elapsed.TotalSeconds:0.00} per_page_ms={clock.Elapsed.TotalMilliseconds / pages:0.0} (each request bounded at {RelationalWindow} bodies; target \"<= 2 s\" is per request)"));
     }
 
-    static async Task ReplayAsync(IEventStore store, string name, long total)
+    static async Task ReplayAsync(IEventStore store, string name, long total, int pageSize)
     {
         var filter = new EventFilter { Metadata = new Dictionary<string, string> { ["shard"] = "s3" } };
         var clock = Stopwatch.StartNew();
@@ -149,7 +150,7 @@ static class SearchBench
         var progress = (ReplayProgress?)started;
         var owner = "bench-" + Environment.ProcessId;
         while (progress is { Status: "running" })
-            progress = await store.RunReplayPageAsync(owner, TimeSpan.FromMinutes(1), ReplayPage, static (_, _) => ["log"], CancellationToken.None);
+            progress = await store.RunReplayPageAsync(owner, TimeSpan.FromMinutes(1), pageSize, static (_, _) => ["log"], CancellationToken.None);
         var seconds = clock.Elapsed.TotalSeconds;
         Check(progress is { Status: "done" } && progress.Enqueued == counted && started.Matched == counted,
             $"the replay queues the {counted} events it matched");
@@ -158,7 +159,7 @@ static class SearchBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"SEARCH store={name} check=\"dry-run count of meta.shard=s3\" matched={counted} ms={countMs:0.0}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"SEARCH store={name} check=\"replay of meta.shard=s3\" enqueued={progress!.Enqueued} seconds={seconds:0.00} pages_of={ReplayPage} target=\"<= 10 s\" {(seconds <= 10 ? "met" : "NOT MET")}"));
+            $"SEARCH store={name} check=\"replay of meta.shard=s3\" enqueued={progress!.Enqueued} seconds={seconds:0.00} pages_of={pageSize} target=\"<= 10 s\" {(seconds <= 10 ? "met" : "NOT MET")}"));
     }
 
     static double Percentile(List<double> sorted, double p) => sorted[Math.Clamp((int)Math.Ceiling(p * sorted.Count) - 1, 0, sorted.Count - 1)];
