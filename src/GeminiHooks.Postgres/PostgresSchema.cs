@@ -200,6 +200,11 @@ static class PostgresSchema
         CREATE TRIGGER notify_reconcile_conflict AFTER INSERT ON job_followers FOR EACH ROW
             WHEN (NEW.kind = 'conflict') EXECUTE FUNCTION geminihooks_notify_reconcile_conflict();
         """,
+        """
+        -- Searches by type and time range read the range of one type instead of walking every newer event.
+        -- The id is included so a page's ids come from the index alone (an index-only scan).
+        CREATE INDEX events_type_received ON events (type, received_at) INCLUDE (id);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -183,6 +183,11 @@ static class SqliteSchema
             VALUES ('reconcile_conflict', NEW.family || ' ' || NEW.job_id || ': ' || NEW.type || ' (' || NEW.webhook_id || ')', NEW.at);
         END;
         """,
+        """
+        -- Searches by type and time range read the range of one type instead of walking every newer event (every SQLite
+        -- index holds the rowid, so a page's ids come from the index alone).
+        CREATE INDEX events_type_received ON events (type, received_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
