@@ -6,7 +6,9 @@
 # shared machine shows in the bare runs and hits every build alike. Each run prints its rate and the service's CPU time
 # per request (user + system, read from /proc during the measured run): the CPU figure barely moves when other work
 # shares the cores, the rate does. The warm-up is 20 s by default: with less, the JIT's tiering of a larger build is
-# still running in the measured window on two cores. Only 127.0.0.1 is loaded; every process it starts is stopped.
+# still running in the measured window on two cores. STORE=postgres runs every build on a PostgreSQL cluster of its
+# own (tests/scripts/postgres.sh, a fresh database per run) instead of SQLite. Only 127.0.0.1 is loaded; every process
+# it starts is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -23,10 +25,13 @@ BARE_PORT=18796
 OUT=$(mktemp -d /tmp/geminihooks-ab.XXXXXX)
 PIDS=()
 cleanup() {
+  [ -f "$PG_STATE/cluster" ] && GEMINIHOOKS_PG_STATE=$PG_STATE tests/scripts/postgres.sh stop >/dev/null 2>&1 || true
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for tree in "$OUT"/tree-*; do [ -d "$tree" ] && git worktree remove --force "$tree" >/dev/null 2>&1 || true; done
   rm -rf "$OUT"
 }
+STORE=${STORE:-sqlite}
+PG_STATE=$OUT/pg
 trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
@@ -76,10 +81,23 @@ bare() {
 }
 
 declare -A SUM=() CPU=()
+# store_settings NAME: the store a service run uses, fresh for each run.
+store_settings() {
+  if [ "$STORE" = postgres ]; then
+    local admin=${GEMINIHOOKS_TEST_POSTGRES/Database=geminihooks_test/Database=postgres}
+    psql "$(sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Database=/dbname=/' <<<"$admin")" -qc "CREATE DATABASE $1" >/dev/null
+    echo "GeminiHooks__Store__Provider=Postgres GeminiHooks__Store__ConnectionString=${GEMINIHOOKS_TEST_POSTGRES/Database=geminihooks_test/Database=$1}"
+  else
+    echo "GeminiHooks__Store__ConnectionString=Data Source=$OUT/$1.db"
+  fi
+}
+
 service() { # side
-  local db=$OUT/$1-$RUN.db
+  local settings; settings=$(store_settings "ab_$1_$RUN")
+  local STORE_ENV=()
+  if [ "$STORE" = postgres ]; then read -r -a STORE_ENV <<<"$settings"; else STORE_ENV=("$settings"); fi
   (cd "$OUT/server-$1" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
-    GeminiHooks__Static__Secrets__0="$SECRET" GeminiHooks__Store__ConnectionString="Data Source=$db" \
+    GeminiHooks__Static__Secrets__0="$SECRET" "${STORE_ENV[@]}" \
     GeminiHooks__RateLimit__Enabled=false dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
   local pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$PORT/readyz"
@@ -91,6 +109,9 @@ service() { # side
   echo "$1 (${REVS[$1]}): $rps req/s, $cpu us CPU per request"
 }
 
+if [ "$STORE" = postgres ]; then
+  eval "$(GEMINIHOOKS_PG_STATE=$PG_STATE tests/scripts/postgres.sh start)"
+fi
 bare first
 for _ in $(seq 1 "$PAIRS"); do for side in "${!REVS[@]}"; do service $side; done; done
 bare last
