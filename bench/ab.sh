@@ -51,11 +51,12 @@ BARE_DLL=$ROOT/bench/GeminiHooks.Bench.Bare/bin/Release/net10.0/GeminiHooks.Benc
 $LOAD keys --out "$OUT/keys" >/dev/null
 SECRET=$(cat "$OUT/keys/secret.txt")
 
-# wrk_run URL: a warm-up, then the measured run on deliveries the warm-up did not send; prints requests per second.
-# Each run gets freshly signed deliveries (timestamps of now, ids no store has seen).
+# wrk_run URL [PID]: a warm-up, then the measured run on deliveries the warm-up did not send; prints requests per
+# second and, given the service's PID, its CPU time per request. Each run gets freshly signed deliveries (timestamps of
+# now, ids no store has seen). It runs in a subshell ($(...)), so the caller counts the runs: RUN numbers the
+# deliveries, the store and the tag.
 RUN=0
 wrk_run() {
-  RUN=$((RUN + 1))
   $LOAD gen --scenario static --keys "$OUT/keys" --count $((25000 * (WARMUP + DURATION + 2))) --threads $THREADS \
     --out "$OUT/d$RUN" --tag "ab$RUN" >/dev/null
   local warm used
@@ -68,15 +69,18 @@ wrk_run() {
   local rps; rps=$(cat "$OUT/rps")
   if [ -n "${2:-}" ]; then
     local c1; c1=$(awk '{print $14+$15}' /proc/$2/stat)
-    awk -v r="$rps" -v c="$((c1 - c0))" -v d="$DURATION" 'BEGIN { printf "%s %.1f\n", r, c * 10000 / (r * d) }'
+    awk -v r="$rps" -v c="$((c1 - c0))" -v d="$DURATION" -v tick="$(getconf CLK_TCK)" 'BEGIN { printf "%s %.1f\n", r, c * 1e6 / tick / (r * d) }'
   else echo "$rps -"; fi
+  rm -f "$OUT/d$RUN".* # hundreds of MB per run
 }
 
 bare() {
+  RUN=$((RUN + 1))
   dotnet "$BARE_DLL" $BARE_PORT >"$OUT/bare.log" 2>&1 &
   local pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$BARE_PORT/readyz"
-  echo "bare Kestrel ($1): $(wrk_run "http://127.0.0.1:$BARE_PORT") req/s"
+  local out; out=$(wrk_run "http://127.0.0.1:$BARE_PORT")
+  echo "bare Kestrel ($1): ${out% *} req/s"
   stop "$pid"
 }
 
@@ -93,6 +97,7 @@ store_settings() {
 }
 
 service() { # side
+  RUN=$((RUN + 1))
   local settings; settings=$(store_settings "ab_$1_$RUN")
   local STORE_ENV=()
   if [ "$STORE" = postgres ]; then read -r -a STORE_ENV <<<"$settings"; else STORE_ENV=("$settings"); fi
