@@ -22,6 +22,7 @@ THREADS=2
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=18795
 BARE_PORT=18796
+METRICS_PORT=18797 # not the default 9464, which a test run on the same machine may hold
 OUT=$(mktemp -d /tmp/geminihooks-ab.XXXXXX)
 PIDS=()
 cleanup() {
@@ -103,7 +104,7 @@ service() { # side
   if [ "$STORE" = postgres ]; then read -r -a STORE_ENV <<<"$settings"; else STORE_ENV=("$settings"); fi
   (cd "$OUT/server-$1" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
     GeminiHooks__Static__Secrets__0="$SECRET" "${STORE_ENV[@]}" \
-    GeminiHooks__RateLimit__Enabled=false dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
+    GeminiHooks__RateLimit__Enabled=false GeminiHooks__Metrics__Port=$METRICS_PORT dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
   local pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$PORT/readyz"
   local out; out=$(wrk_run "http://127.0.0.1:$PORT" "$pid")
