@@ -50,36 +50,36 @@ public class DashboardSearchTests(ITestOutputHelper output)
         await browser.EvaluateAsync($"document.getElementById('key').value = '{AdminKey}'; document.getElementById('key-form').requestSubmit()");
 
         // The newest 50, then the page past them, then back.
-        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 50", TimeSpan.FromSeconds(15));
+        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 50", TimeSpan.FromSeconds(30));
         Assert.Equal("msg_hostile", (string?)await browser.EvaluateAsync($"document.querySelector('{Rows}').dataset.webhookId"));
         await browser.ClickAsync("#page-older");
-        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === {Events + 1 - 50}", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === {Events + 1 - 50}", TimeSpan.FromSeconds(30));
         Assert.NotNull(await browser.EvaluateAsync($"document.querySelector(\"{Rows}[data-webhook-id='msg_search_00']\")?.dataset.webhookId"));
         Assert.StartsWith("Page 2 of every event", (string?)await browser.EvaluateAsync("document.getElementById('search-summary').textContent"),
             StringComparison.Ordinal);
         Assert.True((bool?)await browser.EvaluateAsync("document.getElementById('page-older').disabled"));
         await browser.ClickAsync("#page-newer");
-        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 50", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 50", TimeSpan.FromSeconds(30));
 
         // The hostile metadata shows as text beside its webhook id; nothing it names ran or loaded.
         const string HostileMetadata = $"document.querySelector(\"{Rows}[data-webhook-id='msg_hostile'] .metadata\").textContent";
-        await browser.WaitForAsync(HostileMetadata + ".includes('<img src=x')", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync(HostileMetadata + ".includes('<img src=x')", TimeSpan.FromSeconds(30));
         Assert.Equal(0, (int?)await browser.EvaluateAsync("document.querySelectorAll('#event-rows img').length"));
         Assert.True((bool?)await browser.EvaluateAsync("window.__pwned === undefined"));
 
         // Search by the job's short form: exactly its event, with its job and metadata beside the webhook id.
         await browser.EvaluateAsync("document.getElementById('search-job').value = 'dash-42'; document.getElementById('search-form').requestSubmit()");
         const string Found = $"document.querySelector(\"{Rows}[data-webhook-id='msg_search_42']\")";
-        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 1 && {Found}", TimeSpan.FromSeconds(10));
-        await browser.WaitForAsync(Found + ".querySelector('.job').textContent === 'job batches/dash-42'", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === 1 && {Found}", TimeSpan.FromSeconds(30));
+        await browser.WaitForAsync(Found + ".querySelector('.job').textContent === 'job batches/dash-42'", TimeSpan.FromSeconds(30));
         Assert.Equal("team=red", (string?)await browser.EvaluateAsync(Found + ".querySelector('.metadata').textContent"));
         Assert.True((bool?)await browser.EvaluateAsync("document.getElementById('page-older').disabled"));
 
         // Its detail: body (as text), handler runs, and the followers lookup (the job is not tracked here).
         await browser.ClickAsync($"{Rows}[data-webhook-id='msg_search_42'] button.details");
         await browser.WaitForAsync("document.getElementById('detail').open && document.getElementById('detail-body').textContent.includes('dash-42')",
-            TimeSpan.FromSeconds(10));
-        await browser.WaitForAsync("document.getElementById('detail-followers-note').textContent.includes('not tracked')", TimeSpan.FromSeconds(10));
+            TimeSpan.FromSeconds(30));
+        await browser.WaitForAsync("document.getElementById('detail-followers-note').textContent.includes('not tracked')", TimeSpan.FromSeconds(30));
         Assert.NotNull(await browser.EvaluateAsync("document.querySelector(\"#detail-handlers tr[data-handler='forward']\")?.dataset.handler"));
         await browser.ClickAsync("#detail-close");
 
@@ -89,9 +89,9 @@ public class DashboardSearchTests(ITestOutputHelper output)
             document.getElementById('search-type').value = 'batch.failed';
             document.getElementById('search-form').requestSubmit()
             """);
-        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === {Events / 3}", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync($"document.querySelectorAll('{Rows}').length === {Events / 3}", TimeSpan.FromSeconds(30));
         await browser.ClickAsync("#replay-matching");
-        await browser.WaitForAsync("document.getElementById('replay-confirm').open", TimeSpan.FromSeconds(10));
+        await browser.WaitForAsync("document.getElementById('replay-confirm').open", TimeSpan.FromSeconds(30));
         Assert.StartsWith($"{Events / 3} events match type=batch.failed",
             (string?)await browser.EvaluateAsync("document.getElementById('replay-count').textContent"), StringComparison.Ordinal);
         Assert.Equal(Events / 3, await DryRunAsync(client, """{"filter":{"type":"batch.failed"},"dry_run":true}"""));
