@@ -34,6 +34,7 @@ static class AdminHandlerEndpoints
             new AdminHandlerRetry(handler.Flow.MaxAttempts, handler.Flow.BaseDelay, handler.Flow.MaxDelay), handler.Flow.Concurrency,
             handler.Flow.FailureThreshold > 0 ? new AdminCircuitBreaker(handler.Flow.FailureThreshold, handler.Flow.BreakDuration,
                 state.Failures, state.Circuit == HandlerState.Closed ? null : state.CircuitUntil) : null,
+            handler.Flow.RateLimited ? new AdminRateLimit(handler.Flow.RatePerSecond, handler.Flow.RateBurst) : null,
             state.Pending, state.Running, state.Dead, state.LastError)).ToList();
         return TypedResults.Json(new AdminHandlerList(list), AdminHandlerJsonContext.Default.AdminHandlerList);
     }
