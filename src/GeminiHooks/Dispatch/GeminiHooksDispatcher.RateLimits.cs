@@ -1,4 +1,5 @@
 using GeminiHooks.Configuration;
+using GeminiHooks.Observability;
 using GeminiHooks.Storage;
 
 namespace GeminiHooks.Dispatch;
@@ -29,6 +30,8 @@ sealed partial class GeminiHooksDispatcher
             var others = catalog.Names.Where(n => !string.Equals(n, handler.Name, StringComparison.Ordinal)).ToArray();
             var taken = await store.ClaimAsync(Owner, want, dispatch.Lease, others, stoppingToken);
             items.AddRange(taken);
+            if (_rates.WaitedForToken(handler))
+                flowMetrics.Deferred(handler.Name, HandlerFlowMetrics.RateLimit, taken.Count);
         }
         return items;
     }

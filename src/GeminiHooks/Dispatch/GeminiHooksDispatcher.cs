@@ -25,6 +25,7 @@ sealed partial class GeminiHooksDispatcher(
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
     GeminiHooksMetrics metrics,
+    HandlerFlowMetrics flowMetrics,
     ILogger<GeminiHooksDispatcher> logger) : BackgroundService
 {
     const int MaxErrorLength = 2000;

@@ -29,6 +29,23 @@ sealed class HandlerRateLimiter(TimeProvider time)
         return true;
     }
 
+    /// <summary>
+    /// Whether the handler's bucket was empty until just now (it gained its next token within the last 1 / PerSecond
+    /// seconds, at most a second): pairs claimed now were most likely waiting for that token. A pair that arrives long
+    /// after the bucket refilled did not wait, and is not counted. Answers true once per refill.
+    /// </summary>
+    public bool WaitedForToken(HandlerDescriptor handler)
+    {
+        if (!handler.Flow.RateLimited)
+            return false;
+        var bucket = Refill(handler);
+        if (bucket.ReadyAt is not { } readyAt)
+            return false;
+        bucket.ReadyAt = null;
+        var window = TimeSpan.FromSeconds(Math.Min(1, 1 / handler.Flow.RatePerSecond));
+        return time.GetElapsedTime(readyAt) <= window;
+    }
+
     /// <summary>How long until the first of <paramref name="handlers"/> with an empty bucket has a token again; null when none is empty.</summary>
     public TimeSpan? UntilNextToken(IEnumerable<HandlerDescriptor> handlers)
     {
@@ -57,8 +74,12 @@ sealed class HandlerRateLimiter(TimeProvider time)
             _buckets[handler.Name] = bucket;
             return bucket;
         }
-        var elapsed = time.GetElapsedTime(bucket.At, now).TotalSeconds;
-        bucket.Tokens = Math.Min(flow.RateBurst, bucket.Tokens + Math.Max(0, elapsed) * flow.RatePerSecond);
+        var elapsed = Math.Max(0, time.GetElapsedTime(bucket.At, now).TotalSeconds);
+        var tokens = bucket.Tokens + elapsed * flow.RatePerSecond;
+        // The moment an empty bucket got its token back, for WaitedForToken.
+        if (bucket.Tokens < 1 && tokens >= 1)
+            bucket.ReadyAt = bucket.At + (long)((1 - bucket.Tokens) / flow.RatePerSecond * time.TimestampFrequency);
+        bucket.Tokens = Math.Min(flow.RateBurst, tokens);
         bucket.At = now;
         return bucket;
     }
@@ -67,5 +88,6 @@ sealed class HandlerRateLimiter(TimeProvider time)
     {
         public double Tokens { get; set; }
         public long At { get; set; }
+        public long? ReadyAt { get; set; }
     }
 }

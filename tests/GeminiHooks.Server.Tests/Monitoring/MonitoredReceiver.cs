@@ -44,6 +44,11 @@ public sealed class MonitoredReceiver : IAsyncLifetime
             ["GeminiHooks__Handlers__forward__Url"] = _downstream.Url,
             ["GeminiHooks__Handlers__forward__Secret"] = Receiver.Secret,
             ["GeminiHooks__Handlers__forward__Events__0"] = "batch.failed",
+            // Two failures in a row open forward's circuit (a transition); archive's rate limit holds back the runs
+            // of a burst (deferred runs). Neither changes the counts below, only when they are reached.
+            ["GeminiHooks__Handlers__forward__CircuitBreaker__FailureThreshold"] = "2",
+            ["GeminiHooks__Handlers__forward__CircuitBreaker__BreakDuration"] = "00:00:00.500",
+            ["GeminiHooks__Handlers__archive__RateLimit__PerSecond"] = "10",
         });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await _server.WaitUntilUpAsync(client);
@@ -85,8 +90,10 @@ public sealed class MonitoredReceiver : IAsyncLifetime
         await Eventually.UntilAsync(async () =>
         {
             Scrape = await metrics.GetStringAsync("/metrics");
-            return Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal);
-        }, () => "the backlog gauge shows the dead letters: " + Scrape, TimeSpan.FromSeconds(20));
+            // The handler state is read every 5 s as well: wait for it to have seen forward's circuit open.
+            return Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal)
+                && Scrape.Contains("geminihooks_handler_circuit_transitions_total{", StringComparison.Ordinal);
+        }, () => "the backlog gauge shows the dead letters and a circuit transition is counted: " + Scrape, TimeSpan.FromSeconds(20));
         Prometheus = await PrometheusServer.StartAsync(MetricsTarget);
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using GeminiHooks.Events;
 using GeminiHooks.Handlers;
@@ -38,6 +39,14 @@ public class HandlerRateLimitTests(Xunit.Abstractions.ITestOutputHelper output)
             ["GeminiHooks:Handlers:forward:RateLimit:PerSecond"] = "5",
         }, hooks => hooks.AddHandler<StampHandler>("paced", h => h.RateLimit.PerSecond = PerSecond).AddHandler<StampHandler>("free"),
             services => services.AddSingleton(stamps), time: TimeProvider.System);
+        using var meter = new HandlerFlowMeter(host.App.Services.GetRequiredService<IMeterFactory>());
+
+        // One event first, so the measured runs do not include the first request's connection and compilation (which
+        // make the downstream see the next few requests arrive together).
+        await host.AcceptAsync("batch.succeeded");
+        await Eventually.UntilAsync(() => stamps.Of("forward").Length == 1 && stamps.Of("paced").Length == 1, "the first event goes through");
+        await Task.Delay(500);
+        stamps.Clear();
 
         var ids = await Task.WhenAll(Enumerable.Range(0, Events).Select(_ => host.AcceptAsync("batch.succeeded")));
         await Eventually.UntilAsync(() => stamps.Of("paced").Length > 0 && stamps.Of("forward").Length > 0, "the paced handlers start");
@@ -57,11 +66,18 @@ public class HandlerRateLimitTests(Xunit.Abstractions.ITestOutputHelper output)
             output.WriteLine($"{handler}: {inWindow.Length} runs began in the 20 s from the first, {rate:F3} runs/s between first and last, " +
                 $"at most {busiestSecond} in any 1 s; per second: " +
                 string.Join(" ", Enumerable.Range(0, 20).Select(s => inWindow.Count(t => (int)(t - start).TotalSeconds == s))));
-            // Burst 1: at most one run per 0.2 s, so 100 in 20 s, plus the token the bucket starts with.
-            Assert.InRange(inWindow.Length, 90, 101);
+            // Burst 1: at most one run per 0.2 s, so 100 in 20 s, plus the token the bucket starts with. The floor only
+            // says the limit does not starve the handler: on a loaded machine each start comes a claim's time after its
+            // token, and a bucket of one token does not save up what those delays lose.
+            Assert.InRange(inWindow.Length, 60, 101);
             Assert.True(rate <= PerSecond * 1.01, $"{handler} ran at {rate:F3} runs/s");
             Assert.True(busiestSecond <= PerSecond, $"{handler} began {busiestSecond} runs within one second");
         }
+
+        // Nearly every run after the first waited for its token, and the metric says so; the free handler never waits.
+        foreach (var handler in new[] { "paced", "forward" })
+            Assert.InRange(meter.Count("geminihooks.handler.runs_deferred", handler, "rate_limit"), Events / 4, stamps.Of(handler).Length);
+        Assert.Equal(0, meter.Count("geminihooks.handler.runs_deferred", "free", "rate_limit"));
 
         // Held-back pairs wait in the store unclaimed: every pair that ran did so on its first attempt, the others
         // have spent none.
@@ -85,6 +101,8 @@ sealed class Stamps(Stopwatch clock)
     readonly ConcurrentDictionary<string, ConcurrentQueue<TimeSpan>> _starts = new(StringComparer.Ordinal);
 
     public void Add(string handler) => _starts.GetOrAdd(handler, _ => new()).Enqueue(clock.Elapsed);
+
+    public void Clear() => _starts.Clear();
 
     public TimeSpan[] Of(string handler) => _starts.TryGetValue(handler, out var starts) ? starts.Order().ToArray() : [];
 }
