@@ -1,9 +1,6 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
-using GeminiHooks.Events;
-using GeminiHooks.Handlers;
 using GeminiHooks.Storage;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -92,26 +89,5 @@ public class HandlerRateLimitTests(Xunit.Abstractions.ITestOutputHelper output)
         var forward = json.RootElement.GetProperty("handlers").EnumerateArray().Single(h => h.GetProperty("name").GetString() == "forward");
         Assert.Equal(5, forward.GetProperty("rate_limit").GetProperty("per_second").GetDouble());
         Assert.Equal(1, forward.GetProperty("rate_limit").GetProperty("burst").GetInt32());
-    }
-}
-
-/// <summary>When each run began, per handler, on one stopwatch.</summary>
-sealed class Stamps(Stopwatch clock)
-{
-    readonly ConcurrentDictionary<string, ConcurrentQueue<TimeSpan>> _starts = new(StringComparer.Ordinal);
-
-    public void Add(string handler) => _starts.GetOrAdd(handler, _ => new()).Enqueue(clock.Elapsed);
-
-    public void Clear() => _starts.Clear();
-
-    public TimeSpan[] Of(string handler) => _starts.TryGetValue(handler, out var starts) ? starts.Order().ToArray() : [];
-}
-
-sealed class StampHandler(Stamps stamps) : IGeminiEventHandler
-{
-    public Task HandleAsync(GeminiEvent @event, CancellationToken cancellationToken)
-    {
-        stamps.Add(@event.Delivery.Handler);
-        return Task.CompletedTask;
     }
 }
