@@ -21,7 +21,7 @@ sealed class HandlerFlowMetrics
         _deferred = meter.CreateCounter<long>("geminihooks.handler.runs_deferred", "{run}",
             "Handler runs that waited for a token of their handler's rate limit (claimed as its empty bucket refilled), by handler and reason.");
         _transitions = meter.CreateCounter<long>("geminihooks.handler.circuit_transitions", "{transition}",
-            "Circuit breaker transitions as this process saw them in the store (every 5 s), by handler and the state entered (open, half_open, closed).");
+            "Circuit breaker transitions as this process saw them in the store (at most every 5 s, when scraped), by handler and the state entered (open, half_open, closed).");
     }
 
     public void Deferred(string handler, string reason, int runs)
