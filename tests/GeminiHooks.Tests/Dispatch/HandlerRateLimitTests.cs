@@ -68,7 +68,9 @@ public class HandlerRateLimitTests(Xunit.Abstractions.ITestOutputHelper output)
             // token, and a bucket of one token does not save up what those delays lose.
             Assert.InRange(inWindow.Length, 60, 101);
             Assert.True(rate <= PerSecond * 1.01, $"{handler} ran at {rate:F3} runs/s");
-            Assert.True(busiestSecond <= PerSecond, $"{handler} began {busiestSecond} runs within one second");
+            // Tokens are taken 0.2 s apart, but a run's first line executes when the thread pool gets to it: on a busy
+            // machine one run late by a few tens of milliseconds can land in the same second as the next five.
+            Assert.True(busiestSecond <= PerSecond + 1, $"{handler} began {busiestSecond} runs within one second");
         }
 
         // Nearly every run after the first waited for its token, and the metric says so; the free handler never waits.
