@@ -10,11 +10,13 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ap
 COPY src/GeminiHooks/GeminiHooks.csproj src/GeminiHooks/
 COPY src/GeminiHooks.Postgres/GeminiHooks.Postgres.csproj src/GeminiHooks.Postgres/
 COPY src/GeminiHooks.Brokers/GeminiHooks.Brokers.csproj src/GeminiHooks.Brokers/
+COPY src/GeminiHooks.S3/GeminiHooks.S3.csproj src/GeminiHooks.S3/
 COPY src/GeminiHooks.Server/GeminiHooks.Server.csproj src/GeminiHooks.Server/
 RUN dotnet restore src/GeminiHooks.Server/GeminiHooks.Server.csproj
 COPY src/GeminiHooks/ src/GeminiHooks/
 COPY src/GeminiHooks.Postgres/ src/GeminiHooks.Postgres/
 COPY src/GeminiHooks.Brokers/ src/GeminiHooks.Brokers/
+COPY src/GeminiHooks.S3/ src/GeminiHooks.S3/
 COPY src/GeminiHooks.Server/ src/GeminiHooks.Server/
 RUN dotnet publish src/GeminiHooks.Server/GeminiHooks.Server.csproj -c Release -o /app --no-restore
 # The runtime image has no shell to make the data folder in: it is made here and copied over.

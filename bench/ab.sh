@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
-# Old build against new build, static durable ingest: bench/ab.sh OLD_REV [NEW_REV] [PAIRS]
-# Builds the receiver of each revision (Release, in temporary git worktrees), pre-signs one set of static deliveries,
-# then runs bare Kestrel, A, B, A, B, ... and bare Kestrel again under the same wrk load (2 threads, 64 connections,
-# a fresh SQLite file per run, Production settings, rate limit off), so a drift of the shared machine shows in the bare
-# runs and hits both builds alike. Prints one line per run and the mean of each build. Only 127.0.0.1 is loaded; every
-# process it starts is stopped at the end.
+# Builds against each other, static durable ingest: bench/ab.sh OLD_REV [NEW_REV ...] (NEW_REV defaults to HEAD).
+# Builds the receiver of each revision (Release, in temporary git worktrees), then runs bare Kestrel, each build in
+# turn PAIRS times (A, B, A, B, ...), and bare Kestrel again, under the same wrk load (2 threads, 64 connections,
+# freshly signed static deliveries, a fresh SQLite file per run, Production settings, rate limit off), so a drift of the
+# shared machine shows in the bare runs and hits every build alike. Each run prints its rate and the service's CPU time
+# per request (user + system, read from /proc during the measured run): the CPU figure barely moves when other work
+# shares the cores, the rate does. The warm-up is 20 s by default: with less, the JIT's tiering of a larger build is
+# still running in the measured window on two cores. STORE=postgres runs every build on a PostgreSQL cluster of its
+# own (tests/scripts/postgres.sh, a fresh database per run) instead of SQLite. Only 127.0.0.1 is loaded; every process
+# it starts is stopped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-OLD=${1:?usage: bench/ab.sh OLD_REV [NEW_REV] [PAIRS]}
-NEW=${2:-HEAD}
-PAIRS=${3:-2}
+[ $# -ge 1 ] || { echo "usage: bench/ab.sh OLD_REV [NEW_REV ...] (PAIRS=2 WARMUP=20 DURATION=10 in the environment)" >&2; exit 2; }
+REVS=("$@")
+[ $# -eq 1 ] && REVS+=(HEAD)
+PAIRS=${PAIRS:-2}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-5}
+WARMUP=${WARMUP:-20}
 THREADS=2
 CONNECTIONS=${CONNECTIONS:-64}
 PORT=18795
@@ -20,19 +25,22 @@ BARE_PORT=18796
 OUT=$(mktemp -d /tmp/geminihooks-ab.XXXXXX)
 PIDS=()
 cleanup() {
+  [ -f "$PG_STATE/cluster" ] && GEMINIHOOKS_PG_STATE=$PG_STATE tests/scripts/postgres.sh stop >/dev/null 2>&1 || true
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for tree in "$OUT/tree-a" "$OUT/tree-b"; do [ -d "$tree" ] && git worktree remove --force "$tree" >/dev/null 2>&1 || true; done
+  for tree in "$OUT"/tree-*; do [ -d "$tree" ] && git worktree remove --force "$tree" >/dev/null 2>&1 || true; done
   rm -rf "$OUT"
 }
+STORE=${STORE:-sqlite}
+PG_STATE=$OUT/pg
 trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 
 wait_ready() { for _ in $(seq 1 150); do curl -fs -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not ready: $1" >&2; exit 1; }
 stop() { kill "$1" 2>/dev/null || true; for _ in $(seq 1 50); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.2; done; kill -9 "$1" 2>/dev/null || true; }
 
-echo "==> building $OLD (A) and $NEW (B), and the bench tools"
-for side in a b; do
-  rev=$OLD; [ $side = b ] && rev=$NEW
+echo "==> building $REVS"
+for side in "${!REVS[@]}"; do
+  rev=${REVS[$side]}
   git worktree add --detach "$OUT/tree-$side" "$rev" >/dev/null 2>&1
   dotnet publish "$OUT/tree-$side/src/GeminiHooks.Server" -c Release -o "$OUT/server-$side" --nologo -v q -clp:ErrorsOnly >/dev/null
 done
@@ -54,8 +62,14 @@ wrk_run() {
   warm=$(BENCH_FILE="$OUT/d$RUN" BENCH_PATH=/webhooks/gemini BENCH_THREADS=$THREADS \
     wrk -t$THREADS -c"$CONNECTIONS" -d"${WARMUP}s" -s bench/deliveries.lua "$1/webhooks/gemini" | grep '^RESULT')
   used=$(sed -n 's/.* used=\([^ ]*\).*/\1/p' <<<"$warm")
+  local c0=0; [ -n "${2:-}" ] && c0=$(awk '{print $14+$15}' /proc/$2/stat)
   BENCH_FILE="$OUT/d$RUN" BENCH_PATH=/webhooks/gemini BENCH_THREADS=$THREADS BENCH_SKIP_0=${used%%,*} BENCH_SKIP_1=${used##*,} \
-    wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" -s bench/deliveries.lua "$1/webhooks/gemini" | sed -n 's/^RESULT.* rps=\([^ ]*\).*/\1/p'
+    wrk -t$THREADS -c"$CONNECTIONS" -d"${DURATION}s" -s bench/deliveries.lua "$1/webhooks/gemini" | sed -n 's/^RESULT.* rps=\([^ ]*\).*/\1/p' > "$OUT/rps"
+  local rps; rps=$(cat "$OUT/rps")
+  if [ -n "${2:-}" ]; then
+    local c1; c1=$(awk '{print $14+$15}' /proc/$2/stat)
+    awk -v r="$rps" -v c="$((c1 - c0))" -v d="$DURATION" 'BEGIN { printf "%s %.1f\n", r, c * 10000 / (r * d) }'
+  else echo "$rps -"; fi
 }
 
 bare() {
@@ -66,23 +80,39 @@ bare() {
   stop "$pid"
 }
 
-declare -A SUM=([a]=0 [b]=0)
+declare -A SUM=() CPU=()
+# store_settings NAME: the store a service run uses, fresh for each run.
+store_settings() {
+  if [ "$STORE" = postgres ]; then
+    local admin=${GEMINIHOOKS_TEST_POSTGRES/Database=geminihooks_test/Database=postgres}
+    psql "$(sed 's/;/ /g; s/Host=/host=/; s/Port=/port=/; s/Username=/user=/; s/Database=/dbname=/' <<<"$admin")" -qc "CREATE DATABASE $1" >/dev/null
+    echo "GeminiHooks__Store__Provider=Postgres GeminiHooks__Store__ConnectionString=${GEMINIHOOKS_TEST_POSTGRES/Database=geminihooks_test/Database=$1}"
+  else
+    echo "GeminiHooks__Store__ConnectionString=Data Source=$OUT/$1.db"
+  fi
+}
+
 service() { # side
-  local db=$OUT/$1-$RUN.db
+  local settings; settings=$(store_settings "ab_$1_$RUN")
+  local STORE_ENV=()
+  if [ "$STORE" = postgres ]; then read -r -a STORE_ENV <<<"$settings"; else STORE_ENV=("$settings"); fi
   (cd "$OUT/server-$1" && exec env ASPNETCORE_ENVIRONMENT=Production ASPNETCORE_URLS="http://127.0.0.1:$PORT" \
-    GeminiHooks__Static__Secrets__0="$SECRET" GeminiHooks__Store__ConnectionString="Data Source=$db" \
+    GeminiHooks__Static__Secrets__0="$SECRET" "${STORE_ENV[@]}" \
     GeminiHooks__RateLimit__Enabled=false dotnet GeminiHooks.Server.dll >"$OUT/$1.log" 2>&1) &
   local pid=$!; PIDS+=("$pid")
   wait_ready "http://127.0.0.1:$PORT/readyz"
-  local rps; rps=$(wrk_run "http://127.0.0.1:$PORT")
+  local out; out=$(wrk_run "http://127.0.0.1:$PORT" "$pid")
+  local rps=${out% *} cpu=${out#* }
   stop "$pid"
-  SUM[$1]=$(awk -v s="${SUM[$1]}" -v r="$rps" 'BEGIN { print s + r }')
-  local label=$OLD; [ "$1" = b ] && label=$NEW
-  echo "$1 ($label): $rps req/s"
+  SUM[$1]=$(awk -v s="${SUM[$1]:-0}" -v r="$rps" 'BEGIN { print s + r }')
+  CPU[$1]="${CPU[$1]:-} $cpu"
+  echo "$1 (${REVS[$1]}): $rps req/s, $cpu us CPU per request"
 }
 
+if [ "$STORE" = postgres ]; then
+  eval "$(GEMINIHOOKS_PG_STATE=$PG_STATE tests/scripts/postgres.sh start)"
+fi
 bare first
-for _ in $(seq 1 "$PAIRS"); do service a; service b; done
+for _ in $(seq 1 "$PAIRS"); do for side in "${!REVS[@]}"; do service $side; done; done
 bare last
-awk -v a="${SUM[a]}" -v b="${SUM[b]}" -v n="$PAIRS" -v old="$OLD" -v new="$NEW" \
-  'BEGIN { printf "mean: A %s %.0f req/s, B %s %.0f req/s, B/A %.2f\n", old, a / n, new, b / n, b / a }'
+for side in "${!REVS[@]}"; do awk -v a="${SUM[$side]}" -v n="$PAIRS" -v r="${REVS[$side]}" 'BEGIN { printf "mean %s %.0f req/s;", r, a / n }'; echo " CPU us/request:${CPU[$side]}"; done

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a clean clone: installs what the tests need (Node packages for the independent
-# signers, PostgreSQL for the store tests, Redis/NATS/RabbitMQ for the broker handlers), starts them on loopback,
+# signers, PostgreSQL for the store tests, Redis/NATS/RabbitMQ for the broker handlers, an S3-compatible server for the
+# S3 artifact store), starts them on loopback,
 # runs every test project, and stops them again. Usage: scripts/test.sh [extra dotnet test arguments]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +36,11 @@ if [ -x tests/scripts/brokers.sh ]; then
   echo "==> starting throwaway Redis, NATS and RabbitMQ"
   eval "$(tests/scripts/brokers.sh start)"
   trap 'tests/scripts/postgres.sh stop >/dev/null 2>&1 || true; tests/scripts/brokers.sh stop >/dev/null 2>&1 || true' EXIT
+fi
+if [ -x tests/scripts/s3.sh ]; then
+  echo "==> starting a throwaway S3-compatible server (s3rver)"
+  eval "$(tests/scripts/s3.sh start)"
+  trap 'tests/scripts/postgres.sh stop >/dev/null 2>&1 || true; tests/scripts/brokers.sh stop >/dev/null 2>&1 || true; tests/scripts/s3.sh stop >/dev/null 2>&1 || true' EXIT
 fi
 
 echo "==> dotnet build"

@@ -11,6 +11,8 @@ using GeminiHooks.Bench.Load;
 //   count   --db FILE                                   events stored, pairs pending
 //   probe   --mode latency|retry --url URL --keys DIR [--port P] [--count N] [--interval-ms I] [--log FILE]
 //           times accept -> handler start, or a retry's due time -> its run, on an idle service (DispatchProbe.cs)
+//   search  --provider Sqlite|Postgres --connection CS [--events 1000000] [--samples 200] [--replay-page 200]
+//           fills a store with N events, times searches and a bulk replay through the store API (SearchBench.cs)
 var arguments = Arguments.Parse(args.Skip(1));
 try
 {
@@ -22,6 +24,7 @@ try
         "monitor" => await BacklogMonitor.RunAsync(arguments),
         "count" => BacklogMonitor.Count(arguments.Required("db")),
         "probe" => await DispatchProbe.RunAsync(arguments),
+        "search" => await SearchBench.RunAsync(arguments),
         _ => Usage(),
     };
 }
@@ -33,7 +36,7 @@ catch (ArgumentException e)
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: GeminiHooks.Bench.Load keys|gen|jwks|monitor|count|probe [--option value ...] (see Program.cs)");
+    Console.Error.WriteLine("usage: GeminiHooks.Bench.Load keys|gen|jwks|monitor|count|probe|search [--option value ...] (see Program.cs)");
     return 2;
 }
 

@@ -25,8 +25,7 @@ sealed partial class PostgresEventStore
     /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
     /// resolved by the unique index (a later delivery of a job already done); the search keys of the newly inserted events (see SearchKeys); the pairs of the newly inserted events
     /// that are no later delivery of a job are inserted from the handler arrays; later deliveries are recorded as
-    /// followers. Its NOTIFY is delivered once it commits, and PostgreSQL folds the batch's identical notifications into
-    /// one. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
+    /// followers. Its one NOTIFY, sent only when pairs were queued, is delivered once it commits. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job outcomes by
     /// (family, job id) before any event (the events' CASE reads the outcomes, so they are written first), events in
     /// (endpoint, webhook id) order.
     /// </summary>
@@ -50,12 +49,13 @@ sealed partial class PostgresEventStore
             ON CONFLICT (family, job_id) DO UPDATE SET family = EXCLUDED.family
             RETURNING family, job_id, type, endpoint, webhook_id, xmax = 0 AS first
         ), classified AS (
+            -- A join, not a subquery per row: the outcome CTE has no index, and a subquery scanned it once per delivery.
             SELECT i.*, CASE
                 WHEN i.family IS NULL THEN NULL
-                WHEN EXISTS (SELECT 1 FROM outcome o WHERE o.first AND o.endpoint = i.endpoint AND o.webhook_id = i.webhook_id) THEN NULL
-                WHEN (SELECT o.type FROM outcome o WHERE o.family = i.family AND o.job_id = i.job_id) = i.job_type THEN 'duplicate'
+                WHEN o.first AND o.endpoint = i.endpoint AND o.webhook_id = i.webhook_id THEN NULL
+                WHEN o.type = i.job_type THEN 'duplicate'
                 ELSE 'conflict' END AS follows
-            FROM input i
+            FROM input i LEFT JOIN outcome o ON o.family = i.family AND o.job_id = i.job_id
         ), e AS (
             INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
             SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body,
@@ -70,6 +70,7 @@ sealed partial class PostgresEventStore
             SELECT s.id, h.handler, 'pending', 0, s.received_at, s.received_at
             FROM stored s JOIN unnest($8::bigint[], $9::text[]) AS h (ord, handler) ON h.ord = s.ord
             WHERE s.follows IS NULL
+            RETURNING 1
         ), search_keys AS (
             INSERT INTO event_keys (event_id, name, value)
             SELECT s.id, k.name, k.value
@@ -79,8 +80,11 @@ sealed partial class PostgresEventStore
             SELECT family, job_id, follows, job_type, endpoint, webhook_id, raw_id, reconciled, received_at
             FROM stored WHERE follows IS NOT NULL
             ON CONFLICT (endpoint, webhook_id) DO NOTHING
+        ), notified AS (
+            -- Only a batch that queued pairs wakes the dispatchers: a claim that finds nothing is a wasted write.
+            SELECT pg_notify('geminihooks_work', '') WHERE EXISTS (SELECT 1 FROM runs)
         )
-        SELECT ord, follows, pg_notify('geminihooks_work', '') FROM stored
+        SELECT ord, follows FROM stored LEFT JOIN notified ON true
         """;
 
     async Task WriteAcceptsAsync(IReadOnlyList<PendingAccept> batch)

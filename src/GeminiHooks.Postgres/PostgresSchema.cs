@@ -142,6 +142,69 @@ static class PostgresSchema
         );
         CREATE INDEX replays_running ON replays (status, created_at);
         """,
+        """
+        -- Notifications (Notify): each occurrence until a message reports it; batch marks the message reporting it.
+        CREATE TABLE notification_occurrences (
+            id      bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            kind    text        NOT NULL, -- dead_letter | circuit_open | circuit_closed | webhook_disabled | reconcile_conflict | backlog_age
+            subject text        NOT NULL, -- what it is about, as a message names it
+            at      timestamptz NOT NULL,
+            batch   text
+        );
+        CREATE INDEX notification_occurrences_kind ON notification_occurrences (kind, at);
+        -- Per kind: when the last message went out, a failed send's retry, and which replica holds the turn to send.
+        CREATE TABLE notification_state (
+            kind            text        NOT NULL PRIMARY KEY,
+            sent_at         timestamptz,
+            failures        integer     NOT NULL, -- failed sends in a row
+            next_attempt_at timestamptz,
+            lease_owner     text,
+            lease_until     timestamptz
+        );
+        -- Conditions that hold now (a disabled webhook, an old backlog): raised once when they begin.
+        CREATE TABLE notification_conditions (
+            kind  text        NOT NULL,
+            name  text        NOT NULL,
+            since timestamptz NOT NULL,
+            PRIMARY KEY (kind, name)
+        );
+        -- Occurrences recorded in the transaction that makes them, whichever replica makes them. A trigger's WHEN is
+        -- checked without calling the function, so the updates that do not dead-letter (claims, successes) cost no call.
+        CREATE FUNCTION geminihooks_notify_dead_letter() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES ('dead_letter', COALESCE((SELECT webhook_id FROM events WHERE id = NEW.event_id), NEW.event_id::text)
+                                   || ' (' || NEW.handler || ')', NEW.updated_at);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER notify_dead_letter AFTER UPDATE OF status ON handler_runs FOR EACH ROW
+            WHEN (NEW.status = 'dead' AND OLD.status <> 'dead') EXECUTE FUNCTION geminihooks_notify_dead_letter();
+        CREATE FUNCTION geminihooks_notify_circuit() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES (CASE NEW.circuit WHEN 'open' THEN 'circuit_open' ELSE 'circuit_closed' END, NEW.handler, NEW.updated_at);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER notify_circuit_opened AFTER INSERT ON handler_state FOR EACH ROW
+            WHEN (NEW.circuit = 'open') EXECUTE FUNCTION geminihooks_notify_circuit();
+        -- closed -> open, and back to closed from open or half_open; a failed probe (half_open -> open) is no news.
+        CREATE TRIGGER notify_circuit_moved AFTER UPDATE OF circuit ON handler_state FOR EACH ROW
+            WHEN ((OLD.circuit = 'closed' AND NEW.circuit = 'open') OR (OLD.circuit <> 'closed' AND NEW.circuit = 'closed'))
+            EXECUTE FUNCTION geminihooks_notify_circuit();
+        CREATE FUNCTION geminihooks_notify_reconcile_conflict() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES ('reconcile_conflict', NEW.family || ' ' || NEW.job_id || ': ' || NEW.type || ' (' || NEW.webhook_id || ')', NEW.at);
+            RETURN NULL;
+        END $$;
+        CREATE TRIGGER notify_reconcile_conflict AFTER INSERT ON job_followers FOR EACH ROW
+            WHEN (NEW.kind = 'conflict') EXECUTE FUNCTION geminihooks_notify_reconcile_conflict();
+        """,
+        """
+        -- Searches by type and time range read the range of one type instead of walking every newer event.
+        -- The id is included so a page's ids come from the index alone (an index-only scan).
+        CREATE INDEX events_type_received ON events (type, received_at) INCLUDE (id);
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

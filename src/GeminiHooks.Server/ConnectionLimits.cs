@@ -23,11 +23,20 @@ static class ConnectionLimits
 
     public static readonly TimeSpan MinBodyRateGrace = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// The longest request line (method, path and query). Kestrel's 8 KiB default answered a search with one long
+    /// value 414 with no body, before the operator API could say which key is too long; at 16 KiB a search holding a
+    /// 10 KiB value gets the API's 400 naming the key. Headers are already allowed 32 KiB, so a connection can hold
+    /// no more than before.
+    /// </summary>
+    public const int MaxRequestLineBytes = 16 * 1024;
+
     public static IServiceCollection AddConnectionLimits(this IServiceCollection services) =>
         services.Configure<KestrelServerOptions>(kestrel =>
         {
             // A host that set its own limit (ConfigureKestrel) keeps it.
             kestrel.Limits.MaxConcurrentConnections ??= MaxConnections;
             kestrel.Limits.MinRequestBodyDataRate = new MinDataRate(MinBodyBytesPerSecond, MinBodyRateGrace);
+            kestrel.Limits.MaxRequestLineSize = Math.Max(kestrel.Limits.MaxRequestLineSize, MaxRequestLineBytes);
         });
 }

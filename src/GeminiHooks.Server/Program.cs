@@ -13,6 +13,7 @@ try
     builder.Services.AddGeminiHooks(builder.Configuration);
     builder.Services.AddGeminiHooksPostgres(); // Store:Provider=Postgres selects it; Sqlite is the default
     builder.Services.AddGeminiHooksBrokers();  // handler types redis, nats and rabbitmq
+    builder.Services.AddGeminiHooksS3(builder.Configuration); // Artifacts:Store=S3 selects it; FileSystem is the default
     builder.AddGeminiHooksOperations();
     builder.AddGeminiHooksTelemetry();
     builder.AddGeminiHooksHealth();

@@ -25,6 +25,9 @@ public sealed class GeminiHooksOptions
 
     public Reconciliation.WatchdogOptions Watchdog { get; set; } = new();
 
+    /// <summary>Notifications to a person (Slack or a signed HTTP POST) of dead letters, circuits, a growing backlog, ….</summary>
+    public NotifyOptions Notify { get; set; } = new();
+
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
 }

@@ -68,6 +68,7 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.TryAddSingleton<Admin.Replays.ReplayWakeup>();
         services.AddHostedService<Admin.Replays.ReplayWorker>();
         services.AddGeminiHooksReconciliation();
+        services.AddGeminiHooksNotifications();
         return new GeminiHooksBuilder(services);
     }
 }

@@ -14,12 +14,6 @@ public partial class PrometheusTests(MonitoredReceiver receiver) : IClassFixture
     /// <summary>Metrics that are Prometheus's own, not the receiver's.</summary>
     static readonly HashSet<string> PrometheusOwn = new(StringComparer.Ordinal) { "up" };
 
-    /// <summary>
-    /// Metrics of GeminiHooks:Notify, which this mix configures no notification for (the notifications work adds its own
-    /// sink to the mix): named by the dashboard, not yet in the scrape. Empty once the mix sends a notification.
-    /// </summary>
-    static readonly HashSet<string> NotInTheMix = new(StringComparer.Ordinal) { "geminihooks_notifications_total" };
-
     [Fact]
     public void Every_metric_the_alert_rules_and_the_dashboard_name_is_in_a_scrape_of_the_receiver()
     {
@@ -29,7 +23,7 @@ public partial class PrometheusTests(MonitoredReceiver receiver) : IClassFixture
             .SelectMany(x => MonitoringFiles.MetricNames(x.Item2).Select(name => (Where: x.Item1, Name: name)))
             .ToList();
         Assert.True(referenced.Count > 20, "too few metric references found: " + referenced.Count);
-        var missing = referenced.Where(r => !exported.Contains(r.Name) && !PrometheusOwn.Contains(r.Name) && !NotInTheMix.Contains(r.Name))
+        var missing = referenced.Where(r => !exported.Contains(r.Name) && !PrometheusOwn.Contains(r.Name))
             .Select(r => $"{r.Where}: {r.Name}").ToList();
         Assert.True(missing.Count == 0, "not in the scrape: " + string.Join("; ", missing));
     }
@@ -130,8 +124,6 @@ public partial class PrometheusTests(MonitoredReceiver receiver) : IClassFixture
         await prometheus.WaitForValueAsync("""count_over_time(geminihooks_ready[1m]) >= bool 3""", 1, ScrapeWait);
         foreach (var expr in MonitoringFiles.Panels().Single(p => p.Title == title).Exprs)
         {
-            if (MonitoringFiles.MetricNames(expr).Any(NotInTheMix.Contains))
-                continue;
             var query = MonitoringFiles.AsGrafanaSends(expr);
             var result = await prometheus.QueryAsync(query);
             Assert.True(result.Count > 0, $"{title}: {query} returned no series");

@@ -33,6 +33,8 @@ public class DashboardHandlersTests(ITestOutputHelper output)
         await browser.NavigateAsync(new Uri(client.BaseAddress!, "/admin").ToString());
         await browser.EvaluateAsync($"document.getElementById('key').value = '{AdminKey}'; document.getElementById('key-form').requestSubmit()");
         const string row = "#handler-rows tr[data-handler='forward']";
+        // Clicks land by position: the sections above must have drawn (the page's first refresh) before one.
+        await browser.WaitForAsync("document.body.dataset.loaded === 'true'", TimeSpan.FromSeconds(15));
         await browser.WaitForAsync($"document.querySelector(\"{row}\")?.dataset.state === 'active'", TimeSpan.FromSeconds(15));
         var text = (string?)await browser.EvaluateAsync($"document.querySelector(\"{row}\").innerText") ?? "";
         Assert.Contains("attempts 10, concurrency 32, 10/s (burst 5)", text, StringComparison.Ordinal);
@@ -48,6 +50,8 @@ public class DashboardHandlersTests(ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.OK, delivered.StatusCode);
         await Eventually.UntilAsync(async () => await PendingAsync(client, "forward") == 1 && await PendingAsync(client, "archive") == 0,
             "archive ran the event, forward holds it");
+        // Clicks land by position: wait for the event's row above the section, so nothing moves under the pointer.
+        await browser.WaitForAsync("document.querySelector(\"#event-rows tr[data-webhook-id='msg_paused']\")", TimeSpan.FromSeconds(15));
         await browser.ClickAsync("#handlers-refresh");
         await browser.WaitForAsync($"document.querySelector(\"{row}\").children[3].textContent === '1'", TimeSpan.FromSeconds(10));
         Assert.Equal(0, downstream.Calls);

@@ -80,4 +80,50 @@ public abstract partial class EventStoreContractTests
         Assert.Equal(new ReplayProgress(started.Id, 0, 0, "done", "me", Time.GetUtcNow()), started);
         Assert.Null(await Store.RunReplayPageAsync("w", ReplayLease, 10, AllOrNamed, Ct));
     }
+
+    [Fact]
+    public async Task A_replay_matching_thousands_queues_every_match_once_and_nothing_else()
+    {
+        // More matches than a replay page reads as one list: its pages look the key and handler conditions up per event.
+        const int Events = 2400;
+        await Task.WhenAll(Enumerable.Range(0, Events).Select(i => Store.AcceptAsync(Delivery($"many{i}", "batch.failed",
+            body: JobBody("batch.failed", $"batches/m{i}", topMeta: i % 8 == 0 ? """{"team":"blue"}""" : """{"team":"red"}""")), Ct)));
+        IReadOnlyList<DispatchItem> claimed;
+        while ((claimed = await Store.ClaimAsync("settle", 500, TimeSpan.FromMinutes(1), Ct)).Count > 0)
+        {
+            foreach (var item in claimed)
+                Assert.True(await Store.CompleteAsync(item, Ct));
+        }
+        var filter = new EventFilter
+        {
+            Metadata = new Dictionary<string, string> { ["team"] = "red" },
+            Handler = "log",
+            HandlerStatus = RunStatus.Succeeded,
+        };
+        Assert.Equal(2100, await Store.CountEventsAsync(filter, Ct));
+
+        var started = await Store.StartReplayAsync(new ReplayRequest(filter, null, "me"), Ct);
+        var pages = 0;
+        ReplayProgress? progress;
+        while ((progress = await Store.RunReplayPageAsync("w", ReplayLease, 200, AllOrNamed, Ct)) is { Status: "running" })
+            pages++;
+        Assert.Equal(new ReplayProgress(started.Id, 2100, 2100, "done", "me", Time.GetUtcNow()), progress);
+        Assert.InRange(pages, 10, 11);
+        Assert.Equal(new BacklogCounts(2100, 0, 300, 0), await Store.CountAsync(Ct));
+        var events = new List<StoredEvent>();
+        string? cursor = null;
+        do
+        {
+            var page = await Store.ListEventsAsync(new EventQuery(Limit: 500, Cursor: cursor), Ct);
+            events.AddRange(page.Events);
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+        Assert.Equal(Events, events.Count);
+        foreach (var e in events)
+        {
+            var blue = int.Parse(e.WebhookId["many".Length..], System.Globalization.CultureInfo.InvariantCulture) % 8 == 0;
+            Assert.Equal(blue ? RunStatus.Succeeded : RunStatus.Pending, Assert.Single(e.Handlers).Status);
+        }
+    }
 }

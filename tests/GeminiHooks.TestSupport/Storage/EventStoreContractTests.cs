@@ -583,6 +583,21 @@ public abstract partial class EventStoreContractTests(ITestOutputHelper output) 
         await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct);
     }
 
+    [Fact]
+    public async Task An_accept_that_queues_no_runs_wakes_no_dispatcher()
+    {
+        // A claim is a write: waking dispatchers for events no handler takes would make each commit wait for a claim
+        // that finds nothing.
+        await DrainSignalAsync(Store);
+        var wait = Store.WaitForWorkAsync(TimeSpan.FromHours(1), Ct);
+        Assert.Equal(AcceptOutcome.Accepted, await Store.AcceptAsync(Delivery("msg_none", handlers: []), Ct));
+        Assert.Equal(AcceptOutcome.Accepted, await Store.AcceptAsync(Delivery("msg_held") with { Handlers = [], Quarantined = true }, Ct));
+        await Task.Delay(300, Ct);
+        Assert.False(wait.IsCompleted);
+        Assert.Equal(AcceptOutcome.Accepted, await Store.AcceptAsync(Delivery("msg_run", handlers: ["a"]), Ct));
+        await wait.WaitAsync(TimeSpan.FromSeconds(10), Ct);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]

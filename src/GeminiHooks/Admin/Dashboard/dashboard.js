@@ -18,10 +18,13 @@ function showMessage(text, bad) {
   message.hidden = !text;
 }
 
-async function api(method, path) {
+async function api(method, path, json) {
+  const headers = { Authorization: 'Bearer ' + adminKey(), Accept: 'application/json' };
+  if (json !== undefined) headers['Content-Type'] = 'application/json';
   const response = await fetch(path, {
     method,
-    headers: { Authorization: 'Bearer ' + adminKey(), Accept: 'application/json' },
+    headers,
+    body: json === undefined ? undefined : JSON.stringify(json),
     cache: 'no-store',
   });
   if (response.status === 401) {
@@ -108,6 +111,7 @@ async function showDetail(event) {
     ? JSON.stringify(stored.body, null, 2)
     : 'Not JSON; base64 of the stored bytes:\n' + (stored.body_base64 || '');
   if (!dialog.open) dialog.showModal();
+  await showKeysAndFollowers(stored); // search.js
 }
 
 function handlersCell(event, onlyDead) {
@@ -122,23 +126,6 @@ function handlersCell(event, onlyDead) {
   }
   if (!event.handlers.length) cell.append(el('span', 'no handler', 'empty'));
   return cell;
-}
-
-function renderEvents(page) {
-  const rows = $('event-rows');
-  rows.replaceChildren(...page.events.map((event) => {
-    const row = el('tr');
-    row.dataset.webhookId = event.webhook_id;
-    row.dataset.status = event.status;
-    const status = el('td');
-    status.append(badge(event.status));
-    const action = el('td');
-    action.append(detailsButton(event), replayButton(event));
-    row.append(el('td', when(event.received_at)), el('td', event.endpoint), el('td', event.type),
-      el('td', event.webhook_id, 'mono'), status, handlersCell(event, false), action);
-    return row;
-  }));
-  $('events-empty').hidden = page.events.length > 0;
 }
 
 function renderDead(page) {
@@ -198,14 +185,12 @@ async function renderWatch() {
 async function refresh() {
   if (!adminKey()) return;
   try {
-    const status = $('status-filter').value;
-    const [events, dead, timeline] = await Promise.all([
-      api('GET', '/admin/events?limit=50' + (status ? '&status=' + encodeURIComponent(status) : '')),
+    const [, dead, timeline] = await Promise.all([
+      loadEventPage(), // search.js: the current page of the current search
       api('GET', '/admin/events?status=dead&limit=100'),
       api('GET', '/admin/stats/timeseries'),
       renderHealth(),
     ]);
-    renderEvents(events);
     renderDead(dead);
     renderTimeline(timeline);
     $('content').hidden = false;
@@ -247,7 +232,6 @@ document.addEventListener('DOMContentLoaded', () => {
   $('key-forget').addEventListener('click', () => { sessionStorage.removeItem(KEY_STORAGE); start(); });
   $('refresh').addEventListener('click', refresh);
   $('detail-close').addEventListener('click', () => $('detail').close());
-  $('status-filter').addEventListener('change', refresh);
   $('replay-all').addEventListener('click', async () => {
     try {
       const result = await api('POST', '/admin/dead-letters/replay');

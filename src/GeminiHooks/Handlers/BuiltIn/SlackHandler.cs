@@ -18,7 +18,7 @@ sealed class SlackHandler(IHttpClientFactory httpClients, Uri url, TimeSpan time
     }
 
     /// <summary>Slack reads &amp;, &lt; and &gt; as markup; event fields are data, not markup.</summary>
-    static string Escape(string text) =>
+    internal static string Escape(string text) =>
         text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
             .Replace(">", "&gt;", StringComparison.Ordinal);
 }

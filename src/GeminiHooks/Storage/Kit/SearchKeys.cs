@@ -69,7 +69,10 @@ public static class SearchKeys
                 JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => entry.Value.GetRawText(),
                 _ => null,
             };
-            if (value is not null && entry.Name.Length > 0 && Storable(entry.Name, MaxKeyLength) && Storable(value, MaxValueLength))
+            // A binding token is never indexed: the operator API redacts it from bodies, and a searchable copy would
+            // hand it back (whatever metadata key carries it, it starts with the token prefix).
+            if (value is not null && entry.Name.Length > 0 && Storable(entry.Name, MaxKeyLength) && Storable(value, MaxValueLength)
+                && !value.StartsWith(Binding.BindingToken.Prefix + ".", StringComparison.Ordinal))
                 keys.TryAdd(MetaPrefix + entry.Name, value);
         }
     }

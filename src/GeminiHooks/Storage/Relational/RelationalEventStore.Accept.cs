@@ -38,7 +38,7 @@ public abstract partial class RelationalEventStore
             await WriteBatchAsync(accepts, outcomes).ConfigureAwait(false);
             return 0;
         }, CancellationToken.None).ConfigureAwait(false);
-        if (accepts.Exists(a => a.Outcome == AcceptOutcome.Accepted))
+        if (accepts.Exists(QueuedRuns))
             SignalWork();
     }
 
@@ -58,7 +58,7 @@ public abstract partial class RelationalEventStore
     /// <summary>
     /// Writes each delivery as its rows: the event (a conflict on (endpoint, webhook id) is a duplicate), then, for a
     /// terminal job event, the job's outcome (the first per job wins; a later one is kept as a follower without pairs),
-    /// then its search keys, then one pending pair per distinct handler. Notifies other processes once when anything was accepted.
+    /// then its search keys, then one pending pair per distinct handler. Notifies other processes once when any pair was queued.
     /// </summary>
     protected async Task WriteAcceptRowsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<PendingAccept> accepts,
         CancellationToken cancellationToken)
@@ -67,15 +67,22 @@ public abstract partial class RelationalEventStore
         if (accepts.Count == 0)
             return;
         await using var rows = new AcceptRowCommands(this, connection, transaction);
-        var accepted = false;
+        var queued = false;
         foreach (var pending in accepts)
         {
             pending.Outcome = await rows.AcceptAsync(pending, cancellationToken).ConfigureAwait(false);
-            accepted |= pending.Outcome == AcceptOutcome.Accepted;
+            queued |= QueuedRuns(pending);
         }
-        if (accepted)
+        if (queued)
             await NotifyWorkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// True when the accept queued handler runs. Only then is a dispatcher woken: a claim is a write, so waking one
+    /// for a delivery no handler takes (or a duplicate, a later delivery of a job, a quarantined one) made every
+    /// group commit on a single-writer database wait for a claim that found nothing.
+    /// </summary>
+    static bool QueuedRuns(PendingAccept pending) => pending.Outcome == AcceptOutcome.Accepted && pending.Delivery.Handlers.Count > 0;
 
     /// <summary>
     /// The body as the array the database binds. The ingest path hands over an array it owns whole (the exact body it

@@ -36,7 +36,7 @@ public abstract partial class RelationalEventStore
             window.CommandText = $"""
                 SELECT MIN(id), COUNT(*) FROM (
                     SELECT id FROM events WHERE 1 = 1{FilterSql(window, filter with { Text = null }, cursor)}
-                    ORDER BY id DESC LIMIT @window) w
+                    ORDER BY {NewestFirst(filter)} LIMIT @window) w
                 """;
             Parameter(window, "window", DbType.Int32, TextSearchWindow);
             await using var reader = await window.ExecuteReaderAsync(ct).ConfigureAwait(false);
@@ -56,7 +56,11 @@ public abstract partial class RelationalEventStore
         Parameter(command, "limit", DbType.Int32, EventPaging.FetchCount(limit));
         // The id is unique and only grows, so a page ends exactly where the next one starts, whatever else ties, and
         // events that arrive while an operator pages are newer than the cursor: they never shift later pages.
-        command.CommandText = $"SELECT {EventColumns} FROM events WHERE 1 = 1{where} ORDER BY id DESC LIMIT @limit";
+        command.CommandText = Sorted(filter)
+            // The page's ids from the index alone (it holds the id), then only their rows: reading and sorting the rows
+            // of every match in the range cost several times more.
+            ? $"SELECT {EventColumns} FROM events WHERE id IN (SELECT id FROM events WHERE 1 = 1{where} ORDER BY id + 0 DESC LIMIT @limit) ORDER BY id DESC"
+            : $"SELECT {EventColumns} FROM events WHERE 1 = 1{where} ORDER BY id DESC LIMIT @limit";
         var rows = new List<StoredEvent>();
         await using (var reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false))
         {
@@ -70,10 +74,37 @@ public abstract partial class RelationalEventStore
         return EventPaging.Page(rows, runs, next);
     }, cancellationToken);
 
+    /// <summary>
+    /// Newest first. With a type and a time range the order is written so no index can give it: both planners otherwise
+    /// walk the id index backwards from the newest event, assuming matches are spread evenly, and skip hundreds of
+    /// thousands of rows before reaching an older hour. Written this way they read the range from
+    /// <c>events_type_received</c> (a few thousand rows) and sort it (measured in bench/results.md).
+    /// </summary>
+    static string NewestFirst(EventFilter filter) => Sorted(filter) ? "id + 0 DESC" : "id DESC";
+
+    static bool Sorted(EventFilter filter) => filter.EventType is not null && (filter.From is not null || filter.To is not null);
+
     static EventFilter Effective(EventQuery query)
     {
         var filter = query.Filter ?? new EventFilter();
         return filter with { Status = query.Status ?? filter.Status, EventType = query.EventType ?? filter.EventType };
+    }
+
+    /// <summary>How the conditions on <c>event_keys</c> and <c>handler_runs</c> are written (see <see cref="FilterSql"/>).</summary>
+    private enum SubqueryShape
+    {
+        /// <summary>A list of the matching event ids: an index lookup, right for a search (and for a few matches).</summary>
+        List,
+
+        /// <summary>The list, cut to a replay page's window (<c>@after</c>, <c>@through</c>).</summary>
+        ListInReplayWindow,
+
+        /// <summary>
+        /// A lookup per event, in a replay page's window: for a replay of many matches. The list form would read every
+        /// remaining match on every page (each page wants only the next few hundred in id order), which made a replay of
+        /// 100,000 events cost minutes; per event, a page reads only the events up to its last match.
+        /// </summary>
+        PerRowInReplayWindow,
     }
 
     /// <summary>
@@ -81,7 +112,7 @@ public abstract partial class RelationalEventStore
     /// <paramref name="belowId"/>, when set, keeps only older events. Only the filters that are set go into the SQL, so
     /// each combination gets a plan that uses its index.
     /// </summary>
-    string FilterSql(DbCommand command, EventFilter filter, long? belowId)
+    string FilterSql(DbCommand command, EventFilter filter, long? belowId, SubqueryShape shape = SubqueryShape.List)
     {
         var sql = new StringBuilder();
         void Condition(string condition, string name, DbType type, object value)
@@ -105,7 +136,7 @@ public abstract partial class RelationalEventStore
         if (filter.Job is not null)
         {
             if (SearchKeys.Job(filter.Job) is { } job)
-                Condition($"id IN (SELECT event_id FROM event_keys WHERE name = '{SearchKeys.JobKey}' AND value = @job)", "job", DbType.String, job);
+                Condition(Subquery("event_keys", $"name = '{SearchKeys.JobKey}' AND value = @job", shape), "job", DbType.String, job);
             else
                 sql.Append(" AND 1 = 0"); // no stored event can carry an id that is not one
         }
@@ -113,13 +144,13 @@ public abstract partial class RelationalEventStore
         foreach (var (key, value) in filter.Metadata.OrderBy(m => m.Key, StringComparer.Ordinal))
         {
             Parameter(command, $"meta{i}_name", DbType.String, SearchKeys.MetaPrefix + StoredText.Representable(key));
-            Condition($"id IN (SELECT event_id FROM event_keys WHERE name = @meta{i}_name AND value = @meta{i}_value)",
+            Condition(Subquery("event_keys", $"name = @meta{i}_name AND value = @meta{i}_value", shape),
                 $"meta{i}_value", DbType.String, StoredText.Representable(value));
             i++;
         }
         if (filter.Handler is not null || filter.HandlerStatus is not null)
         {
-            var runs = new StringBuilder("id IN (SELECT event_id FROM handler_runs WHERE 1 = 1");
+            var runs = new StringBuilder("1 = 1");
             if (filter.Handler is not null)
             {
                 Parameter(command, "handler", DbType.String, StoredText.Representable(filter.Handler));
@@ -130,7 +161,7 @@ public abstract partial class RelationalEventStore
                 Parameter(command, "handler_status", DbType.String, filter.HandlerStatus);
                 runs.Append(" AND status = @handler_status");
             }
-            sql.Append(" AND ").Append(runs).Append(')');
+            sql.Append(" AND ").Append(Subquery("handler_runs", runs.ToString(), shape));
         }
         if (filter.From is { } from)
         {
@@ -148,4 +179,13 @@ public abstract partial class RelationalEventStore
             Condition("id < @cursor", "cursor", DbType.Int64, below);
         return sql.ToString();
     }
+
+    /// <summary>"The event has a row in <paramref name="table"/> (event_keys or handler_runs) meeting <paramref name="conditions"/>".</summary>
+    static string Subquery(string table, string conditions, SubqueryShape shape) => shape switch
+    {
+        SubqueryShape.List => $"id IN (SELECT event_id FROM {table} WHERE {conditions})",
+        SubqueryShape.ListInReplayWindow =>
+            $"id IN (SELECT event_id FROM {table} WHERE {conditions} AND event_id > @after AND event_id <= @through)",
+        _ => $"EXISTS (SELECT 1 FROM {table} x WHERE x.event_id = events.id AND {conditions} AND x.event_id > @after AND x.event_id <= @through)",
+    };
 }

@@ -130,6 +130,64 @@ static class SqliteSchema
         );
         CREATE INDEX replays_running ON replays (status, created_at);
         """,
+        """
+        -- Notifications (Notify): each occurrence until a message reports it; batch marks the message reporting it.
+        CREATE TABLE notification_occurrences (
+            id      INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused: the first id names a message
+            kind    TEXT    NOT NULL, -- dead_letter | circuit_open | circuit_closed | webhook_disabled | reconcile_conflict | backlog_age
+            subject TEXT    NOT NULL, -- what it is about, as a message names it
+            at      INTEGER NOT NULL, -- Unix milliseconds
+            batch   TEXT
+        );
+        CREATE INDEX notification_occurrences_kind ON notification_occurrences (kind, at);
+        -- Per kind: when the last message went out, a failed send's retry, and which process holds the turn to send.
+        CREATE TABLE notification_state (
+            kind            TEXT    NOT NULL PRIMARY KEY,
+            sent_at         INTEGER,
+            failures        INTEGER NOT NULL, -- failed sends in a row
+            next_attempt_at INTEGER,
+            lease_owner     TEXT,
+            lease_until     INTEGER
+        );
+        -- Conditions that hold now (a disabled webhook, an old backlog): raised once when they begin.
+        CREATE TABLE notification_conditions (
+            kind  TEXT    NOT NULL,
+            name  TEXT    NOT NULL,
+            since INTEGER NOT NULL,
+            PRIMARY KEY (kind, name)
+        );
+        -- Occurrences recorded in the transaction that makes them, whoever makes them.
+        CREATE TRIGGER notify_dead_letter AFTER UPDATE OF status ON handler_runs
+        WHEN NEW.status = 'dead' AND OLD.status <> 'dead'
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES ('dead_letter', COALESCE((SELECT webhook_id FROM events WHERE id = NEW.event_id), NEW.event_id)
+                                   || ' (' || NEW.handler || ')', NEW.updated_at);
+        END;
+        CREATE TRIGGER notify_circuit_opened AFTER INSERT ON handler_state
+        WHEN NEW.circuit = 'open'
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at) VALUES ('circuit_open', NEW.handler, NEW.updated_at);
+        END;
+        -- closed -> open, and back to closed from open or half_open; a failed probe (half_open -> open) is no news.
+        CREATE TRIGGER notify_circuit_moved AFTER UPDATE OF circuit ON handler_state
+        WHEN (OLD.circuit = 'closed' AND NEW.circuit = 'open') OR (OLD.circuit <> 'closed' AND NEW.circuit = 'closed')
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES (CASE NEW.circuit WHEN 'open' THEN 'circuit_open' ELSE 'circuit_closed' END, NEW.handler, NEW.updated_at);
+        END;
+        CREATE TRIGGER notify_reconcile_conflict AFTER INSERT ON job_followers
+        WHEN NEW.kind = 'conflict'
+        BEGIN
+            INSERT INTO notification_occurrences (kind, subject, at)
+            VALUES ('reconcile_conflict', NEW.family || ' ' || NEW.job_id || ': ' || NEW.type || ' (' || NEW.webhook_id || ')', NEW.at);
+        END;
+        """,
+        """
+        -- Searches by type and time range read the range of one type instead of walking every newer event (every SQLite
+        -- index holds the rowid, so a page's ids come from the index alone).
+        CREATE INDEX events_type_received ON events (type, received_at);
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)

@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using GeminiHooks.Configuration;
+using GeminiHooks.Storage;
+using GeminiHooks.Storage.Sqlite;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using Xunit.Abstractions;
+
+namespace GeminiHooks.Server.Tests.Hostile;
+
+/// <summary>A bulk replay whose process is killed (<c>kill -9</c>) mid-way resumes in the next process and queues no event twice.</summary>
+public class BulkReplayKillTests(ITestOutputHelper output)
+{
+    const string AdminKey = "bulk-replay-kill-key-0123456789abcd";
+    const int Events = 10_000;
+    const int Concurrency = 4;
+
+    static Dictionary<string, string> Settings(string database, string downstream, int port) => new()
+    {
+        ["ASPNETCORE_ENVIRONMENT"] = "Production",
+        ["ASPNETCORE_HTTP_PORTS"] = port.ToString(CultureInfo.InvariantCulture),
+        ["GeminiHooks__Store__ConnectionString"] = $"Data Source={database}",
+        ["GeminiHooks__Static__Secrets__0"] = ServerProcess.Secret,
+        ["GeminiHooks__Admin__ApiKey"] = AdminKey,
+        ["GeminiHooks__Handlers__forward__Type"] = "http",
+        ["GeminiHooks__Handlers__forward__Url"] = downstream,
+        ["GeminiHooks__Handlers__forward__Secret"] = ServerProcess.Secret,
+        ["GeminiHooks__Dispatch__Concurrency"] = Concurrency.ToString(CultureInfo.InvariantCulture),
+        // A run leased by the killed process is taken over within seconds.
+        ["GeminiHooks__Dispatch__Lease"] = "00:00:03",
+    };
+
+    static async Task<(ChildProcess Process, HttpClient Client)> StartAsync(string database, string downstream)
+    {
+        var port = ChildProcess.FreePort();
+        var process = ChildProcess.Start("dotnet", ["GeminiHooks.Server.dll"], await PublishedServer.DirectoryAsync(),
+            Settings(database, downstream, port));
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        await process.WaitUntilAnswersAsync(client, "/readyz", TimeSpan.FromSeconds(60));
+        return (process, client);
+    }
+
+    /// <summary>Events already handled once, written through the store itself (as a receiver that ran for a while would have).</summary>
+    static async Task SeedAsync(string database)
+    {
+        await using (var store = new SqliteEventStore(new StoreOptions { ConnectionString = $"Data Source={database}" }, TimeProvider.System,
+            NullLogger<SqliteEventStore>.Instance))
+        {
+            await store.InitializeAsync(CancellationToken.None);
+            var now = DateTimeOffset.UtcNow;
+            await Task.WhenAll(Enumerable.Range(0, Events).Select(i => store.AcceptAsync(new IncomingDelivery("static", $"msg_kill_{i}",
+                now.ToUnixTimeSeconds(), now, "batch.failed", Encoding.UTF8.GetBytes(Receiver.Event("batch.failed", $"batches/kill{i}")),
+                ["forward"]), CancellationToken.None)));
+        }
+        Execute(database, "UPDATE handler_runs SET status = 'succeeded', attempts = 1; UPDATE events SET status = 'done'");
+    }
+
+    static void Execute(string database, string sql)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    static (long Enqueued, string Status) Progress(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT enqueued, status FROM replays";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, "none");
+    }
+
+    static long Unfinished(string database)
+    {
+        using var connection = new SqliteConnection($"Data Source={database};Mode=ReadOnly;Pooling=False");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM handler_runs WHERE status IN ('pending', 'running')";
+        return (long)command.ExecuteScalar()!;
+    }
+
+    [Fact]
+    public async Task A_bulk_replay_killed_mid_way_resumes_after_a_restart_and_queues_no_event_twice()
+    {
+        using var data = new TempDirectory();
+        var database = data.File("geminihooks.db");
+        await using var downstream = await LoopbackReceiver.StartAsync();
+        await SeedAsync(database);
+
+        var (first, client) = await StartAsync(database, downstream.Url("/hook"));
+        string replayId;
+        long enqueuedAtKill;
+        await using (first)
+        using (client)
+        {
+            using var content = new StringContent("""{"filter": {"type": "batch.failed"}}""", Encoding.UTF8, "application/json");
+            using var started = await client.PostAsync("/admin/replays", content);
+            Assert.Equal(HttpStatusCode.Accepted, started.StatusCode);
+            using (var body = JsonDocument.Parse(await started.Content.ReadAsStringAsync()))
+            {
+                replayId = body.RootElement.GetProperty("id").GetString()!;
+                Assert.Equal(Events, body.RootElement.GetProperty("matched").GetInt64());
+            }
+            // Once a page or more is committed, the test takes the database's write lock, so the replay stops mid-way
+            // (its next page waits for the lock), then kills the process there.
+            await Eventually.UntilAsync(() => Task.FromResult(Progress(database).Enqueued > 0), "the replay commits a page", TimeSpan.FromSeconds(60));
+            using var writer = new SqliteConnection($"Data Source={database};Pooling=False;Default Timeout=30");
+            writer.Open();
+            using (var begin = writer.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+            (enqueuedAtKill, var statusAtKill) = Progress(database);
+            Assert.True(statusAtKill == "running", $"the replay finished ({enqueuedAtKill}) before the test could stop it mid-way");
+            first.Kill();
+            using (var rollback = writer.CreateCommand())
+            {
+                rollback.CommandText = "ROLLBACK";
+                rollback.ExecuteNonQuery();
+            }
+        }
+        var callsAtKill = downstream.Requests.Count;
+        output.WriteLine($"killed with {enqueuedAtKill} of {Events} queued and {callsAtKill} handler calls made");
+        Assert.InRange(enqueuedAtKill, 1, Events - 1);
+
+        // The next process takes the replay over once the dead one's lease ends (a minute) and finishes it.
+        var (second, again) = await StartAsync(database, downstream.Url("/hook"));
+        await using (second)
+        using (again)
+        {
+            string? last = null;
+            await Eventually.UntilAsync(async () =>
+            {
+                last = await again.GetStringAsync($"/admin/replays/{replayId}");
+                return JsonDocument.Parse(last).RootElement.GetProperty("status").GetString() == "done";
+            }, () => "the replay is resumed and finished: " + last, TimeSpan.FromSeconds(150));
+            using (var done = JsonDocument.Parse(last!))
+                Assert.Equal(Events, done.RootElement.GetProperty("enqueued").GetInt64()); // no page counted twice
+            await Eventually.UntilAsync(() => Task.FromResult(Unfinished(database) == 0), "every queued run is handled",
+                TimeSpan.FromSeconds(120));
+        }
+
+        // Each event reached the handler once more. A run in flight when the process died is repeated (at least once),
+        // at most one per dispatch slot; a page queued again after its runs were handled would repeat hundreds.
+        var calls = downstream.Requests.GroupBy(r => r.Headers["webhook-id"]).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(Events, calls.Count);
+        var repeated = calls.Where(c => c.Value > 1).ToList();
+        output.WriteLine($"{downstream.Requests.Count} calls, {repeated.Count} repeated");
+        Assert.True(repeated.Count <= Concurrency, $"{repeated.Count} events were handled twice: " + string.Join(", ", repeated.Take(10)));
+        Assert.All(repeated, r => Assert.Equal(2, r.Value));
+    }
+}
