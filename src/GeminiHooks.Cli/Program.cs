@@ -3,6 +3,7 @@ using GeminiHooks.Cli.Binding;
 using GeminiHooks.Cli.Common;
 using GeminiHooks.Cli.Emulator;
 using GeminiHooks.Cli.Events;
+using GeminiHooks.Cli.Handlers;
 using GeminiHooks.Cli.Jobs;
 using GeminiHooks.Cli.Keys;
 using GeminiHooks.Cli.Send;
@@ -34,6 +35,7 @@ public static class Program
             JobsCommand.CreateTrack(io),
             JobsCommand.CreateJobs(io),
             EventsCommand.Create(io),
+            HandlersCommand.Create(io),
         };
         var parse = root.Parse(args);
         try

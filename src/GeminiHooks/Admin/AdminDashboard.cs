@@ -24,6 +24,7 @@ static class AdminDashboard
     static readonly Asset Styles = new("dashboard.css", "text/css; charset=utf-8");
     static readonly Asset Timeline = new("timeline.js", "text/javascript; charset=utf-8");
     static readonly Asset Search = new("search.js", "text/javascript; charset=utf-8");
+    static readonly Asset Handlers = new("handlers.js", "text/javascript; charset=utf-8");
 
     public static void MapGeminiHooksDashboard(this IEndpointRouteBuilder endpoints, AdminGate gate)
     {
@@ -33,6 +34,7 @@ static class AdminDashboard
         endpoints.MapGet("/admin/dashboard.css", (HttpContext context) => ServeAsync(context, gate, Styles)).ExcludeFromDescription();
         endpoints.MapGet("/admin/timeline.js", (HttpContext context) => ServeAsync(context, gate, Timeline)).ExcludeFromDescription();
         endpoints.MapGet("/admin/search.js", (HttpContext context) => ServeAsync(context, gate, Search)).ExcludeFromDescription();
+        endpoints.MapGet("/admin/handlers.js", (HttpContext context) => ServeAsync(context, gate, Handlers)).ExcludeFromDescription();
     }
 
     static async Task ServeAsync(HttpContext context, AdminGate gate, Asset asset)

@@ -9,6 +9,7 @@ sealed record AdminHandler(
     AdminHandlerRetry Retry,
     int Concurrency,
     AdminCircuitBreaker? CircuitBreaker,
+    AdminRateLimit? RateLimit,
     long Pending,
     long Running,
     long Dead,

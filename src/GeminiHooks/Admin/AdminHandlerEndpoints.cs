@@ -13,8 +13,8 @@ namespace GeminiHooks.Admin;
 /// </summary>
 static class AdminHandlerEndpoints
 {
-    public const string Active = "active";
-    public const string Paused = "paused";
+    public const string Active = HandlerFlowState.Active;
+    public const string Paused = HandlerFlowState.Paused;
 
     public static void Map(RouteGroupBuilder admin)
     {
@@ -34,13 +34,12 @@ static class AdminHandlerEndpoints
             new AdminHandlerRetry(handler.Flow.MaxAttempts, handler.Flow.BaseDelay, handler.Flow.MaxDelay), handler.Flow.Concurrency,
             handler.Flow.FailureThreshold > 0 ? new AdminCircuitBreaker(handler.Flow.FailureThreshold, handler.Flow.BreakDuration,
                 state.Failures, state.Circuit == HandlerState.Closed ? null : state.CircuitUntil) : null,
+            handler.Flow.RateLimited ? new AdminRateLimit(handler.Flow.RatePerSecond, handler.Flow.RateBurst) : null,
             state.Pending, state.Running, state.Dead, state.LastError)).ToList();
         return TypedResults.Json(new AdminHandlerList(list), AdminHandlerJsonContext.Default.AdminHandlerList);
     }
 
-    /// <summary>What the operator sees first: a pause wins over the circuit, which is the dispatcher's own doing.</summary>
-    static string StateOf(HandlerState state) =>
-        state.Paused ? Paused : state.Circuit is HandlerState.Open or HandlerState.HalfOpen ? state.Circuit : Active;
+    static string StateOf(HandlerState state) => HandlerFlowState.Of(state);
 
     // Only handlers the catalog knows: a typo must not pause a name no handler has (and leave the real one running).
     static async Task<IResult> SetPausedAsync(string name, bool paused, HandlerCatalog catalog, IEventStore store,

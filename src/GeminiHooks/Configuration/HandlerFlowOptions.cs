@@ -1,7 +1,7 @@
 namespace GeminiHooks.Configuration;
 
 /// <summary>
-/// How fast one handler is driven, whatever kind it is: configured handlers read it from
+/// How fast and how hard one handler is driven, whatever kind it is: configured handlers read it from
 /// <c>Handlers:&lt;name&gt;</c>, code handlers get it through <c>AddHandler&lt;T&gt;(name, flow =&gt; ...)</c>.
 /// Unset values take the global <c>Dispatch</c> ones.
 /// </summary>
@@ -14,4 +14,7 @@ public class HandlerFlowOptions
 
     /// <summary>Off unless <see cref="HandlerCircuitBreakerOptions.FailureThreshold"/> is set.</summary>
     public HandlerCircuitBreakerOptions CircuitBreaker { get; set; } = new();
+
+    /// <summary>Off unless <see cref="HandlerRateLimitOptions.PerSecond"/> is set.</summary>
+    public HandlerRateLimitOptions RateLimit { get; set; } = new();
 }

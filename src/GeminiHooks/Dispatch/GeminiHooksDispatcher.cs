@@ -25,6 +25,7 @@ sealed partial class GeminiHooksDispatcher(
     IOptionsMonitor<GeminiHooksOptions> options,
     TimeProvider time,
     GeminiHooksMetrics metrics,
+    HandlerFlowMetrics flowMetrics,
     ILogger<GeminiHooksDispatcher> logger) : BackgroundService
 {
     const int MaxErrorLength = 2000;
@@ -38,6 +39,9 @@ sealed partial class GeminiHooksDispatcher(
 
     /// <summary>Set when this dispatcher records a retry: an idle loop may be sleeping past the new due time.</summary>
     readonly WorkSignal _retryScheduled = new();
+
+    /// <summary>The rate-limited handlers' token buckets (per process).</summary>
+    readonly HandlerRateLimiter _rates = new(time);
 
     /// <summary>Unique per instance: a restarted process must not inherit the claims of its previous life.</summary>
     public string Owner { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
@@ -76,12 +80,18 @@ sealed partial class GeminiHooksDispatcher(
                 // pair; the batch then runs Concurrency at a time. Handlers already at their own Concurrency (with
                 // what is running and what waits here) are left out of the claim, so a slow handler's backlog neither
                 // piles up here under lease nor keeps the other handlers' pairs from being claimed.
+                // Rate-limited handlers are left out too: their pairs are claimed apart, no more than their buckets hold,
+                // so none waits here for a token under a lease it could outlive (a claim spends an attempt).
                 var want = Math.Max(Math.Max(1, dispatch.BatchSize), concurrency - running.Count);
-                var skip = Saturated(running, claimed);
+                var limited = catalog.All.Where(h => h.Flow.RateLimited).ToArray();
+                var skip = Saturated(running, claimed).Union(limited.Select(h => h.Name), StringComparer.Ordinal)
+                    .Order(StringComparer.Ordinal).ToArray();
                 IReadOnlyList<DispatchItem> items;
+                IReadOnlyList<DispatchItem> paced;
                 try
                 {
                     items = await store.ClaimAsync(Owner, want, dispatch.Lease, skip, stoppingToken);
+                    paced = await ClaimWithinRatesAsync(limited, running, claimed, dispatch, stoppingToken);
                     storeFailures = 0;
                 }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
@@ -94,7 +104,7 @@ sealed partial class GeminiHooksDispatcher(
                     continue;
                 }
                 var leaseEnds = time.GetUtcNow() + dispatch.Lease;
-                foreach (var item in items)
+                foreach (var item in items.Concat(paced))
                     claimed.Add((item, leaseEnds));
                 if (items.Count < want)
                 {
@@ -103,10 +113,11 @@ sealed partial class GeminiHooksDispatcher(
                     // run ends.
                     started += StartClaimed(claimed, running, concurrency, stoppingToken);
                     var waiting = claimed.Count > 0 || skip.Length > 0;
+                    var untilToken = _rates.UntilNextToken(limited);
                     if (!waiting)
-                        await IdleAsync(dispatch, null, stoppingToken);
-                    else if (items.Count == 0 && started == 0)
-                        await IdleAsync(dispatch, running.Count > 0 ? Task.WhenAny(running.Select(r => r.Run)) : null, stoppingToken);
+                        await IdleAsync(dispatch, null, untilToken, stoppingToken);
+                    else if (items.Count == 0 && paced.Count == 0 && started == 0)
+                        await IdleAsync(dispatch, running.Count > 0 ? Task.WhenAny(running.Select(r => r.Run)) : null, untilToken, stoppingToken);
                 }
             }
         }
@@ -141,8 +152,11 @@ sealed partial class GeminiHooksDispatcher(
                 claimed.RemoveAt(i);
                 continue;
             }
-            var limit = catalog.Find(item.Handler)?.Flow.Concurrency ?? concurrency;
-            if (running.Count(r => r.Handler == item.Handler) >= limit)
+            var handler = catalog.Find(item.Handler);
+            var limit = handler?.Flow.Concurrency ?? concurrency;
+            // A paced pair was claimed against a token its bucket held; only a reload that lowered the rate since can
+            // make it wait here.
+            if (running.Count(r => r.Handler == item.Handler) >= limit || (handler is not null && !_rates.TryTake(handler)))
             {
                 i++;
                 continue;
@@ -179,11 +193,14 @@ sealed partial class GeminiHooksDispatcher(
 
     /// <summary>
     /// Nothing more is due now: sleep until the earliest pair falls due (bounded by PollInterval), or until the store
-    /// signals new work (an accept or replay) or this dispatcher schedules a retry, or <paramref name="runEnded"/> completes.
+    /// signals new work (an accept or replay) or this dispatcher schedules a retry, or <paramref name="runEnded"/> completes,
+    /// or a rate-limited handler's empty bucket has a token again (<paramref name="untilToken"/>).
     /// </summary>
-    async Task IdleAsync(DispatchOptions dispatch, Task? runEnded, CancellationToken stoppingToken)
+    async Task IdleAsync(DispatchOptions dispatch, Task? runEnded, TimeSpan? untilToken, CancellationToken stoppingToken)
     {
         var wait = dispatch.PollInterval;
+        if (untilToken is { } token && token + DueSlack < wait)
+            wait = token + DueSlack;
         try
         {
             if (await store.NextDueAsync(stoppingToken) is { } due)
@@ -192,7 +209,8 @@ sealed partial class GeminiHooksDispatcher(
                 // Waiting on a run while the claim that just found nothing skipped handlers at their limit: a pair
                 // already due is one of theirs, and a run's end (not the due time) is what lets it start. Sleeping to
                 // the due time would spin.
-                if (runEnded is not null && untilDue <= DueSlack)
+                // The same holds for a rate-limited handler's pairs: the next token is what lets them start.
+                if ((runEnded is not null || untilToken is not null) && untilDue <= DueSlack)
                     untilDue = wait;
                 if (untilDue < wait)
                     wait = untilDue > DueSlack ? untilDue : DueSlack;

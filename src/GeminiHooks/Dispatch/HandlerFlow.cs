@@ -7,9 +7,13 @@ namespace GeminiHooks.Dispatch;
 /// catalog is built, so a reload of either the handler or <c>Dispatch</c> takes effect together.
 /// </summary>
 sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay, int Concurrency, int FailureThreshold = 0,
-    TimeSpan BreakDuration = default)
+    TimeSpan BreakDuration = default, double RatePerSecond = 0, int RateBurst = 1)
 {
     public const int MaxConcurrency = 1024;
+    public const int MaxBurst = 10_000;
+
+    /// <summary>Whether runs of this handler wait for a token of its rate limit.</summary>
+    public bool RateLimited => RatePerSecond > 0;
 
     public static HandlerFlow Resolve(HandlerFlowOptions? own, DispatchOptions dispatch) => new(
         own?.Retry?.MaxAttempts ?? dispatch.MaxAttempts,
@@ -17,7 +21,9 @@ sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay
         own?.Retry?.MaxDelay ?? dispatch.RetryMaxDelay,
         own?.Concurrency ?? dispatch.Concurrency,
         own?.CircuitBreaker?.FailureThreshold ?? 0,
-        own?.CircuitBreaker?.BreakDuration ?? TimeSpan.Zero);
+        own?.CircuitBreaker?.BreakDuration ?? TimeSpan.Zero,
+        own?.RateLimit?.PerSecond ?? 0,
+        own?.RateLimit?.Burst ?? 1);
 
     /// <summary>One line per bad value, each naming <paramref name="key"/> and the setting.</summary>
     public static void Validate(string key, HandlerFlowOptions own, DispatchOptions dispatch, ICollection<string> failures)
@@ -38,5 +44,10 @@ sealed record HandlerFlow(int MaxAttempts, TimeSpan BaseDelay, TimeSpan MaxDelay
             failures.Add($"{key}:CircuitBreaker:FailureThreshold must be 0 (no breaker) or more");
         if (breaker.FailureThreshold > 0 && breaker.BreakDuration <= TimeSpan.Zero)
             failures.Add($"{key}:CircuitBreaker:BreakDuration must be positive");
+        var rate = own.RateLimit ?? new HandlerRateLimitOptions();
+        if (rate.PerSecond is { } perSecond && !(perSecond > 0 && double.IsFinite(perSecond)))
+            failures.Add($"{key}:RateLimit:PerSecond must be more than 0 (leave it unset for no limit)");
+        if (rate.Burst is < 1 or > MaxBurst)
+            failures.Add($"{key}:RateLimit:Burst must be between 1 and {MaxBurst}");
     }
 }

@@ -19,7 +19,7 @@ public sealed class GeminiHooksBuilder
     /// </summary>
     /// <param name="name">The handler's identity in the store (defaults to the class name). Renaming it orphans its pending runs.</param>
     /// <param name="configure">
-    /// Its own retry and concurrency settings, e.g. <c>h =&gt; h.Retry.MaxAttempts = 20</c>; unset values take the global
+    /// Its own flow settings (retry, concurrency, rate limit, circuit breaker), e.g. <c>h =&gt; h.Retry.MaxAttempts = 20</c>; unset values take the global
     /// <c>Dispatch</c> ones. Checked at start with the configuration.
     /// </param>
     public GeminiHooksBuilder AddHandler<THandler>(string? name = null, Action<HandlerFlowOptions>? configure = null) where THandler : class

@@ -46,6 +46,8 @@ static class GeminiHooksDispatchServiceCollectionExtensions
         services.TryAddSingleton<ReadinessGauge>();
         services.TryAddSingleton<JwksObserver>();
         services.AddHostedService<ObservedInstruments>();
+        services.TryAddSingleton<HandlerFlowMetrics>();
+        services.TryAddSingleton<HandlerStateObserver>();
         // The Slack URL is a credential and the default client logging writes request URLs: no loggers on this client.
         services.AddHttpClient(HandlerHttp.ClientName, client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(OutboundHttpHandler.Create)

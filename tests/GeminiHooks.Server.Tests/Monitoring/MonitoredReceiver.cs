@@ -18,6 +18,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
     public const int Accepted = 6, AcceptedFailing = 2, Duplicates = 3, Unauthorized = 1, Malformed = 1;
 
     Downstream? _downstream;
+    Downstream? _notifications;
     ServerProcess? _server;
 
     public PrometheusServer Prometheus { get; private set; } = null!;
@@ -29,6 +30,8 @@ public sealed class MonitoredReceiver : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _downstream = await Downstream.StartAsync();
+        _notifications = await Downstream.StartAsync();
+        _notifications.Succeed = true;
         var port = ChildProcess.FreePort();
         var metricsPort = ChildProcess.FreePort();
         _server = await ServerProcess.StartAsync(new Dictionary<string, string>
@@ -44,6 +47,17 @@ public sealed class MonitoredReceiver : IAsyncLifetime
             ["GeminiHooks__Handlers__forward__Url"] = _downstream.Url,
             ["GeminiHooks__Handlers__forward__Secret"] = Receiver.Secret,
             ["GeminiHooks__Handlers__forward__Events__0"] = "batch.failed",
+            // Two failures in a row open forward's circuit (a transition); archive's rate limit holds back the runs
+            // of a burst (deferred runs). Neither changes the counts below, only when they are reached.
+            ["GeminiHooks__Handlers__forward__CircuitBreaker__FailureThreshold"] = "2",
+            ["GeminiHooks__Handlers__forward__CircuitBreaker__BreakDuration"] = "00:00:00.500",
+            ["GeminiHooks__Handlers__archive__RateLimit__PerSecond"] = "10",
+            // The dead letters are told to a sink of their own (one message for both).
+            ["GeminiHooks__Notify__Type"] = "http",
+            ["GeminiHooks__Notify__Url"] = _notifications.Url,
+            ["GeminiHooks__Notify__Secret"] = Receiver.Secret,
+            ["GeminiHooks__Notify__Events__0"] = "dead_letter",
+            ["GeminiHooks__Notify__MinInterval"] = "00:00:01",
         });
         using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         await _server.WaitUntilUpAsync(client);
@@ -85,8 +99,11 @@ public sealed class MonitoredReceiver : IAsyncLifetime
         await Eventually.UntilAsync(async () =>
         {
             Scrape = await metrics.GetStringAsync("/metrics");
-            return Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal);
-        }, () => "the backlog gauge shows the dead letters: " + Scrape, TimeSpan.FromSeconds(20));
+            // The handler state is read every 5 s as well: wait for it to have seen forward's circuit open.
+            return Scrape.Contains("geminihooks_backlog{otel_scope_name=\"GeminiHooks\",status=\"dead\"} 2", StringComparison.Ordinal)
+                && Scrape.Contains("geminihooks_handler_circuit_transitions_total{", StringComparison.Ordinal)
+                && Scrape.Contains("geminihooks_notifications_total{", StringComparison.Ordinal);
+        }, () => "the backlog gauge shows the dead letters, a circuit transition and a notification are counted: " + Scrape, TimeSpan.FromSeconds(20));
         Prometheus = await PrometheusServer.StartAsync(MetricsTarget);
     }
 
@@ -98,5 +115,7 @@ public sealed class MonitoredReceiver : IAsyncLifetime
             await _server.DisposeAsync();
         if (_downstream is not null)
             await _downstream.DisposeAsync();
+        if (_notifications is not null)
+            await _notifications.DisposeAsync();
     }
 }

@@ -70,6 +70,8 @@ public class HandlerFlowTests(Xunit.Abstractions.ITestOutputHelper output)
     [InlineData("Retry:MaxDelay", "00:00:01", "GeminiHooks:Handlers:audit:Retry:MaxDelay must not be shorter than Retry:BaseDelay")]
     [InlineData("Concurrency", "0", "GeminiHooks:Handlers:audit:Concurrency must be between 1 and 1024")]
     [InlineData("Concurrency", "many", "GeminiHooks:Handlers:audit:Concurrency: 'many' is not a whole number")]
+    [InlineData("RateLimit:PerSecond", "0", "GeminiHooks:Handlers:audit:RateLimit:PerSecond must be more than 0")]
+    [InlineData("RateLimit:Burst", "0", "GeminiHooks:Handlers:audit:RateLimit:Burst must be between 1 and 10000")]
     public async Task A_bad_flow_setting_stops_the_start_naming_the_key(string key, string value, string expected)
     {
         using var dir = new TempDirectory();
