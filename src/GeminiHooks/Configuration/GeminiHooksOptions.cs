@@ -25,6 +25,9 @@ public sealed class GeminiHooksOptions
 
     public Reconciliation.WatchdogOptions Watchdog { get; set; } = new();
 
+    /// <summary>Batch outputs and videos fetched into the operator's own storage (docs/artifacts.md).</summary>
+    public ArtifactOptions Artifacts { get; set; } = new();
+
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
 }

@@ -1,0 +1,33 @@
+using GeminiHooks.Artifacts;
+using GeminiHooks.Configuration;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace GeminiHooks.Hosting;
+
+static class GeminiHooksArtifactsServiceCollectionExtensions
+{
+    /// <summary>
+    /// Artifacts (docs/artifacts.md): the FileSystem store (TryAdd: the S3 package registers its own first or replaces
+    /// it), the download worker, the result feeder, and, when <c>Artifacts:Enabled</c> is true at start, the built-in
+    /// <c>artifacts</c> handler that records each batch's and video's artifact. The workers idle when artifacts are off.
+    /// </summary>
+    internal static void AddGeminiHooksArtifacts(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, ArtifactOptionsValidator>());
+        services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
+        services.TryAddSingleton<ArtifactMetrics>();
+        services.TryAddSingleton<ArtifactWakeup>();
+        services.TryAddSingleton<ArtifactSource>();
+        services.TryAddSingleton(sp => ActivatorUtilities.CreateInstance<FileDownloader>(sp,
+            sp.GetRequiredService<IHttpClientFactory>().CreateClient(Gemini.GeminiApiClient.HttpClientName)));
+        services.TryAddSingleton<ArtifactStoredEvent>();
+        services.AddHostedService<ArtifactWorker>();
+        services.AddHostedService<BatchResultFeeder>();
+        var enabled = configuration[$"{GeminiHooksOptions.SectionName}:Artifacts:Enabled"];
+        if (bool.TryParse(enabled, out var on) && on)
+            new GeminiHooksBuilder(services).AddHandler<ArtifactCollector>(ArtifactCollector.HandlerName);
+    }
+}
