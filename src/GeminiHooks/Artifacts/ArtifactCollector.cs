@@ -6,7 +6,7 @@ using GeminiHooks.Storage;
 namespace GeminiHooks.Artifacts;
 
 /// <summary>
-/// The built-in handler <c>artifacts</c> (registered only with <c>Artifacts:Enabled</c>): for each <c>batch.succeeded</c>
+/// The built-in handler <c>artifacts</c> (in the handler set while <c>Artifacts:Enabled</c>): for each <c>batch.succeeded</c>
 /// and <c>video.generated</c> the dispatcher runs (delivered or synthesized by reconciliation; only a job's first terminal
 /// event runs handlers), it records the job's artifact, due now. The download itself runs in <see cref="ArtifactWorker"/>,
 /// so a slow or failing download never holds a dispatcher.

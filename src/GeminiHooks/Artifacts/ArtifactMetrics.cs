@@ -26,8 +26,16 @@ internal sealed class ArtifactMetrics
             "Artifacts gone at the source (404) before they were stored, by kind: their results are lost.");
         _failed = meter.CreateCounter<long>("geminihooks.artifacts.failed", "{artifact}",
             "Artifacts given up after Artifacts:MaxAttempts tries, by kind.");
-        _bytes = meter.CreateCounter<long>("geminihooks.artifacts.bytes", "By", "Bytes stored.");
+        _bytes = meter.CreateCounter<long>("geminihooks.artifacts.stored_bytes", "By", "Bytes of the artifacts stored.");
         _lines = meter.CreateCounter<long>("geminihooks.artifacts.result_lines", "{line}", "Result lines handed to result handlers, by handler.");
+        // Zero series from the start, so a scrape (and the dashboard) shows the counters before the first artifact.
+        foreach (var kind in new[] { ArtifactKind.Responses, ArtifactKind.Video })
+        {
+            _stored.Add(0, new KeyValuePair<string, object?>("kind", kind));
+            _expired.Add(0, new KeyValuePair<string, object?>("kind", kind));
+            _failed.Add(0, new KeyValuePair<string, object?>("kind", kind));
+        }
+        _bytes.Add(0);
         meter.CreateObservableGauge("geminihooks.artifacts.overdue", () => Interlocked.Read(ref _overdue), "{artifact}",
             "Artifacts not stored (nor expired) Artifacts:StoredWithin after their event.");
     }

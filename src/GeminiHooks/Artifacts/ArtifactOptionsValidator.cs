@@ -31,6 +31,8 @@ sealed class ArtifactOptionsValidator : IValidateOptions<GeminiHooksOptions>
             Fail("Path", $"'{a.Path}' is not writable ({reason})");
         if (string.IsNullOrWhiteSpace(options.Gemini.ApiKey))
             failures.Add($"{GeminiHooksOptions.SectionName}:Gemini:ApiKey: is empty: artifacts are fetched with the Gemini API key");
+        if (options.Handlers.ContainsKey(ArtifactCollector.HandlerName))
+            failures.Add($"{GeminiHooksOptions.SectionName}:Handlers:{ArtifactCollector.HandlerName}: the name is the built-in artifacts handler's; choose another");
         if (a.Concurrency is < 1 or > 64)
             Fail("Concurrency", $"must be between 1 and 64 (is {a.Concurrency})");
         if (a.MaxAttempts is < 1 or > 1000)

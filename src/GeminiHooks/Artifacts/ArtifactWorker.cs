@@ -84,7 +84,7 @@ internal sealed partial class ArtifactWorker(
             File.Delete(spool);
             var stored = artifact with { File = file };
             await announcer.AnnounceAsync(stored, bytes, sha256!, location, stoppingToken);
-            if (await records.StoreArtifactAsync(artifact.Id, _owner, bytes, sha256!, location, time.GetUtcNow(), stoppingToken))
+            if (await records.StoreArtifactAsync(artifact.Id, _owner, file, bytes, sha256!, location, time.GetUtcNow(), stoppingToken))
             {
                 metrics.Stored(artifact.Kind, bytes);
                 wakeup.Set();

@@ -19,8 +19,8 @@ internal interface IArtifactRecords
     Task<bool> SaveArtifactProgressAsync(long id, string owner, string file, long? size, long bytesDone, DateTimeOffset? sourceExpiresAt,
         DateTimeOffset leaseUntil, CancellationToken cancellationToken);
 
-    /// <summary>Marks it stored.</summary>
-    Task<bool> StoreArtifactAsync(long id, string owner, long size, string sha256, string location, DateTimeOffset fetchedAt,
+    /// <summary>Marks it stored, with the file it came from (<c>files/…</c>, or <c>inline</c>).</summary>
+    Task<bool> StoreArtifactAsync(long id, string owner, string file, long size, string sha256, string location, DateTimeOffset fetchedAt,
         CancellationToken cancellationToken);
 
     /// <summary>

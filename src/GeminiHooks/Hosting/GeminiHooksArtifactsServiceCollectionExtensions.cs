@@ -1,6 +1,5 @@
 using GeminiHooks.Artifacts;
 using GeminiHooks.Configuration;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,10 +10,11 @@ static class GeminiHooksArtifactsServiceCollectionExtensions
 {
     /// <summary>
     /// Artifacts (docs/artifacts.md): the FileSystem store (TryAdd: the S3 package registers its own first or replaces
-    /// it), the download worker, the result feeder, and, when <c>Artifacts:Enabled</c> is true at start, the built-in
-    /// <c>artifacts</c> handler that records each batch's and video's artifact. The workers idle when artifacts are off.
+    /// it), the download worker, the result feeder, and the built-in <c>artifacts</c> handler that records each batch's
+    /// and video's artifact (the handler catalog includes it while <c>Artifacts:Enabled</c>). The workers idle when
+    /// artifacts are off at start.
     /// </summary>
-    internal static void AddGeminiHooksArtifacts(this IServiceCollection services, IConfiguration configuration)
+    internal static void AddGeminiHooksArtifacts(this IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<GeminiHooksOptions>, ArtifactOptionsValidator>());
         services.TryAddSingleton<IArtifactStore, FileSystemArtifactStore>();
@@ -26,8 +26,6 @@ static class GeminiHooksArtifactsServiceCollectionExtensions
         services.TryAddSingleton<ArtifactStoredEvent>();
         services.AddHostedService<ArtifactWorker>();
         services.AddHostedService<BatchResultFeeder>();
-        var enabled = configuration[$"{GeminiHooksOptions.SectionName}:Artifacts:Enabled"];
-        if (bool.TryParse(enabled, out var on) && on)
-            new GeminiHooksBuilder(services).AddHandler<ArtifactCollector>(ArtifactCollector.HandlerName);
+        services.TryAddScoped<ArtifactCollector>();
     }
 }

@@ -74,7 +74,7 @@ public static class GeminiHooksServiceCollectionExtensions
         // With UseExceptionHandler(): 503, not 500.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());
         var builder = services.AddGeminiHooksDispatch();
-        services.AddGeminiHooksArtifacts(configuration);
+        services.AddGeminiHooksArtifacts();
         return builder;
     }
 

@@ -65,14 +65,15 @@ public abstract partial class RelationalEventStore : IArtifactRecords
             TimeParameter(command, "until", Millis(leaseUntil));
         }, cancellationToken);
 
-    Task<bool> IArtifactRecords.StoreArtifactAsync(long id, string owner, long size, string sha256, string location,
+    Task<bool> IArtifactRecords.StoreArtifactAsync(long id, string owner, string file, long size, string sha256, string location,
         DateTimeOffset fetchedAt, CancellationToken cancellationToken) =>
         ArtifactUpdateAsync("""
-            UPDATE artifacts SET status = 'stored', size = @size, bytes_done = @size, sha256 = @sha256, location = @location,
+            UPDATE artifacts SET status = 'stored', file = @file, size = @size, bytes_done = @size, sha256 = @sha256, location = @location,
                 fetched_at = @at, lease_owner = NULL, last_error = NULL, updated_at = @at
             WHERE id = @id AND lease_owner = @owner AND status = 'downloading'
             """, id, owner, command =>
         {
+            Parameter(command, "file", DbType.String, file);
             Parameter(command, "size", DbType.Int64, size);
             Parameter(command, "sha256", DbType.String, sha256);
             Parameter(command, "location", DbType.String, location);
