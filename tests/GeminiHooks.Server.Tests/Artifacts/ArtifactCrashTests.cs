@@ -14,7 +14,7 @@ namespace GeminiHooks.Server.Tests.Artifacts;
 /// process of its own, against the emulator over HTTP. After a restart every line reaches the handler; only lines
 /// after the last checkpoint come twice, and a cut download resumes with a range request.
 /// </summary>
-public class ArtifactCrashTests : IAsyncLifetime
+public class ArtifactCrashTests(Xunit.Abstractions.ITestOutputHelper output) : IAsyncLifetime
 {
     const string Secret = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
     const string AdminKey = "crash-admin-key-0123456789abcdefghijklmn";
@@ -135,6 +135,7 @@ public class ArtifactCrashTests : IAsyncLifetime
             Assert.True(repeated[^1] <= before.Max(r => r.Line));
         }
         Assert.All(after, r => Assert.Equal($"request-{r.Line:D8}", r.Key));
+        output.WriteLine($"killed after {before.Count} lines handed over; after the restart {repeated.Count} lines came twice");
     }
 
     [Fact]
@@ -164,6 +165,7 @@ public class ArtifactCrashTests : IAsyncLifetime
             .Single(f => (string?)f!["name"] == $"files/{id}-output")!;
         Assert.True((int)file["ranged_downloads"]! >= 1, "the restart asked for the rest only");
         Assert.False(File.Exists(spool));
+        output.WriteLine($"killed with {saved} bytes saved; resumed with {(int)file["ranged_downloads"]!} range request(s)");
     }
 
     /// <summary>The artifact's saved progress, read from the database the killed process left.</summary>
