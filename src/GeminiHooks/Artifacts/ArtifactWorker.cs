@@ -74,7 +74,7 @@ internal sealed partial class ArtifactWorker(
             var (file, bytes, sha256, expired, error) = await DownloadAsync(records, artifact, spool, stoppingToken);
             if (error is not null)
             {
-                await FailAsync(records, artifact, error, expired, stoppingToken);
+                await FailAsync(records, artifact, error, expired, spool, stoppingToken);
                 return;
             }
             var objectName = artifact.Kind == ArtifactKind.Video
@@ -100,7 +100,7 @@ internal sealed partial class ArtifactWorker(
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or HttpRequestException or InvalidOperationException)
         {
-            await FailAsync(records, artifact, $"{e.GetType().Name}: {e.Message}", expired: false, stoppingToken);
+            await FailAsync(records, artifact, $"{e.GetType().Name}: {e.Message}", expired: false, spool, stoppingToken);
         }
     }
 
@@ -157,7 +157,8 @@ internal sealed partial class ArtifactWorker(
         return (stream.Length, Convert.ToHexStringLower(hash));
     }
 
-    async Task FailAsync(IArtifactRecords records, ArtifactRecord artifact, string error, bool expired, CancellationToken cancellationToken)
+    async Task FailAsync(IArtifactRecords records, ArtifactRecord artifact, string error, bool expired, string spool,
+        CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue.Artifacts;
         var now = time.GetUtcNow();
@@ -170,6 +171,8 @@ internal sealed partial class ArtifactWorker(
             LogRetrying(logger, artifact.Job, artifact.Attempts, error, at);
             return;
         }
+        // Final: nothing will resume from the spool.
+        File.Delete(spool);
         if (expired)
         {
             metrics.Expired(artifact.Kind);
