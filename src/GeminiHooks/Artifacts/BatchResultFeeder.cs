@@ -12,7 +12,7 @@ namespace GeminiHooks.Artifacts;
 /// <summary>
 /// Hands every line of every stored responses file to each <see cref="IBatchResultHandler"/>, in order, from the stored
 /// copy. One loop per handler; a file is claimed per handler under a lease, and the checkpoint (lines handled) is saved
-/// every <c>Artifacts:CheckpointLines</c> lines and at the end, so after a crash the pass resumes after the last saved
+/// every <c>Artifacts:CheckpointLines</c> lines (or 15 s, which renews the lease) and at the end, so after a crash the pass resumes after the last saved
 /// line: at most that many lines are handed over twice. A throwing handler stops at its line and retries it after a backoff.
 /// </summary>
 internal sealed partial class BatchResultFeeder(
@@ -75,6 +75,8 @@ internal sealed partial class BatchResultFeeder(
         await using var stream = await artifactStore.OpenReadAsync(artifact.Location!, cancellationToken);
         using var reader = new StreamReader(stream, Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 1 << 20);
         long line = 0, handled = pass.Line, saved = pass.Line;
+        // A checkpoint also every 15 s, so a slow handler renews its lease well before it runs out.
+        var lastSave = System.Diagnostics.Stopwatch.StartNew();
         while (await reader.ReadLineAsync(cancellationToken) is { } text)
         {
             line++;
@@ -94,8 +96,9 @@ internal sealed partial class BatchResultFeeder(
                 return;
             }
             handled = line;
-            if (handled - saved >= settings.CheckpointLines)
+            if (handled - saved >= settings.CheckpointLines || lastSave.Elapsed >= TimeSpan.FromSeconds(15))
             {
+                lastSave.Restart();
                 var now = time.GetUtcNow();
                 if (!await records.SaveCheckpointAsync(artifact.Id, registration.Name, _owner, handled, done: false, now, now + settings.Lease, null, cancellationToken))
                     return; // taken over: the new holder goes on from the last saved line

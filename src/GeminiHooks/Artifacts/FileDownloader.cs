@@ -12,13 +12,16 @@ namespace GeminiHooks.Artifacts;
 /// <summary>
 /// Streams a Files API file into a spool file: <c>GET {BaseUrl}/{ApiVersion}/files/{id}:download?alt=media</c> (the
 /// route python-genai's <c>files.download</c> builds), API key in the <c>x-goog-api-key</c> header, never in the URL.
-/// The SHA-256 is computed while streaming; progress is fsynced and handed to <c>saveProgress</c> every 64 MB, so a cut
+/// The SHA-256 is computed while streaming; progress is fsynced and handed to <c>saveProgress</c> every 64 MB (or 15 s), so a cut
 /// resumes with <c>Range: bytes=N-</c> where the last saved progress ends (a server that ignores the range restarts it).
 /// </summary>
 internal sealed class FileDownloader(HttpClient http, IOptionsMonitor<GeminiHooksOptions> options)
 {
     const int BufferSize = 1 << 20;
     const long SaveEvery = 64L << 20;
+
+    /// <summary>Progress is also saved this often, so a slow download renews its lease well before it runs out.</summary>
+    static readonly TimeSpan SaveAfter = TimeSpan.FromSeconds(15);
 
     /// <param name="bytesDone">What the spool held fsynced at the last saved progress.</param>
     /// <param name="saveProgress">Records fsynced progress; false when the lease was lost (the download stops).</param>
@@ -70,6 +73,7 @@ internal sealed class FileDownloader(HttpClient http, IOptionsMonitor<GeminiHook
                     file.Position = done;
                     var before = done;
                     var saved = done;
+                    var lastSave = System.Diagnostics.Stopwatch.StartNew();
                     try
                     {
                         await using var body = await response.Content.ReadAsStreamAsync(idle.Token);
@@ -80,8 +84,9 @@ internal sealed class FileDownloader(HttpClient http, IOptionsMonitor<GeminiHook
                             await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                             hash.AppendData(buffer, 0, read);
                             done += read;
-                            if (done - saved >= SaveEvery)
+                            if (done - saved >= SaveEvery || lastSave.Elapsed >= SaveAfter)
                             {
+                                lastSave.Restart();
                                 await file.FlushAsync(cancellationToken);
                                 file.Flush(flushToDisk: true);
                                 saved = done;

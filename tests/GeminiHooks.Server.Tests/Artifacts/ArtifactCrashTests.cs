@@ -49,7 +49,7 @@ public class ArtifactCrashTests(Xunit.Abstractions.ITestOutputHelper output) : I
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{_port}",
-            ["Logging__LogLevel__Default"] = "Warning",
+            ["Logging__LogLevel__Default"] = "Information",
             ["GeminiHooks__Static__Secrets__0"] = Secret,
             ["GeminiHooks__Store__ConnectionString"] = $"Data Source={Path.Combine(_data.Path, "geminihooks.db")}",
             ["GeminiHooks__Admin__ApiKey"] = AdminKey,
@@ -135,6 +135,8 @@ public class ArtifactCrashTests(Xunit.Abstractions.ITestOutputHelper output) : I
             Assert.True(repeated[^1] <= before.Max(r => r.Line));
         }
         Assert.All(after, r => Assert.Equal($"request-{r.Line:D8}", r.Key));
+        Assert.DoesNotContain(ApiKey, restarted.Log, StringComparison.Ordinal); // the key goes in a header, never in a log
+        Assert.Contains("stored in FileSystem", app.Log + restarted.Log, StringComparison.Ordinal);
         output.WriteLine($"killed after {before.Count} lines handed over; after the restart {repeated.Count} lines came twice");
     }
 
@@ -165,6 +167,7 @@ public class ArtifactCrashTests(Xunit.Abstractions.ITestOutputHelper output) : I
             .Single(f => (string?)f!["name"] == $"files/{id}-output")!;
         Assert.True((int)file["ranged_downloads"]! >= 1, "the restart asked for the rest only");
         Assert.False(File.Exists(spool));
+        Assert.DoesNotContain(ApiKey, restarted.Log, StringComparison.Ordinal);
         output.WriteLine($"killed with {saved} bytes saved; resumed with {(int)file["ranged_downloads"]!} range request(s)");
     }
 
