@@ -29,10 +29,11 @@ internal sealed partial class ArtifactWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var settings = options.CurrentValue.Artifacts;
-        if (!settings.Enabled || store is not IArtifactRecords records)
+        // The loops run whether or not artifacts are on, and look at Enabled on every pass, so a configuration reload
+        // turns them on or off as it does the artifacts handler; the number of loops is read once, at start.
+        if (store is not IArtifactRecords records)
             return;
-        var loops = Enumerable.Range(0, settings.Concurrency).Select(_ => RunLoopAsync(records, stoppingToken)).ToList();
+        var loops = Enumerable.Range(0, Math.Clamp(options.CurrentValue.Artifacts.Concurrency, 1, 64)).Select(_ => RunLoopAsync(records, stoppingToken)).ToList();
         loops.Add(WatchOverdueAsync(records, stoppingToken));
         await Task.WhenAll(loops);
     }
@@ -44,6 +45,11 @@ internal sealed partial class ArtifactWorker(
         {
             try
             {
+                if (!options.CurrentValue.Artifacts.Enabled)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                    continue;
+                }
                 var now = time.GetUtcNow();
                 var artifact = await records.ClaimArtifactAsync(_owner, now, now + options.CurrentValue.Artifacts.Lease, stoppingToken);
                 if (artifact is null)
@@ -199,7 +205,9 @@ internal sealed partial class ArtifactWorker(
         {
             try
             {
-                metrics.Overdue(await records.CountOverdueArtifactsAsync(time.GetUtcNow() - options.CurrentValue.Artifacts.StoredWithin, stoppingToken));
+                if (options.CurrentValue.Artifacts.Enabled)
+                    metrics.Overdue(await records.CountOverdueArtifactsAsync(time.GetUtcNow() - options.CurrentValue.Artifacts.StoredWithin,
+                        stoppingToken));
                 await Task.Delay(TimeSpan.FromSeconds(30), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

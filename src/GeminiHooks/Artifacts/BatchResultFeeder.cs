@@ -32,7 +32,7 @@ internal sealed partial class BatchResultFeeder(
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!options.CurrentValue.Artifacts.Enabled || store is not IArtifactRecords records)
+        if (store is not IArtifactRecords records)
             return Task.CompletedTask;
         return Task.WhenAll(registrations.Select(r => RunAsync(records, r, stoppingToken)));
     }
@@ -44,6 +44,11 @@ internal sealed partial class BatchResultFeeder(
         {
             try
             {
+                if (!options.CurrentValue.Artifacts.Enabled)
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken);
+                    continue;
+                }
                 var now = time.GetUtcNow();
                 var pass = await records.ClaimResultPassAsync(handler.Name, _owner, now, now + options.CurrentValue.Artifacts.Lease, stoppingToken);
                 if (pass is null)

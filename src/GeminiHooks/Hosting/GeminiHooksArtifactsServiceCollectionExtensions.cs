@@ -11,8 +11,8 @@ static class GeminiHooksArtifactsServiceCollectionExtensions
     /// <summary>
     /// Artifacts (docs/artifacts.md): the FileSystem store (TryAdd: the S3 package registers its own first or replaces
     /// it), the download worker, the result feeder, and the built-in <c>artifacts</c> handler that records each batch's
-    /// and video's artifact (the handler catalog includes it while <c>Artifacts:Enabled</c>). The workers idle when
-    /// artifacts are off at start.
+    /// and video's artifact (the handler catalog includes it while <c>Artifacts:Enabled</c>). The workers idle while
+    /// artifacts are off.
     /// </summary>
     internal static void AddGeminiHooksArtifacts(this IServiceCollection services)
     {
