@@ -20,6 +20,7 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
     const string ApiKey = "artifacts-test-api-key";
     readonly TempDirectory _data = new();
     readonly ResultLog _results = new();
+    readonly FlakyLog _flaky = new();
     EmulatorProcess _emulator = null!;
     LoopbackReceiver _announced = null!;
     Receiver _receiver = null!;
@@ -51,7 +52,9 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
         _receiver = new Receiver(_data.Path, settings, configureServices: services =>
         {
             services.AddSingleton(_results);
-            new GeminiHooksBuilder(services).AddBatchResultHandler<RecordingResultHandler>("recorder");
+            services.AddSingleton(_flaky);
+            new GeminiHooksBuilder(services).AddBatchResultHandler<RecordingResultHandler>("recorder")
+                .AddBatchResultHandler<FlakyResultHandler>("flaky");
         });
         _client = _receiver.Start();
         _client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
@@ -167,13 +170,13 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(location));
 
         await Eventually.UntilAsync(() => Task.FromResult(_results.Seen.Count == Lines), "every line reached the handler", TimeSpan.FromSeconds(120));
-        await Eventually.UntilAsync(async () => (bool?)(await ArtifactAsync(job))["checkpoints"]![0]!["done"] == true, "the pass is done");
+        await Eventually.UntilAsync(async () => (await ArtifactAsync(job))["checkpoints"]!.AsArray()
+            .Any(c => (string?)c!["handler"] == "recorder" && (bool?)c["done"] == true), "the pass is done");
         Assert.All(_results.Seen, s => Assert.Equal(1, s.Value));
         Assert.Equal(Lines / 7, _results.Errors);
         Assert.Contains((job, "request-00000001"), _results.Seen.Keys);
         Assert.Contains((job, "request-00100000"), _results.Seen.Keys);
-        var checkpoint = (await ArtifactAsync(job))["checkpoints"]![0]!;
-        Assert.Equal("recorder", (string?)checkpoint["handler"]);
+        var checkpoint = (await ArtifactAsync(job))["checkpoints"]!.AsArray().Single(c => (string?)c!["handler"] == "recorder")!;
         Assert.Equal(Lines, (long)checkpoint["lines"]!);
 
         // artifact.stored reached the http handler, re-signed, with the job, kind, location, size and hash.
@@ -188,6 +191,26 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
 
         using var list = await _client.GetAsync("/admin/artifacts?status=stored");
         Assert.Contains(job, await list.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_throwing_result_handler_gets_the_same_line_again_after_the_backoff_and_no_line_is_skipped()
+    {
+        await StartReceiverAsync();
+        var job = await FinishedJobAsync("batch", new { output_lines = 20 });
+        var id = job["batches/".Length..];
+        await DeliverAsync("batch.succeeded", new JsonObject { ["id"] = job, ["output_file_uri"] = $"files/{id}-output" });
+        await WaitForStatusAsync(job, "stored");
+        await Eventually.UntilAsync(async () => (await ArtifactAsync(job))["checkpoints"]!.AsArray()
+            .Any(c => (string?)c!["handler"] == "flaky" && ((string?)c["last_error"])?.Contains("line 5", StringComparison.Ordinal) == true),
+            "the failure is recorded at line 5");
+        Assert.Equal([1L, 2, 3, 4], _flaky.Lines);
+        await Task.Delay(1500);
+        Assert.Equal(4, _flaky.Lines.Count); // nothing more before the backoff (Artifacts:RetryBaseDelay) has passed
+
+        _receiver.Time.Advance(TimeSpan.FromSeconds(11));
+        await Eventually.UntilAsync(() => Task.FromResult(_flaky.Lines.Count == 20), "the rest of the file after the backoff");
+        Assert.Equal(Enumerable.Range(1, 20).Select(i => (long)i), _flaky.Lines);
     }
 
     [Fact]

@@ -23,3 +23,21 @@ sealed class RecordingResultHandler(ResultLog log) : IBatchResultHandler
         return Task.CompletedTask;
     }
 }
+
+/// <summary>Throws once on line 5 of each file (before recording it), then records like <see cref="RecordingResultHandler"/>.</summary>
+sealed class FlakyResultHandler(FlakyLog log) : IBatchResultHandler
+{
+    public Task HandleAsync(BatchResult result, CancellationToken cancellationToken)
+    {
+        if (result.LineNumber == 5 && log.Thrown.TryAdd(result.Job, true))
+            throw new InvalidOperationException("downstream unavailable (test)");
+        log.Lines.Enqueue(result.LineNumber);
+        return Task.CompletedTask;
+    }
+}
+
+sealed class FlakyLog
+{
+    public ConcurrentDictionary<string, bool> Thrown { get; } = new();
+    public ConcurrentQueue<long> Lines { get; } = new();
+}
