@@ -4,8 +4,3 @@ namespace GeminiHooks.Artifacts;
 internal sealed record AdminArtifact(string Job, string Family, string Kind, string File, string Status, DateTimeOffset EventAt,
     long? Size, long BytesDone, string? Sha256, string? Location, DateTimeOffset? FetchedAt, DateTimeOffset? SourceExpiresAt,
     int Attempts, DateTimeOffset NextAttemptAt, string? LastError, IReadOnlyList<AdminArtifactCheckpoint>? Checkpoints);
-
-/// <summary>A result handler's progress through a responses file.</summary>
-internal sealed record AdminArtifactCheckpoint(string Handler, long Lines, bool Done, string? LastError);
-
-internal sealed record AdminArtifactList(IReadOnlyList<AdminArtifact> Artifacts);
