@@ -5,9 +5,11 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 // A whole receiver with two handlers of your own: verification, durable store, retries and replay come with it.
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton<OutputFiles>();
+builder.Services.AddSingleton<ResultsFile>();
 builder.Services.AddGeminiHooks(builder.Configuration)
     .AddHandler<RecordBatchOutput>()
-    .AddHandler<EscalateRequiredAction>();
+    .AddHandler<EscalateRequiredAction>()
+    .AddBatchResultHandler<AppendBatchResults>(); // each batch result, once GeminiHooks:Artifacts:Enabled (docs/artifacts.md)
 // With UseExceptionHandler below: an unreachable store is a 503 with Retry-After on every endpoint, other errors
 // problem details without a stack trace.
 builder.Services.AddProblemDetails();

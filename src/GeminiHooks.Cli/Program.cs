@@ -34,6 +34,7 @@ public static class Program
             DynamicConfigCommand.Create(io),
             JobsCommand.CreateTrack(io),
             JobsCommand.CreateJobs(io),
+            Artifacts.ArtifactsCommand.Create(io),
             EventsCommand.Create(io),
             HandlersCommand.Create(io),
         };

@@ -205,6 +205,46 @@ static class PostgresSchema
         -- The id is included so a page's ids come from the index alone (an index-only scan).
         CREATE INDEX events_type_received ON events (type, received_at) INCLUDE (id);
         """,
+        """
+        -- Artifacts: each job's output (a batch's responses file, a video) fetched into Artifacts:Store before Gemini
+        -- deletes it. One row per job; bytes_done is what the spool file holds fsynced, so a cut download resumes there.
+        CREATE TABLE artifacts (
+            id                bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            family            text    NOT NULL, -- batch | video
+            job_id            text    NOT NULL, -- the last path segment of the job's name
+            job               text    NOT NULL, -- the job's name as its event gave it
+            kind              text    NOT NULL, -- responses | video
+            file              text    NOT NULL, -- files/<id>, 'inline', or '' until the job is read
+            status            text    NOT NULL, -- pending | downloading | stored | expired | failed
+            event_at          timestamptz NOT NULL, -- when its event was accepted
+            size              bigint,
+            bytes_done        bigint NOT NULL,
+            sha256            text,             -- lowercase hex, of the stored copy
+            location          text,             -- where the store put it (a path or an s3:// URI)
+            fetched_at        timestamptz,
+            source_expires_at timestamptz,          -- the file's expirationTime at Gemini, when it says
+            attempts          integer NOT NULL,
+            next_attempt_at   timestamptz NOT NULL, -- pending: when due; downloading: when the lease runs out
+            lease_owner       text,
+            last_error        text,
+            updated_at        timestamptz NOT NULL,
+            UNIQUE (family, job_id)
+        );
+        CREATE INDEX artifacts_due ON artifacts (status, next_attempt_at);
+        -- Per result handler and stored responses file: lines handled (saved every Artifacts:CheckpointLines and at the
+        -- end), so a pass cut by a crash resumes after the last saved line.
+        CREATE TABLE artifact_checkpoints (
+            artifact_id bigint NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+            handler     text    NOT NULL,
+            line        bigint NOT NULL,
+            done_at     timestamptz,
+            lease_owner text,
+            lease_until timestamptz NOT NULL,
+            last_error  text,
+            updated_at  timestamptz NOT NULL,
+            PRIMARY KEY (artifact_id, handler)
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)

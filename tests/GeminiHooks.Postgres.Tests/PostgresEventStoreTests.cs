@@ -76,7 +76,7 @@ public sealed partial class PostgresEventStoreTests(ITestOutputHelper output) : 
         await using var command = new NpgsqlCommand("SELECT COUNT(*), MAX(version) FROM schema_version", connection);
         await using var reader = await command.ExecuteReaderAsync(Ct);
         Assert.True(await reader.ReadAsync(Ct));
-        Assert.Equal((7L, 7), (reader.GetInt64(0), reader.GetInt32(1))); // one row per migration, each applied once
+        Assert.Equal((8L, 8), (reader.GetInt64(0), reader.GetInt32(1))); // one row per migration, each applied once
     }
 
     [Fact]

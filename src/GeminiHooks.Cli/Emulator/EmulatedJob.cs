@@ -8,7 +8,7 @@ namespace GeminiHooks.Cli.Emulator;
 /// </summary>
 internal sealed record EmulatedJob(string Name, JobKind Kind,
     IReadOnlyList<string> Uris, JsonObject? UserMetadata, string CreateTime,
-    string? Model = null, string? EndedWith = null, string? EndTime = null)
+    string? Model = null, string? EndedWith = null, string? EndTime = null, JsonArray? InlineResponses = null)
 {
     /// <summary>The last segment of the name: the id a short <c>data.id</c> carries.</summary>
     public string ShortId => Name[(Name.LastIndexOf('/') + 1)..];

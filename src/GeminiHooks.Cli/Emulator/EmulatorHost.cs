@@ -68,11 +68,14 @@ internal sealed class EmulatorHost : IAsyncDisposable
 
         // The Gemini API under each version the SDKs use: every Gemini-shaped endpoint is mapped in these groups, and only there.
         var jobs = new JobRegistry();
+        var files = new EmulatedFiles();
         foreach (var version in EmulatorOptions.ApiVersions)
         {
             var group = app.MapGroup("/" + version).RequireApiKey(options, log);
             ManagementApi.Map(group, options, registry, engine, log);
             JobsApi.Map(group, options, jobs);
+            FilesApi.Map(group, version, files);
+            FilesApi.MapMediaRoute(app.MapGroup("/download/" + version).RequireApiKey(options, log), files);
         }
         // Anything else under a version-like first segment gets Google's 404 (the slim host has no regex route constraints).
         app.Map("/{version}/{**rest}", (string version, HttpRequest request) =>
@@ -80,7 +83,8 @@ internal sealed class EmulatorHost : IAsyncDisposable
                 ? NotFound($"The emulator does not implement {request.Method} {request.Path}.")
                 : NotFound($"API version '{version}' is not served here; use {string.Join(" or ", EmulatorOptions.ApiVersions)}."));
 
-        JobsApi.MapControls(app, options, keys, engine, jobs);
+        JobsApi.MapControls(app, options, keys, engine, jobs, files);
+        FilesApi.MapControls(app, files);
 
         app.MapPost("/emulator/trigger", async (HttpRequest request, CancellationToken ct) =>
         {

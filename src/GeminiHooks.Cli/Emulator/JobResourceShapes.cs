@@ -32,7 +32,9 @@ internal static class JobResourceShapes
         if (job.EndTime is { } end)
             metadata["endTime"] = end;
         if (job.EndedWith == "batch.succeeded")
-            metadata["output"] = new JsonObject { ["responsesFile"] = BatchOutputFile(job) };
+            metadata["output"] = job.InlineResponses is { } inline
+                ? new JsonObject { ["inlinedResponses"] = new JsonObject { ["inlinedResponses"] = inline.DeepClone() } }
+                : new JsonObject { ["responsesFile"] = BatchOutputFile(job) };
         else if (job.EndedWith == "batch.failed")
             operation["error"] = new JsonObject { ["code"] = 13, ["message"] = "The batch failed (emulated)." };
         else if (job.EndedWith == "batch.cancelled")
@@ -106,8 +108,10 @@ internal static class JobResourceShapes
     public static JsonObject EventData(EmulatedJob job, string type)
     {
         var data = SampleEvents.Data(type);
-        if (type == "batch.succeeded")
+        if (type == "batch.succeeded" && job.InlineResponses is null)
             data["output_file_uri"] = BatchOutputFile(job);
+        else if (type == "batch.succeeded")
+            data.Remove("output_file_uri");
         else if (type == "video.generated")
         {
             data["output_file_uri"] = VideoUri(job);

@@ -98,7 +98,7 @@ internal static class JobsApi
     }
 
     /// <summary>The emulator's own job controls: list the jobs, and finish one (which fires its event).</summary>
-    public static void MapControls(WebApplication app, EmulatorOptions options, EmulatorKeys keys, DeliveryEngine engine, JobRegistry jobs)
+    public static void MapControls(WebApplication app, EmulatorOptions options, EmulatorKeys keys, DeliveryEngine engine, JobRegistry jobs, EmulatedFiles files)
     {
         app.MapGet("/emulator/jobs", () => Results.Json(new { jobs = jobs.All() }, CliJson.Snake));
 
@@ -120,7 +120,12 @@ internal static class JobsApi
             if (webhook is not ("deliver" or "drop" or "delay") || idForm is not ("full" or "short") ||
                 (webhook == "delay") != (delaySeconds is >= 1 and <= 86_400))
                 return InvalidArgument("\"webhook\" is deliver, drop, or delay with \"delay_seconds\" 1-86400; \"id_form\" is full (batches/123) or short (123).");
+            // The files the job leaves (responses, a video) exist before its event goes out, as at Gemini.
+            var (outputs, outputProblem) = JobOutputs.Read(body, type);
+            if (outputs is null)
+                return InvalidArgument(outputProblem!);
             job = jobs.Finish(name, type, CliJson.Rfc3339(options.Time.GetUtcNow()))!;
+            job = outputs.Publish(job, type, files, jobs, options.Time.GetUtcNow());
             var data = body["data"] is JsonObject given ? (JsonObject)given.DeepClone() : JobResourceShapes.EventData(job, type);
             // Whether Gemini sends batches/123 or 123 in data.id is not documented: both forms can be sent.
             data["id"] = idForm == "full" ? job.Name : job.ShortId;

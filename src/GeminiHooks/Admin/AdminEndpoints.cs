@@ -46,6 +46,7 @@ static class AdminEndpoints
         AdminJobEndpoints.Map(admin);
         AdminHandlerEndpoints.Map(admin);
         Replays.AdminReplayEndpoints.Map(admin);
+        Artifacts.AdminArtifactEndpoints.Map(admin);
         return endpoints;
     }
 

@@ -28,6 +28,9 @@ public sealed class GeminiHooksOptions
     /// <summary>Notifications to a person (Slack or a signed HTTP POST) of dead letters, circuits, a growing backlog, ….</summary>
     public NotifyOptions Notify { get; set; } = new();
 
+    /// <summary>Batch outputs and videos fetched into the operator's own storage (docs/artifacts.md).</summary>
+    public ArtifactOptions Artifacts { get; set; } = new();
+
     /// <summary>Configured (built-in) handlers by name.</summary>
     public Dictionary<string, HandlerOptions> Handlers { get; set; } = new(StringComparer.Ordinal);
 }

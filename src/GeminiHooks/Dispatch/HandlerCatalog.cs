@@ -71,10 +71,14 @@ sealed partial class HandlerCatalog : IHandlerCatalog, IDisposable
         }
     }
 
+    /// <summary>The built-in <c>artifacts</c> handler, in the set while <c>Artifacts:Enabled</c> (docs/artifacts.md).</summary>
+    static readonly CodeHandlerRegistration ArtifactsHandler =
+        CodeHandlerRegistration.Create(Artifacts.ArtifactCollector.HandlerName, typeof(Artifacts.ArtifactCollector));
+
     HandlerSet Build(GeminiHooksOptions options)
     {
         var handlers = new Dictionary<string, HandlerDescriptor>(StringComparer.Ordinal);
-        foreach (var code in _code)
+        foreach (var code in options.Artifacts.Enabled ? _code.Append(ArtifactsHandler) : _code)
             handlers[code.Name] = new HandlerDescriptor(code.Name, "code", HandlerFlow.Resolve(code.Flow, options.Dispatch), code.Accepts, code.CanHandle, code.InvokeAsync);
         foreach (var (name, configured) in options.Handlers)
         {

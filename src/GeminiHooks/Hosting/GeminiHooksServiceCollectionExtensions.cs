@@ -73,7 +73,9 @@ public static class GeminiHooksServiceCollectionExtensions
         services.TryAddSingleton<IngestEndpoint>();
         // With UseExceptionHandler(): 503, not 500.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IExceptionHandler, StoreUnavailableExceptionHandler>());
-        return services.AddGeminiHooksDispatch();
+        var builder = services.AddGeminiHooksDispatch();
+        services.AddGeminiHooksArtifacts();
+        return builder;
     }
 
     /// <summary>Marks a collection <see cref="AddGeminiHooks"/> has already composed.</summary>

@@ -28,6 +28,9 @@ sealed class ServerProcess : IAsyncDisposable
 
     public string Log => _process.Log;
 
+    /// <summary>The exit code, for a server expected to stop by itself (a configuration error).</summary>
+    public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
+
     /// <summary>Starts the server with a fresh data folder; <paramref name="environment"/> adds to (or overrides) the base settings.</summary>
     public static async Task<ServerProcess> StartAsync(IDictionary<string, string> environment)
     {

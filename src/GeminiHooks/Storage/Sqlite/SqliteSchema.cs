@@ -188,6 +188,46 @@ static class SqliteSchema
         -- index holds the rowid, so a page's ids come from the index alone).
         CREATE INDEX events_type_received ON events (type, received_at);
         """,
+        """
+        -- Artifacts: each job's output (a batch's responses file, a video) fetched into Artifacts:Store before Gemini
+        -- deletes it. One row per job; bytes_done is what the spool file holds fsynced, so a cut download resumes there.
+        CREATE TABLE artifacts (
+            id                INTEGER PRIMARY KEY,
+            family            TEXT    NOT NULL, -- batch | video
+            job_id            TEXT    NOT NULL, -- the last path segment of the job's name
+            job               TEXT    NOT NULL, -- the job's name as its event gave it
+            kind              TEXT    NOT NULL, -- responses | video
+            file              TEXT    NOT NULL, -- files/<id>, 'inline', or '' until the job is read
+            status            TEXT    NOT NULL, -- pending | downloading | stored | expired | failed
+            event_at          INTEGER NOT NULL, -- Unix milliseconds: when its event was accepted
+            size              INTEGER,
+            bytes_done        INTEGER NOT NULL,
+            sha256            TEXT,             -- lowercase hex, of the stored copy
+            location          TEXT,             -- where the store put it (a path or an s3:// URI)
+            fetched_at        INTEGER,
+            source_expires_at INTEGER,          -- the file's expirationTime at Gemini, when it says
+            attempts          INTEGER NOT NULL,
+            next_attempt_at   INTEGER NOT NULL, -- pending: when due; downloading: when the lease runs out
+            lease_owner       TEXT,
+            last_error        TEXT,
+            updated_at        INTEGER NOT NULL,
+            UNIQUE (family, job_id)
+        );
+        CREATE INDEX artifacts_due ON artifacts (status, next_attempt_at);
+        -- Per result handler and stored responses file: lines handled (saved every Artifacts:CheckpointLines and at the
+        -- end), so a pass cut by a crash resumes after the last saved line.
+        CREATE TABLE artifact_checkpoints (
+            artifact_id INTEGER NOT NULL REFERENCES artifacts (id) ON DELETE CASCADE,
+            handler     TEXT    NOT NULL,
+            line        INTEGER NOT NULL,
+            done_at     INTEGER,
+            lease_owner TEXT,
+            lease_until INTEGER NOT NULL,
+            last_error  TEXT,
+            updated_at  INTEGER NOT NULL,
+            PRIMARY KEY (artifact_id, handler)
+        );
+        """,
     ];
 
     public static async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
