@@ -31,9 +31,10 @@ internal static class EventsCommand
         var filters = Filters();
         var limit = new Option<int>("--limit") { Description = "Events per page (1 to 500).", DefaultValueFactory = _ => 50 };
         var cursor = new Option<string?>("--cursor") { Description = "The next_cursor a previous search printed." };
+        var json = new Option<bool>("--json") { Description = "Print the receiver's JSON page instead of a table." };
         var command = new Command("search", "List stored events a search matches, newest first, one per line.")
         {
-            filters, limit, cursor, receiver.Url, receiver.AdminKey,
+            filters, limit, cursor, json, receiver.Url, receiver.AdminKey,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -45,6 +46,11 @@ internal static class EventsCommand
             using var http = receiver.Http(parse);
             using var response = await http.GetAsync(query.ToString(), ct);
             var page = await AdminClient.ReadAsync(response, ct);
+            if (parse.GetValue(json))
+            {
+                await io.Out.WriteLineAsync(page.ToJsonString());
+                return 0;
+            }
             var events = page["events"]?.AsArray() ?? [];
             foreach (var e in events)
                 await io.Out.WriteLineAsync(Line(e!.AsObject()));
@@ -63,12 +69,16 @@ internal static class EventsCommand
         var filters = Filters();
         var handlers = new Option<string[]>("--handler") { Description = "Replay to this handler only (repeatable); default: every handler that takes each event." };
         var dryRun = new Option<bool>("--dry-run") { Description = "Only count the events a replay would queue." };
-        var command = new Command("replay", "Replay every stored event a search matches, in the background on the receiver.")
+        var yes = new Option<bool>("--yes") { Description = "Replay them (without it, or --dry-run, nothing is asked of the receiver)." };
+        var command = new Command("replay", "Replay every stored event a search matches, in the background on the receiver, and follow its progress.")
         {
-            filters, handlers, dryRun, receiver.Url, receiver.AdminKey,
+            filters, handlers, dryRun, yes, receiver.Url, receiver.AdminKey,
         };
         command.SetAction(async (parse, ct) =>
         {
+            // A replay runs handlers again: it is never the default of a command that was only meant to count.
+            if (parse.GetValue(dryRun) == parse.GetValue(yes))
+                throw new CliException("say --dry-run to count the matching events, or --yes to replay them");
             var filter = new JsonObject();
             foreach (var (key, value) in Pairs(parse.GetValue(filters)))
                 filter[key] = value;
@@ -80,12 +90,34 @@ internal static class EventsCommand
             using var response = await http.PostAsync("admin/replays", content, ct);
             var answer = await AdminClient.ReadAsync(response, ct);
             var matched = answer["matched"]?.GetValue<long>() ?? 0;
-            await io.Out.WriteLineAsync(AdminClient.Text(answer["id"]) is { } id
-                ? $"replay {id} started: {matched} events (GET /admin/replays/{id} shows its progress)"
-                : $"{matched} events match (dry run: nothing queued)");
-            return 0;
+            if (AdminClient.Text(answer["id"]) is not { } id)
+            {
+                await io.Out.WriteLineAsync($"{matched} events match (dry run: nothing queued)");
+                return 0;
+            }
+            await io.Out.WriteLineAsync($"replay {id} started: {matched} events");
+            return await FollowAsync(io, http, id, ct);
         });
         return command;
+    }
+
+    /// <summary>Prints the replay's progress (on stderr, one line rewritten) until it is done (0) or failed (1).</summary>
+    static async Task<int> FollowAsync(CliIo io, HttpClient http, string id, CancellationToken ct)
+    {
+        while (true)
+        {
+            using var response = await http.GetAsync($"admin/replays/{Uri.EscapeDataString(id)}", ct);
+            var state = await AdminClient.ReadAsync(response, ct);
+            var status = AdminClient.Text(state["status"]);
+            await io.Err.WriteAsync($"\rreplay {id}: {state["enqueued"]}/{state["matched"]} queued, {status}");
+            if (status is "done" or "failed")
+            {
+                await io.Err.WriteLineAsync();
+                await io.Out.WriteLineAsync($"replay {id} {status}: {state["enqueued"]} of {state["matched"]} events queued");
+                return status == "done" ? 0 : 1;
+            }
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
     }
 
     /// <summary>KEY=VALUE arguments; the value may itself hold '=' (a body text, say).</summary>

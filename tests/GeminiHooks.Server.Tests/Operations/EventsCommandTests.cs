@@ -45,9 +45,19 @@ public class EventsCommandTests
         var dry = await CliAsync(Admin("events", "replay", "type=batch.*", "--dry-run"));
         Assert.Equal(0, dry.Exit);
         Assert.StartsWith("2 events match (dry run", dry.Out, StringComparison.Ordinal);
-        var started = await CliAsync(Admin("events", "replay", "type=batch.*"));
+        var unasked = await CliAsync(Admin("events", "replay", "type=batch.*"));
+        Assert.Equal(1, unasked.Exit);
+        Assert.Contains("--yes", unasked.Err, StringComparison.Ordinal);
+        var started = await CliAsync(Admin("events", "replay", "type=batch.*", "--yes"));
         Assert.Equal(0, started.Exit);
-        Assert.Matches("^replay [0-9a-f]{32} started: 2 events", started.Out);
+        Assert.Matches("^replay [0-9a-f]{32} started: 2 events\\n", started.Out.ReplaceLineEndings("\n"));
+        Assert.Matches("replay [0-9a-f]{32} done: 2 of 2 events queued", started.Out);
+        Assert.Contains(" queued, ", started.Err, StringComparison.Ordinal); // the progress line
+
+        var json = await CliAsync(Admin("events", "search", "job=b2", "--json"));
+        Assert.Equal(0, json.Exit);
+        var page = System.Text.Json.Nodes.JsonNode.Parse(json.Out)!;
+        Assert.Equal("msg_b", (string?)Assert.Single(page["events"]!.AsArray())!["webhook_id"]);
 
         var bad = await CliAsync(Admin("events", "search", "colour=red"));
         Assert.Equal(1, bad.Exit);
