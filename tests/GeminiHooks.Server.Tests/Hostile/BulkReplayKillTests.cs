@@ -64,6 +64,11 @@ public class BulkReplayKillTests(ITestOutputHelper output)
     {
         using var connection = new SqliteConnection($"Data Source={database};Pooling=False");
         connection.Open();
+        Run(connection, sql);
+    }
+
+    static void Run(SqliteConnection connection, string sql)
+    {
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
@@ -110,24 +115,26 @@ public class BulkReplayKillTests(ITestOutputHelper output)
                 replayId = body.RootElement.GetProperty("id").GetString()!;
                 Assert.Equal(Events, body.RootElement.GetProperty("matched").GetInt64());
             }
-            // Once a page or more is committed, the test takes the database's write lock, so the replay stops mid-way
-            // (its next page waits for the lock), then kills the process there.
-            await Eventually.UntilAsync(() => Task.FromResult(Progress(database).Enqueued > 0), "the replay commits a page", TimeSpan.FromSeconds(60));
+            // The test takes the database's write lock, looks at the progress, and lets go again until a page or more
+            // is committed: then it keeps the lock, so the replay stops mid-way (its next page waits for the lock), and
+            // kills the process there. Looking only while holding the lock means the replay cannot finish unseen.
             using var writer = new SqliteConnection($"Data Source={database};Pooling=False;Default Timeout=30");
             writer.Open();
-            using (var begin = writer.CreateCommand())
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            string statusAtKill;
+            while (true)
             {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
+                Run(writer, "BEGIN IMMEDIATE");
+                (enqueuedAtKill, statusAtKill) = Progress(database);
+                if (enqueuedAtKill > 0 || DateTime.UtcNow > deadline)
+                    break;
+                Run(writer, "ROLLBACK");
+                await Task.Delay(2);
             }
-            (enqueuedAtKill, var statusAtKill) = Progress(database);
+            Assert.True(enqueuedAtKill > 0, "the replay committed no page within a minute");
             Assert.True(statusAtKill == "running", $"the replay finished ({enqueuedAtKill}) before the test could stop it mid-way");
             first.Kill();
-            using (var rollback = writer.CreateCommand())
-            {
-                rollback.CommandText = "ROLLBACK";
-                rollback.ExecuteNonQuery();
-            }
+            Run(writer, "ROLLBACK");
         }
         var callsAtKill = downstream.Requests.Count;
         output.WriteLine($"killed with {enqueuedAtKill} of {Events} queued and {callsAtKill} handler calls made");
