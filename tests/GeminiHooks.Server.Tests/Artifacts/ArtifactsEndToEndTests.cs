@@ -11,8 +11,8 @@ namespace GeminiHooks.Server.Tests.Artifacts;
 
 /// <summary>
 /// Artifacts end to end: a job created and finished at the emulator (over real HTTP), its event delivered to the real
-/// server, the output downloaded through the Files API route, stored on the file system, and every line handed to a
-/// result handler; on SQLite and on PostgreSQL.
+/// server, the output downloaded through the Files API route, stored on the file system or in S3 (a local S3 server),
+/// and every line handed to a result handler; on SQLite and on PostgreSQL.
 /// </summary>
 public class ArtifactsEndToEndTests : IAsyncLifetime
 {
@@ -142,6 +142,24 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task A_batch_of_100000_lines_is_stored_in_S3_and_each_line_reaches_the_handler_once()
+    {
+        var url = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_URL") is { Length: > 0 } value
+            ? value
+            : throw new InvalidOperationException("GEMINIHOOKS_TEST_S3_URL is not set: run eval \"$(tests/scripts/s3.sh start)\" first");
+        var bucket = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_BUCKET");
+        var prefix = $"e2e/{Guid.NewGuid():N}/";
+        await HundredThousandLinesAsync(new()
+        {
+            ["GeminiHooks:Artifacts:Store"] = "S3",
+            ["GeminiHooks:Artifacts:S3:Bucket"] = bucket,
+            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = url,
+            ["GeminiHooks:Artifacts:S3:ForcePathStyle"] = "true",
+            ["GeminiHooks:Artifacts:S3:Prefix"] = prefix,
+        }, s3Prefix: $"s3://{bucket}/{prefix}");
+    }
+
     async Task DisposeReceiverAsync()
     {
         _client?.Dispose();
@@ -151,7 +169,8 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
         _client = null!;
     }
 
-    async Task HundredThousandLinesAsync(Dictionary<string, string?> store)
+    /// <param name="s3Prefix">Where the S3 store puts objects (<c>s3://bucket/prefix/</c>); null: the file system store.</param>
+    async Task HundredThousandLinesAsync(Dictionary<string, string?> store, string? s3Prefix = null)
     {
         const int Lines = 100_000;
         await StartReceiverAsync(store);
@@ -163,11 +182,19 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
         Assert.Equal(Lines * 200L, (long)artifact["size"]!);
         Assert.Equal(await EmulatorSha256HexAsync($"files/{id}-output"), (string?)artifact["sha256"]);
         var location = (string)artifact["location"]!;
-        Assert.Equal(Path.Combine(_data.Path, "artifacts", "batches", id, "responses.jsonl"), location);
-        await using (var stored = File.OpenRead(location))
+        if (s3Prefix is null)
+        {
+            Assert.Equal(Path.Combine(_data.Path, "artifacts", "batches", id, "responses.jsonl"), location);
+            if (!OperatingSystem.IsWindows())
+                Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(location));
+        }
+        else
+        {
+            Assert.Equal($"{s3Prefix}batches/{id}/responses.jsonl", location);
+        }
+        // Read back through the store that holds it: the bytes there hash as the Files API said.
+        await using (var stored = await _receiver.Services.GetRequiredService<GeminiHooks.Artifacts.IArtifactStore>().OpenReadAsync(location, CancellationToken.None))
             Assert.Equal((string?)artifact["sha256"], Convert.ToHexStringLower(await SHA256.HashDataAsync(stored)));
-        if (!OperatingSystem.IsWindows())
-            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(location));
 
         await Eventually.UntilAsync(() => Task.FromResult(_results.Seen.Count == Lines), "every line reached the handler", TimeSpan.FromSeconds(120));
         await Eventually.UntilAsync(async () => (await ArtifactAsync(job))["checkpoints"]!.AsArray()
