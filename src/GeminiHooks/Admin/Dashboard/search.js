@@ -45,10 +45,15 @@ function describe(filter) {
 
 // The current page of the current search; the refresh timer calls it too, so a page stays put while new events arrive
 // (the cursor is an event id: newer events never shift an older page).
+// Only the latest load draws the list: a refresh still in flight when the operator pages or searches answers later
+// with the page it asked for, and must not replace the one asked for since.
+let latestLoad = 0;
 async function loadEventPage() {
+  const load = ++latestLoad;
   let query = queryOf(search.filter);
   query += (query ? '&' : '') + 'limit=' + PAGE_SIZE + (search.cursor ? '&cursor=' + encodeURIComponent(search.cursor) : '');
   const page = await api('GET', '/admin/events?' + query);
+  if (load !== latestLoad) return page;
   search.nextCursor = page.next_cursor || null;
   renderEventPage(page);
   return page;
