@@ -66,15 +66,58 @@ public abstract partial class RelationalEventStore
         ArgumentNullException.ThrowIfNull(accepts);
         if (accepts.Count == 0)
             return;
-        await using var rows = new AcceptRowCommands(this, connection, transaction);
+        var rows = await AcceptRowCommandsOnAsync(connection).ConfigureAwait(false);
+        rows.Enlist(transaction);
         var queued = false;
-        foreach (var pending in accepts)
+        try
         {
-            pending.Outcome = await rows.AcceptAsync(pending, cancellationToken).ConfigureAwait(false);
-            queued |= QueuedRuns(pending);
+            foreach (var pending in accepts)
+            {
+                pending.Outcome = await rows.AcceptAsync(pending, cancellationToken).ConfigureAwait(false);
+                queued |= QueuedRuns(pending);
+            }
         }
+        catch
+        {
+            // Statements a failure left in any state are not reused.
+            await rows.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+        if (HasSingleWriter)
+            _writerRows = rows;
+        else
+            await rows.DisposeAsync().ConfigureAwait(false);
         if (queued)
             await NotifyWorkAsync(connection, transaction, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A single-writer dialect's accept statements, kept prepared on its one writer connection from batch to batch:
+    /// a batch holds a few dozen deliveries, and preparing each statement again for each batch cost more than several
+    /// of its rows. Only the writer touches it, under the dialect's write lock.
+    /// </summary>
+    AcceptRowCommands? _writerRows;
+
+    /// <summary>The kept statements when they are on <paramref name="connection"/>; otherwise new ones.</summary>
+    async ValueTask<AcceptRowCommands> AcceptRowCommandsOnAsync(DbConnection connection)
+    {
+        var kept = _writerRows;
+        _writerRows = null;
+        if (kept is not null && kept.IsOn(connection))
+            return kept;
+        if (kept is not null)
+            await kept.DisposeAsync().ConfigureAwait(false);
+        return new AcceptRowCommands(this, connection);
+    }
+
+    /// <summary>Releases the kept accept statements before the dialect closes its connection.</summary>
+    async ValueTask DisposeAcceptRowCommandsAsync()
+    {
+        if (_writerRows is { } kept)
+        {
+            _writerRows = null;
+            await kept.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>
@@ -94,15 +137,15 @@ public abstract partial class RelationalEventStore
             : body.ToArray();
 
     /// <summary>
-    /// The statements of an accept, prepared once per batch: at a high rate a batch holds hundreds of deliveries, and
-    /// preparing each statement again was a large part of the writer's time. Job statements are made on first use,
-    /// so a batch without terminal job events costs nothing for them.
+    /// The statements of an accept, their parameters bound once and their SQL prepared on first use, reused for every
+    /// delivery of a batch (and, on a single writer, of later batches). Job statements are made on first use, so
+    /// batches without terminal job events cost nothing for them.
     /// </summary>
     sealed class AcceptRowCommands : IAsyncDisposable
     {
         readonly RelationalEventStore _store;
         readonly DbConnection _connection;
-        readonly DbTransaction? _transaction;
+        DbTransaction? _transaction;
         readonly DbCommand _event;
         readonly DbParameter _endpoint, _id, _timestamp, _received, _type, _body, _status;
         readonly DbCommand _run;
@@ -111,12 +154,11 @@ public abstract partial class RelationalEventStore
         readonly DbParameter _keyEvent, _keyName, _keyValue;
         JobOutcomeCommands? _jobs;
 
-        public AcceptRowCommands(RelationalEventStore store, DbConnection connection, DbTransaction? transaction)
+        public AcceptRowCommands(RelationalEventStore store, DbConnection connection)
         {
             _store = store;
             _connection = connection;
-            _transaction = transaction;
-            _event = Command(connection, transaction, """
+            _event = Command(connection, null, """
                 INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
                 VALUES (@endpoint, @id, @ts, @received, @type, @body, @status)
                 ON CONFLICT (endpoint, webhook_id) DO NOTHING
@@ -129,17 +171,29 @@ public abstract partial class RelationalEventStore
             _type = Parameter(_event, "type", DbType.String);
             _body = Parameter(_event, "body", DbType.Binary);
             _status = Parameter(_event, "status", DbType.String);
-            _run = Command(connection, transaction, """
+            _run = Command(connection, null, """
                 INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
                 VALUES (@event, @handler, 'pending', 0, @now, @now)
                 """);
             _runEvent = Parameter(_run, "event", DbType.Int64);
             _runHandler = Parameter(_run, "handler", DbType.String);
             _runNow = store.TimeParameter(_run, "now");
-            _key = Command(connection, transaction, "INSERT INTO event_keys (event_id, name, value) VALUES (@event, @name, @value)");
+            _key = Command(connection, null, "INSERT INTO event_keys (event_id, name, value) VALUES (@event, @name, @value)");
             _keyEvent = Parameter(_key, "event", DbType.Int64);
             _keyName = Parameter(_key, "name", DbType.String);
             _keyValue = Parameter(_key, "value", DbType.String);
+        }
+
+        public bool IsOn(DbConnection connection) => ReferenceEquals(connection, _connection);
+
+        /// <summary>Runs the statements in <paramref name="transaction"/> (the batch being written).</summary>
+        public void Enlist(DbTransaction? transaction)
+        {
+            _transaction = transaction;
+            _event.Transaction = transaction;
+            _run.Transaction = transaction;
+            _key.Transaction = transaction;
+            _jobs?.Enlist(transaction);
         }
 
         public async Task<AcceptOutcome> AcceptAsync(PendingAccept pending, CancellationToken cancellationToken)
@@ -166,7 +220,11 @@ public abstract partial class RelationalEventStore
             // A terminal job event: the first per job gets handler runs, a later one is kept without (same transaction).
             if (d.Job is { } job)
             {
-                _jobs ??= new JobOutcomeCommands(_store, _connection, _transaction);
+                if (_jobs is null)
+                {
+                    _jobs = new JobOutcomeCommands(_store, _connection);
+                    _jobs.Enlist(_transaction);
+                }
                 if (await _jobs.RecordAsync(job, d, eventId, cancellationToken).ConfigureAwait(false) is { } later)
                     return later;
             }

@@ -9,57 +9,66 @@ namespace GeminiHooks.Storage.Relational;
 public abstract partial class RelationalEventStore : IJobStore
 {
     /// <summary>
-    /// The job-outcome statements of one accept batch. The first terminal event per job inserts the outcome row; a later
-    /// one finds it taken (the insert waits for a concurrent one to commit), is recorded as a follower and keeps no
-    /// handler runs. A new statement sees the outcome the conflicting insert waited for.
+    /// The job-outcome statements of accept batches, their parameters bound once. The first terminal event per job inserts
+    /// the outcome row; a later one finds it taken (the insert waits for a concurrent one to commit), is recorded as a
+    /// follower and keeps no handler runs. A new statement sees the outcome the conflicting insert waited for.
     /// </summary>
-    sealed class JobOutcomeCommands(RelationalEventStore store, DbConnection connection, DbTransaction? transaction) : IAsyncDisposable
+    sealed class JobOutcomeCommands : IAsyncDisposable
     {
-        readonly DbCommand _insert = Command(connection, transaction, """
-            INSERT INTO job_outcomes (family, job_id, type, endpoint, webhook_id, raw_id, reconciled, at)
-            VALUES (@family, @job, @type, @endpoint, @id, @raw, @reconciled, @at)
-            ON CONFLICT (family, job_id) DO NOTHING
-            RETURNING 1
-            """);
-        readonly DbCommand _first = Command(connection, transaction, "SELECT type FROM job_outcomes WHERE family = @family AND job_id = @job");
-        readonly DbCommand _follower = Command(connection, transaction, """
-            INSERT INTO job_followers (family, job_id, kind, type, endpoint, webhook_id, raw_id, reconciled, at)
-            VALUES (@family, @job, @kind, @type, @endpoint, @id, @raw, @reconciled, @at)
-            ON CONFLICT (endpoint, webhook_id) DO NOTHING
-            """);
-        readonly DbCommand _done = Command(connection, transaction, "UPDATE events SET status = 'done' WHERE id = @event");
+        readonly RelationalEventStore _store;
+        readonly DbCommand _insert, _first, _follower, _done;
+        readonly JobParameters _insertValues, _followerValues;
+        readonly DbParameter _firstFamily, _firstJob, _kind, _doneEvent;
+
+        public JobOutcomeCommands(RelationalEventStore store, DbConnection connection)
+        {
+            _store = store;
+            _insert = Command(connection, null, """
+                INSERT INTO job_outcomes (family, job_id, type, endpoint, webhook_id, raw_id, reconciled, at)
+                VALUES (@family, @job, @type, @endpoint, @id, @raw, @reconciled, @at)
+                ON CONFLICT (family, job_id) DO NOTHING
+                RETURNING 1
+                """);
+            _insertValues = new JobParameters(store, _insert);
+            _first = Command(connection, null, "SELECT type FROM job_outcomes WHERE family = @family AND job_id = @job");
+            _firstFamily = Parameter(_first, "family", DbType.String);
+            _firstJob = Parameter(_first, "job", DbType.String);
+            _follower = Command(connection, null, """
+                INSERT INTO job_followers (family, job_id, kind, type, endpoint, webhook_id, raw_id, reconciled, at)
+                VALUES (@family, @job, @kind, @type, @endpoint, @id, @raw, @reconciled, @at)
+                ON CONFLICT (endpoint, webhook_id) DO NOTHING
+                """);
+            _followerValues = new JobParameters(store, _follower);
+            _kind = Parameter(_follower, "kind", DbType.String);
+            _done = Command(connection, null, "UPDATE events SET status = 'done' WHERE id = @event");
+            _doneEvent = Parameter(_done, "event", DbType.Int64);
+        }
+
+        /// <summary>Runs the statements in <paramref name="transaction"/> (the batch being written).</summary>
+        public void Enlist(DbTransaction? transaction)
+        {
+            _insert.Transaction = transaction;
+            _first.Transaction = transaction;
+            _follower.Transaction = transaction;
+            _done.Transaction = transaction;
+        }
 
         /// <summary>Null when this delivery is the job's outcome (its runs are to be inserted); otherwise what it is.</summary>
         public async Task<AcceptOutcome?> RecordAsync(JobOutcome job, IncomingDelivery d, long eventId, CancellationToken cancellationToken)
         {
-            Bind(_insert, job, d);
+            _insertValues.Set(job, d);
             if (await _insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
                 return null;
-            _first.Parameters.Clear();
-            Parameter(_first, "family", DbType.String, job.Key.Family);
-            Parameter(_first, "job", DbType.String, StoredText.Representable(job.Key.JobId));
+            _firstFamily.Value = job.Key.Family;
+            _firstJob.Value = StoredText.Representable(job.Key.JobId);
             var firstType = await _first.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string;
             var conflict = !string.Equals(firstType, job.EventType, StringComparison.Ordinal);
-            Bind(_follower, job, d);
-            Parameter(_follower, "kind", DbType.String, conflict ? "conflict" : "duplicate");
+            _followerValues.Set(job, d);
+            _kind.Value = conflict ? "conflict" : "duplicate";
             await _follower.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            _done.Parameters.Clear();
-            Parameter(_done, "event", DbType.Int64, eventId);
+            _doneEvent.Value = eventId;
             await _done.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return conflict ? AcceptOutcome.Conflict : AcceptOutcome.Superseded;
-        }
-
-        void Bind(DbCommand command, JobOutcome job, IncomingDelivery d)
-        {
-            command.Parameters.Clear();
-            Parameter(command, "family", DbType.String, job.Key.Family);
-            Parameter(command, "job", DbType.String, StoredText.Representable(job.Key.JobId));
-            Parameter(command, "type", DbType.String, job.EventType);
-            Parameter(command, "endpoint", DbType.String, d.Endpoint);
-            Parameter(command, "id", DbType.String, d.WebhookId);
-            Parameter(command, "raw", DbType.String, StoredText.Representable(job.RawId));
-            Parameter(command, "reconciled", DbType.Boolean, job.Reconciled);
-            store.TimeParameter(command, "at", d.ReceivedAt);
         }
 
         public async ValueTask DisposeAsync()
@@ -68,6 +77,31 @@ public abstract partial class RelationalEventStore : IJobStore
             await _first.DisposeAsync().ConfigureAwait(false);
             await _follower.DisposeAsync().ConfigureAwait(false);
             await _done.DisposeAsync().ConfigureAwait(false);
+        }
+
+        /// <summary>The columns an outcome and a follower share, as parameters of one statement.</summary>
+        sealed class JobParameters(RelationalEventStore store, DbCommand command)
+        {
+            readonly DbParameter _family = Parameter(command, "family", DbType.String);
+            readonly DbParameter _job = Parameter(command, "job", DbType.String);
+            readonly DbParameter _type = Parameter(command, "type", DbType.String);
+            readonly DbParameter _endpoint = Parameter(command, "endpoint", DbType.String);
+            readonly DbParameter _id = Parameter(command, "id", DbType.String);
+            readonly DbParameter _raw = Parameter(command, "raw", DbType.String);
+            readonly DbParameter _reconciled = Parameter(command, "reconciled", DbType.Boolean);
+            readonly DbParameter _at = store.TimeParameter(command, "at");
+
+            public void Set(JobOutcome job, IncomingDelivery d)
+            {
+                _family.Value = job.Key.Family;
+                _job.Value = StoredText.Representable(job.Key.JobId);
+                _type.Value = job.EventType;
+                _endpoint.Value = d.Endpoint;
+                _id.Value = d.WebhookId;
+                _raw.Value = StoredText.Representable(job.RawId);
+                _reconciled.Value = job.Reconciled;
+                store.SetTime(_at, d.ReceivedAt);
+            }
         }
     }
 

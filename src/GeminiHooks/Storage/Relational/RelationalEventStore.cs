@@ -135,6 +135,7 @@ public abstract partial class RelationalEventStore : IEventStore
             await _accepts.StopAsync().ConfigureAwait(false);
         if (_outcomes is not null && !ReferenceEquals(_outcomes, _accepts))
             await _outcomes.StopAsync().ConfigureAwait(false);
+        await DisposeAcceptRowCommandsAsync().ConfigureAwait(false);
         await DisposeDatabaseAsync().ConfigureAwait(false);
         _lifetime.Dispose();
         GC.SuppressFinalize(this);
@@ -206,19 +207,25 @@ public abstract partial class RelationalEventStore : IEventStore
     {
         ArgumentNullException.ThrowIfNull(command);
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = Prefixed(name);
         parameter.DbType = type;
         parameter.Value = value ?? DBNull.Value;
         command.Parameters.Add(parameter);
         return parameter;
     }
 
+    /// <summary>
+    /// The name as the SQL writes it. Both drivers take it with its <c>@</c>; Microsoft.Data.Sqlite given a bare name
+    /// looks it up under each prefix it knows on every execution, a measurable part of an accept.
+    /// </summary>
+    static string Prefixed(string name) => name.StartsWith('@') ? name : "@" + name;
+
     /// <summary>Adds a time parameter in the dialect's representation.</summary>
     protected DbParameter TimeParameter(DbCommand command, string name, DateTimeOffset? value = null)
     {
         ArgumentNullException.ThrowIfNull(command);
         var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
+        parameter.ParameterName = Prefixed(name);
         if (value is { } v)
             SetTime(parameter, v);
         else
