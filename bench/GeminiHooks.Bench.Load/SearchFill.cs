@@ -75,17 +75,16 @@ static class SearchFill
         const string Number = "CAST(substr(webhook_id, 11) AS INTEGER)";
         return $"""
             BEGIN;
-            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, job)
             WITH RECURSIVE n(i) AS (SELECT {ThroughApi + 1} UNION ALL SELECT i + 1 FROM n WHERE i < {total}),
                  t(i, type) AS (SELECT i, {TypeCase("i")} FROM n)
             SELECT 'static', 'msg_bench_' || i, ({startMs} + i * {stepMs}) / 1000, {startMs} + i * {stepMs}, type,
-                   CAST({BodySql("i", "type")} AS BLOB), 'done'
+                   CAST({BodySql("i", "type")} AS BLOB), 'done', 'b' || i
             FROM t;
             INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
             SELECT id, 'log', 'succeeded', 1, received_at, received_at FROM events WHERE {Number} > {ThroughApi};
             INSERT INTO event_keys (event_id, name, value)
-            SELECT id, 'job', 'b' || {Number} FROM events WHERE {Number} > {ThroughApi}
-            UNION ALL SELECT id, 'meta.team', 'team' || ({Number} % 1000) FROM events WHERE {Number} > {ThroughApi}
+            SELECT id, 'meta.team', 'team' || ({Number} % 1000) FROM events WHERE {Number} > {ThroughApi}
             UNION ALL SELECT id, 'meta.shard', 's' || ({Number} % 10) FROM events WHERE {Number} > {ThroughApi};
             COMMIT;
             ANALYZE;
@@ -98,16 +97,15 @@ static class SearchFill
         var stepMs = (long)Step.TotalMilliseconds;
         const string Number = "CAST(substr(webhook_id, 11) AS bigint)";
         return $"""
-            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, job)
             SELECT 'static', 'msg_bench_' || i, ({startMs} + i * {stepMs}) / 1000, to_timestamp(({startMs} + i * {stepMs}) / 1000.0), type,
-                   convert_to({BodySql("i", "type")}, 'UTF8'), 'done'
+                   convert_to({BodySql("i", "type")}, 'UTF8'), 'done', 'b' || i
             FROM (SELECT i, {TypeCase("i")} AS type FROM generate_series({ThroughApi + 1}::bigint, {total}::bigint) AS i) t
             ORDER BY i;
             INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
             SELECT id, 'log', 'succeeded', 1, received_at, received_at FROM events WHERE {Number} > {ThroughApi};
             INSERT INTO event_keys (event_id, name, value)
-            SELECT id, 'job', 'b' || {Number} FROM events WHERE {Number} > {ThroughApi}
-            UNION ALL SELECT id, 'meta.team', 'team' || ({Number} % 1000) FROM events WHERE {Number} > {ThroughApi}
+            SELECT id, 'meta.team', 'team' || ({Number} % 1000) FROM events WHERE {Number} > {ThroughApi}
             UNION ALL SELECT id, 'meta.shard', 's' || ({Number} % 10) FROM events WHERE {Number} > {ThroughApi};
             VACUUM ANALYZE;
             """;

@@ -23,8 +23,8 @@ sealed partial class PostgresEventStore
     /// <summary>
     /// A whole batch in one statement, which is its own transaction: the deliveries arrive as parallel arrays; the first
     /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
-    /// resolved by the unique index (a later delivery of a job already done); the search keys of the newly inserted
-    /// events (see SearchKeys) and the pairs of those that are no later delivery of a job are inserted from their
+    /// resolved by the unique index (a later delivery of a job already done), each with its job; the metadata keys of the
+    /// newly inserted events (see SearchKeys) and the pairs of those that are no later delivery of a job are inserted from their
     /// arrays; later deliveries are recorded as followers. Its one NOTIFY, sent only when pairs were queued, is delivered
     /// once it commits. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job
     /// outcomes by (family, job id) before any event (the events' CASE reads the outcomes, so they are written first),
@@ -33,9 +33,9 @@ sealed partial class PostgresEventStore
     const string AcceptSql = """
         WITH input AS (
             SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::timestamptz[], $5::text[], $6::bytea[], $7::text[],
-                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[])
+                                 $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[], $18::text[])
                 WITH ORDINALITY AS i (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status,
-                                      family, job_id, job_type, raw_id, reconciled, ord)
+                                      family, job_id, job_type, raw_id, reconciled, search_job, ord)
         ), candidate AS (
             SELECT DISTINCT ON (family, job_id) * FROM input i
             WHERE family IS NOT NULL
@@ -58,9 +58,9 @@ sealed partial class PostgresEventStore
                 ELSE 'conflict' END AS follows
             FROM input i LEFT JOIN outcome o ON o.family = i.family AND o.job_id = i.job_id
         ), e AS (
-            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
+            INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, job)
             SELECT endpoint, webhook_id, webhook_timestamp, received_at, type, body,
-                   CASE WHEN follows IS NULL THEN status ELSE 'done' END
+                   CASE WHEN follows IS NULL THEN status ELSE 'done' END, search_job
             FROM classified ORDER BY ord
             ON CONFLICT (endpoint, webhook_id) DO NOTHING
             RETURNING id, endpoint, webhook_id
@@ -114,6 +114,7 @@ sealed partial class PostgresEventStore
         var jobTypes = new string?[n];
         var rawIds = new string?[n];
         var reconciled = new bool[n];
+        var searchJobs = new string?[n];
         var handlerRows = new List<long>();
         var handlerNames = new List<string>();
         var keyRows = new List<long>();
@@ -129,6 +130,7 @@ sealed partial class PostgresEventStore
             types[i] = StoredText.Representable(d.EventType);
             bodies[i] = BodyArray(d.Body);
             statuses[i] = d.InitialStatus;
+            searchJobs[i] = rows[i].SearchKeys.Job;
             if (d.Job is { } job)
             {
                 families[i] = job.Key.Family;
@@ -137,7 +139,7 @@ sealed partial class PostgresEventStore
                 rawIds[i] = StoredText.Representable(job.RawId);
                 reconciled[i] = job.Reconciled;
             }
-            foreach (var (name, value) in rows[i].SearchKeys)
+            foreach (var (name, value) in rows[i].SearchKeys.Metadata)
             {
                 keyRows.Add(i + 1);
                 keyNames.Add(name);
@@ -167,6 +169,7 @@ sealed partial class PostgresEventStore
         command.Parameters.Add(Array(NpgsqlDbType.Bigint, keyRows.ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Text, keyNames.ToArray()));
         command.Parameters.Add(Array(NpgsqlDbType.Text, keyValues.ToArray()));
+        command.Parameters.Add(Array(NpgsqlDbType.Text, searchJobs));
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None);
         while (await reader.ReadAsync(CancellationToken.None))
         {

@@ -76,7 +76,34 @@ public sealed partial class PostgresEventStoreTests(ITestOutputHelper output) : 
         await using var command = new NpgsqlCommand("SELECT COUNT(*), MAX(version) FROM schema_version", connection);
         await using var reader = await command.ExecuteReaderAsync(Ct);
         Assert.True(await reader.ReadAsync(Ct));
-        Assert.Equal((8L, 8), (reader.GetInt64(0), reader.GetInt32(1))); // one row per migration, each applied once
+        Assert.Equal((9L, 9), (reader.GetInt64(0), reader.GetInt32(1))); // one row per migration, each applied once
+    }
+
+    [Fact]
+    public async Task A_job_kept_as_a_search_key_before_migration_9_is_on_its_event_after_it()
+    {
+        await Store.AcceptAsync(Delivery("old_1", body: """{"type":"batch.succeeded","data":{"id":"batches/b9"}}"""u8.ToArray()), Ct);
+        await Store.AcceptAsync(Delivery("old_2", body: """{"type":"batch.succeeded","data":{"id":"batches/b10"}}"""u8.ToArray()), Ct);
+        // The database as migration 8 left it: each job an event_keys row, and no job column.
+        await ExecuteAsync("""
+            INSERT INTO event_keys (event_id, name, value) SELECT id, 'job', job FROM events;
+            ALTER TABLE events DROP COLUMN job;
+            DELETE FROM schema_version WHERE version = 9;
+            """);
+
+        var migrated = await OpenStoreAsync();
+        var page = await migrated.ListEventsAsync(new EventQuery { Filter = new EventFilter { Job = "batches/b9" } }, Ct);
+        Assert.Equal("old_1", Assert.Single(page.Events).WebhookId);
+        Assert.Equal(0L, await ExecuteAsync("SELECT count(*) FROM event_keys WHERE name = 'job'"));
+        Assert.Equal(9, await ExecuteAsync("SELECT max(version) FROM schema_version"));
+    }
+
+    async Task<object?> ExecuteAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(Ct);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(Ct);
     }
 
     [Fact]

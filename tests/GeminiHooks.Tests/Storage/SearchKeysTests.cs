@@ -5,13 +5,18 @@ namespace GeminiHooks.Tests.Storage;
 
 public sealed class SearchKeysTests
 {
-    static IReadOnlyList<KeyValuePair<string, string>> Keys(string json) => SearchKeys.Extract(Encoding.UTF8.GetBytes(json));
+    static EventKeys Extract(string json) => SearchKeys.Extract(Encoding.UTF8.GetBytes(json));
+
+    static IReadOnlyList<KeyValuePair<string, string>> Keys(string json) => Extract(json).Metadata;
 
     [Fact]
     public void The_job_and_each_metadata_entry_are_keys()
     {
-        var keys = Keys("""{"type":"batch.succeeded","data":{"id":"batches/b1","user_metadata":{"team":"ml","n":3}}}""");
-        Assert.Equal(SearchKeys.Job("b1"), keys.Single(k => k.Key == SearchKeys.JobKey).Value);
+        var extracted = Extract("""{"type":"batch.succeeded","data":{"id":"batches/b1","user_metadata":{"team":"ml","n":3}}}""");
+        Assert.Equal("b1", extracted.Job);
+        Assert.Equal(SearchKeys.Job("batches/b1"), extracted.Job);
+        var keys = extracted.Metadata;
+        Assert.Equal(2, keys.Count);
         Assert.Contains(new KeyValuePair<string, string>("meta.team", "ml"), keys);
         Assert.Contains(new KeyValuePair<string, string>("meta.n", "3"), keys);
     }
@@ -24,5 +29,23 @@ public sealed class SearchKeysTests
             """);
         Assert.DoesNotContain(keys, k => k.Value.StartsWith("gh1.", StringComparison.Ordinal));
         Assert.Contains(new KeyValuePair<string, string>("meta.team", "ml"), keys);
+    }
+
+    [Fact]
+    public void A_body_without_a_job_or_metadata_has_none()
+    {
+        Assert.Same(EventKeys.None, Extract("""{"type":"batch.succeeded","data":{"output":"x"}}"""));
+        Assert.Same(EventKeys.None, Extract("[1,2]"));
+        Assert.Same(EventKeys.None, Extract("not json"));
+    }
+
+    [Fact]
+    public void At_most_MaxMetadata_entries_are_kept_and_the_top_level_wins()
+    {
+        var entries = string.Join(',', Enumerable.Range(0, SearchKeys.MaxMetadata + 10).Select(i => $"\"k{i}\":\"v{i}\""));
+        var extracted = Extract("""{"user_metadata":{"a":"top",""" + entries + """},"data":{"id":"batches/b3","user_metadata":{"a":"inner"}}}""");
+        Assert.Equal(SearchKeys.MaxMetadata, extracted.Metadata.Count);
+        Assert.Contains(new KeyValuePair<string, string>("meta.a", "top"), extracted.Metadata);
+        Assert.Equal("b3", extracted.Job);
     }
 }

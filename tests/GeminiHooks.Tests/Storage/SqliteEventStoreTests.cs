@@ -2,6 +2,7 @@ using GeminiHooks.Configuration;
 using GeminiHooks.Storage;
 using GeminiHooks.Storage.Sqlite;
 using GeminiHooks.TestSupport.Storage;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 using Xunit.Abstractions;
 
@@ -40,5 +41,41 @@ public sealed class SqliteEventStoreTests(ITestOutputHelper output) : EventStore
         Assert.Equal(Private, File.GetUnixFileMode(file));
         // SQLite gives its write-ahead log the mode of the database file.
         Assert.Equal(Private, File.GetUnixFileMode(file + "-wal"));
+    }
+
+    [Fact]
+    public async Task A_job_kept_as_a_search_key_before_migration_9_is_on_its_event_after_it()
+    {
+        var file = _directory.File("from-8.db");
+        var options = new StoreOptions { ConnectionString = $"Data Source={file}" };
+        await using (var store = NewStore(options, Time))
+        {
+            await store.InitializeAsync(Ct);
+            await store.AcceptAsync(Delivery("old_1", body: """{"type":"batch.succeeded","data":{"id":"batches/b9"}}"""u8.ToArray()), Ct);
+            await store.AcceptAsync(Delivery("old_2", body: """{"type":"batch.succeeded","data":{"id":"batches/b10"}}"""u8.ToArray()), Ct);
+        }
+        // The file as migration 8 left it: each job an event_keys row, and no job column.
+        await ExecuteAsync(file, "INSERT INTO event_keys (event_id, name, value) SELECT id, 'job', job FROM events");
+        await ExecuteAsync(file, "DROP INDEX events_job");
+        await ExecuteAsync(file, "ALTER TABLE events DROP COLUMN job");
+        await ExecuteAsync(file, "PRAGMA user_version = 8");
+        // A process upgraded from migration 8 starts with no open connections; this one must not reuse the first store's.
+        SqliteConnection.ClearAllPools();
+
+        await using var migrated = NewStore(options, Time);
+        await migrated.InitializeAsync(Ct);
+        var page = await migrated.ListEventsAsync(new EventQuery { Filter = new EventFilter { Job = "batches/b9" } }, Ct);
+        Assert.Equal("old_1", Assert.Single(page.Events).WebhookId);
+        Assert.Equal(0L, await ExecuteAsync(file, "SELECT count(*) FROM event_keys WHERE name = 'job'"));
+        Assert.Equal(9L, await ExecuteAsync(file, "PRAGMA user_version"));
+    }
+
+    async Task<object?> ExecuteAsync(string file, string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={file};Pooling=false");
+        await connection.OpenAsync(Ct);
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return await command.ExecuteScalarAsync(Ct);
     }
 }

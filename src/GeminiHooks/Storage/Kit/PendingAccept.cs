@@ -9,7 +9,7 @@ public sealed class PendingAccept(IncomingDelivery delivery) : PendingWrite
     /// The delivery's search keys, read from its body when the write is made, on the caller's thread: every accept's
     /// parse then runs in parallel instead of inside the one writer that commits the batch.
     /// </summary>
-    public IReadOnlyList<KeyValuePair<string, string>> SearchKeys { get; } = Kit.SearchKeys.Extract(delivery.Body);
+    public EventKeys SearchKeys { get; } = Kit.SearchKeys.Extract(delivery.Body);
 
     /// <summary>
     /// Checks the delivery (<see cref="AcceptRules"/>), queues it and waits for its commit. The caller's cancellation

@@ -4,14 +4,14 @@ using GeminiHooks.Reconciliation;
 namespace GeminiHooks.Storage.Kit;
 
 /// <summary>
-/// The keys a search finds an event by without reading bodies, extracted once at accept time into <c>event_keys</c>:
-/// <c>job</c> (<c>data.id</c> normalised as job matching does, so <c>batches/123</c> and <c>123</c> are one job) and
-/// <c>meta.&lt;key&gt;</c> (each <c>user_metadata</c> entry, at the body's top level or inside <c>data</c>; the top level
-/// wins on a clash). Bounded, so a hostile body cannot make an accept write many rows.
+/// The keys a search finds an event by without reading bodies, extracted once at accept time: the job
+/// (<c>data.id</c> normalised as job matching does, so <c>batches/123</c> and <c>123</c> are one job), stored on the
+/// event's row, and <c>meta.&lt;key&gt;</c> (each <c>user_metadata</c> entry, at the body's top level or inside
+/// <c>data</c>; the top level wins on a clash), stored in <c>event_keys</c>. Bounded, so a hostile body cannot make an
+/// accept write many rows.
 /// </summary>
 public static class SearchKeys
 {
-    public const string JobKey = "job";
     public const string MetaPrefix = "meta.";
 
     /// <summary>The most metadata entries kept per event.</summary>
@@ -21,20 +21,21 @@ public static class SearchKeys
     public const int MaxKeyLength = 256;
     public const int MaxValueLength = 1024;
 
-    /// <summary>The (name, value) pairs of one body; empty when it is not a JSON object.</summary>
-    public static IReadOnlyList<KeyValuePair<string, string>> Extract(ReadOnlyMemory<byte> body)
+    /// <summary>The keys of one body; none when it is not a JSON object.</summary>
+    public static EventKeys Extract(ReadOnlyMemory<byte> body)
     {
         var keys = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? job = null;
         try
         {
             using var document = JsonDocument.Parse(body);
             var root = document.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
-                return [];
+                return EventKeys.None;
             var data = root.TryGetProperty("data", out var d) && d.ValueKind == JsonValueKind.Object ? d : (JsonElement?)null;
             if (data is { } withId && withId.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String
-                && Job(id.GetString()!) is { } job)
-                keys[JobKey] = job;
+                && Job(id.GetString()!) is { } normalised)
+                job = normalised;
             AddMetadata(keys, root);
             if (data is { } inner)
                 AddMetadata(keys, inner);
@@ -43,9 +44,9 @@ public static class SearchKeys
         {
             // Not JSON (a quarantined body, say), or a string that is no text (an unpaired surrogate escape, which
             // System.Text.Json reports as InvalidOperationException): it has no keys, and is still stored.
-            return [];
+            return EventKeys.None;
         }
-        return [.. keys];
+        return job is null && keys.Count == 0 ? EventKeys.None : new EventKeys(job, [.. keys]);
     }
 
     /// <summary>The stored form of a job id as delivered or as an operator types it; null when it cannot be one.</summary>
@@ -61,7 +62,7 @@ public static class SearchKeys
             return;
         foreach (var entry in metadata.EnumerateObject())
         {
-            if (keys.Count(k => k.Key.StartsWith(MetaPrefix, StringComparison.Ordinal)) >= MaxMetadata)
+            if (keys.Count >= MaxMetadata)
                 return;
             var value = entry.Value.ValueKind switch
             {

@@ -56,9 +56,9 @@ public abstract partial class RelationalEventStore
         }, singleStatement: false, CancellationToken.None);
 
     /// <summary>
-    /// Writes each delivery as its rows: the event (a conflict on (endpoint, webhook id) is a duplicate), then, for a
-    /// terminal job event, the job's outcome (the first per job wins; a later one is kept as a follower without pairs),
-    /// then its search keys, then one pending pair per distinct handler. Notifies other processes once when any pair was queued.
+    /// Writes each delivery as its rows: the event with its job (a conflict on (endpoint, webhook id) is a duplicate),
+    /// then its metadata keys, then, for a terminal job event, the job's outcome (the first per job wins; a later one is
+    /// kept as a follower without pairs), then one pending pair per distinct handler. Notifies other processes once when any pair was queued.
     /// </summary>
     protected async Task WriteAcceptRowsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<PendingAccept> accepts,
         CancellationToken cancellationToken)
@@ -127,6 +127,21 @@ public abstract partial class RelationalEventStore
     /// </summary>
     static bool QueuedRuns(PendingAccept pending) => pending.Outcome == AcceptOutcome.Accepted && pending.Delivery.Handlers.Count > 0;
 
+    /// <summary>What the event insert of an accept ends with so it answers the new row's id (see <see cref="InsertEventAsync"/>).</summary>
+    protected virtual string InsertedIdClause => "\nRETURNING id";
+
+    /// <summary>
+    /// Runs an accept's event insert, whose conflict inserts nothing, and gives the new row's id, or null when the event
+    /// was stored already. By default the insert returns the id itself (<see cref="InsertedIdClause"/>).
+    /// </summary>
+    protected virtual async Task<long?> InsertEventAsync(DbCommand insert, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(insert);
+        return await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is { } id
+            ? Convert.ToInt64(id, System.Globalization.CultureInfo.InvariantCulture)
+            : null;
+    }
+
     /// <summary>
     /// The body as the array the database binds. The ingest path hands over an array it owns whole (the exact body it
     /// read), so it is bound as is; only a slice of a larger buffer is copied.
@@ -147,7 +162,7 @@ public abstract partial class RelationalEventStore
         readonly DbConnection _connection;
         DbTransaction? _transaction;
         readonly DbCommand _event;
-        readonly DbParameter _endpoint, _id, _timestamp, _received, _type, _body, _status;
+        readonly DbParameter _endpoint, _id, _timestamp, _received, _type, _body, _status, _job;
         readonly DbCommand _run;
         readonly DbParameter _runEvent, _runHandler, _runNow;
         readonly DbCommand _key;
@@ -159,11 +174,10 @@ public abstract partial class RelationalEventStore
             _store = store;
             _connection = connection;
             _event = Command(connection, null, """
-                INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status)
-                VALUES (@endpoint, @id, @ts, @received, @type, @body, @status)
+                INSERT INTO events (endpoint, webhook_id, webhook_timestamp, received_at, type, body, status, job)
+                VALUES (@endpoint, @id, @ts, @received, @type, @body, @status, @job)
                 ON CONFLICT (endpoint, webhook_id) DO NOTHING
-                RETURNING id
-                """);
+                """ + store.InsertedIdClause);
             _endpoint = Parameter(_event, "endpoint", DbType.String);
             _id = Parameter(_event, "id", DbType.String);
             _timestamp = Parameter(_event, "ts", DbType.Int64);
@@ -171,6 +185,7 @@ public abstract partial class RelationalEventStore
             _type = Parameter(_event, "type", DbType.String);
             _body = Parameter(_event, "body", DbType.Binary);
             _status = Parameter(_event, "status", DbType.String);
+            _job = Parameter(_event, "job", DbType.String);
             _run = Command(connection, null, """
                 INSERT INTO handler_runs (event_id, handler, status, attempts, next_attempt_at, updated_at)
                 VALUES (@event, @handler, 'pending', 0, @now, @now)
@@ -206,12 +221,12 @@ public abstract partial class RelationalEventStore
             _type.Value = StoredText.Representable(d.EventType);
             _body.Value = BodyArray(d.Body);
             _status.Value = d.InitialStatus;
-            if (await _event.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not { } inserted)
+            _job.Value = (object?)pending.SearchKeys.Job ?? DBNull.Value;
+            if (await _store.InsertEventAsync(_event, cancellationToken).ConfigureAwait(false) is not { } eventId)
                 return AcceptOutcome.Duplicate;
-            var eventId = Convert.ToInt64(inserted, System.Globalization.CultureInfo.InvariantCulture);
             // Every stored event is searchable, a later delivery of a job too, so its keys go in before the job's rules.
             _keyEvent.Value = eventId;
-            foreach (var (name, value) in pending.SearchKeys)
+            foreach (var (name, value) in pending.SearchKeys.Metadata)
             {
                 _keyName.Value = name;
                 _keyValue.Value = value;

@@ -27,7 +27,6 @@ public abstract partial class RelationalEventStore : IJobStore
                 INSERT INTO job_outcomes (family, job_id, type, endpoint, webhook_id, raw_id, reconciled, at)
                 VALUES (@family, @job, @type, @endpoint, @id, @raw, @reconciled, @at)
                 ON CONFLICT (family, job_id) DO NOTHING
-                RETURNING 1
                 """);
             _insertValues = new JobParameters(store, _insert);
             _first = Command(connection, null, "SELECT type FROM job_outcomes WHERE family = @family AND job_id = @job");
@@ -57,7 +56,9 @@ public abstract partial class RelationalEventStore : IJobStore
         public async Task<AcceptOutcome?> RecordAsync(JobOutcome job, IncomingDelivery d, long eventId, CancellationToken cancellationToken)
         {
             _insertValues.Set(job, d);
-            if (await _insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not null)
+            // The count of rows inserted, not RETURNING: on SQLite a RETURNING clause makes each insert keep a statement
+            // journal, which a batch of accepts wrote to a temporary file.
+            if (await _insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1)
                 return null;
             _firstFamily.Value = job.Key.Family;
             _firstJob.Value = StoredText.Representable(job.Key.JobId);

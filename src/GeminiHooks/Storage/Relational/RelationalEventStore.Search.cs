@@ -136,7 +136,7 @@ public abstract partial class RelationalEventStore
         if (filter.Job is not null)
         {
             if (SearchKeys.Job(filter.Job) is { } job)
-                Condition(Subquery("event_keys", $"name = '{SearchKeys.JobKey}' AND value = @job", shape), "job", DbType.String, job);
+                Condition("job = @job", "job", DbType.String, job);
             else
                 sql.Append(" AND 1 = 0"); // no stored event can carry an id that is not one
         }
