@@ -112,8 +112,9 @@ static class PostgresSchema
         );
         """,
         """
-        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised;
-        -- on events.job since migration 9) and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id,
+        -- normalised; on events.job since migration 9) and 'meta.<key>' (user_metadata). Events stored before this
+        -- migration have none.
         CREATE TABLE event_keys (
             event_id bigint NOT NULL REFERENCES events (id) ON DELETE CASCADE,
             name     text   NOT NULL,
@@ -246,8 +247,8 @@ static class PostgresSchema
         );
         """,
         """
-        -- An event's job (data.id, normalised) on its own row: the accept writes it with the event and a search reads one
-        -- index, where an event_keys row cost two more index entries per accept. Keys moved over.
+        -- An event's job (data.id, normalised) on its own row: the accept writes it with the event and a search reads
+        -- one index, where an event_keys row cost two more index entries per accept. Keys moved over.
         ALTER TABLE events ADD COLUMN job text;
         UPDATE events e SET job = k.value FROM event_keys k WHERE k.event_id = e.id AND k.name = 'job';
         DELETE FROM event_keys WHERE name = 'job';

@@ -58,7 +58,8 @@ public abstract partial class RelationalEventStore
     /// <summary>
     /// Writes each delivery as its rows: the event with its job (a conflict on (endpoint, webhook id) is a duplicate),
     /// then its metadata keys, then, for a terminal job event, the job's outcome (the first per job wins; a later one is
-    /// kept as a follower without pairs), then one pending pair per distinct handler. Notifies other processes once when any pair was queued.
+    /// kept as a follower without pairs), then one pending pair per distinct handler. Notifies other processes once when
+    /// any pair was queued.
     /// </summary>
     protected async Task WriteAcceptRowsAsync(DbConnection connection, DbTransaction? transaction, IReadOnlyList<PendingAccept> accepts,
         CancellationToken cancellationToken)
@@ -127,7 +128,7 @@ public abstract partial class RelationalEventStore
     /// </summary>
     static bool QueuedRuns(PendingAccept pending) => pending.Outcome == AcceptOutcome.Accepted && pending.Delivery.Handlers.Count > 0;
 
-    /// <summary>What the event insert of an accept ends with so it answers the new row's id (see <see cref="InsertEventAsync"/>).</summary>
+    /// <summary>What an accept's event insert ends with to answer the new row's id (see <see cref="InsertEventAsync"/>).</summary>
     protected virtual string InsertedIdClause => "\nRETURNING id";
 
     /// <summary>

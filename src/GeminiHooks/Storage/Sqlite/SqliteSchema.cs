@@ -99,8 +99,9 @@ static class SqliteSchema
         );
         """,
         """
-        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id, normalised;
-        -- on events.job since migration 9) and 'meta.<key>' (user_metadata). Events stored before this migration have none.
+        -- What a search finds an event by without reading bodies, extracted at accept time: 'job' (data.id,
+        -- normalised; on events.job since migration 9) and 'meta.<key>' (user_metadata). Events stored before this
+        -- migration have none.
         CREATE TABLE event_keys (
             event_id INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
             name     TEXT    NOT NULL,
@@ -229,8 +230,8 @@ static class SqliteSchema
         );
         """,
         """
-        -- An event's job (data.id, normalised) on its own row: the accept writes it with the event and a search reads one
-        -- index, where an event_keys row cost a statement and two more index entries per accept. Keys moved over.
+        -- An event's job (data.id, normalised) on its own row: the accept writes it with the event and a search reads
+        -- one index, where an event_keys row cost a statement and two more index entries per accept. Keys moved over.
         ALTER TABLE events ADD COLUMN job TEXT;
         UPDATE events SET job = (SELECT value FROM event_keys k WHERE k.event_id = events.id AND k.name = 'job')
         WHERE id IN (SELECT event_id FROM event_keys WHERE name = 'job');
