@@ -44,6 +44,21 @@ public sealed class SqliteEventStoreTests(ITestOutputHelper output) : EventStore
     }
 
     [Fact]
+    public async Task The_log_is_checkpointed_after_4000_pages_not_SQLites_default_1000()
+    {
+        var file = _directory.File("wal.db");
+        await using var store = NewStore(new StoreOptions { ConnectionString = $"Data Source={file}" }, Time);
+        await store.InitializeAsync(Ct);
+        // About 2,000 pages of events: past the default's 1,000 pages, short of 4,000.
+        var body = System.Text.Encoding.UTF8.GetBytes($$"""{"type":"test","pad":"{{new string('x', 4000)}}"}""");
+        for (var chunk = 0; chunk < 20; chunk++)
+            await Task.WhenAll(Enumerable.Range(0, 100).Select(i => store.AcceptAsync(Delivery($"msg_{chunk}_{i}", body: body), Ct)));
+
+        // With checkpoints every 1,000 pages the log would restart from its start and stay near 4 MB.
+        Assert.True(new FileInfo(file + "-wal").Length > 6_000_000, $"log of {new FileInfo(file + "-wal").Length} bytes");
+    }
+
+    [Fact]
     public async Task A_job_kept_as_a_search_key_before_migration_9_is_on_its_event_after_it()
     {
         var file = _directory.File("from-8.db");

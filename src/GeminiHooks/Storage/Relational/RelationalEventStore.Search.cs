@@ -7,8 +7,9 @@ using GeminiHooks.Storage.Kit;
 namespace GeminiHooks.Storage.Relational;
 
 /// <summary>
-/// Search: an <see cref="EventFilter"/> as SQL, shared by the event list and bulk replays. Job and metadata filters
-/// are lookups in <c>event_keys</c> (filled at accept time); a text filter reads bodies and is bounded per page.
+/// Search: an <see cref="EventFilter"/> as SQL, shared by the event list and bulk replays. A job filter reads the
+/// event's own <c>job</c> column (indexed), metadata filters are lookups in <c>event_keys</c> (both filled at accept
+/// time); a text filter reads bodies and is bounded per page.
 /// </summary>
 public abstract partial class RelationalEventStore
 {
