@@ -173,10 +173,18 @@ public sealed class Chromium : IAsyncDisposable
         }
     }
 
-    /// <summary>A real mouse click (pressed and released) at the centre of the element <paramref name="selector"/> finds.</summary>
+    /// <summary>
+    /// A real mouse click (pressed and released) at the centre of the element <paramref name="selector"/> finds, once it
+    /// can be clicked: shown (it has a box) and enabled. A click sent while its section was still hidden landed on
+    /// nothing (the dashboard draws its event rows before it shows the section that holds them and the pager).
+    /// </summary>
     public async Task ClickAsync(string selector)
     {
         var selectorJson = JsonSerializer.Serialize(selector);
+        await WaitForAsync($$"""
+            (() => { const e = document.querySelector({{selectorJson}}); if (!e || e.disabled) return false;
+                     const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })()
+            """, TimeSpan.FromSeconds(30));
         var box = await EvaluateAsync($$"""
             (() => { const e = document.querySelector({{selectorJson}}); if (!e) return null;
                      e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect();

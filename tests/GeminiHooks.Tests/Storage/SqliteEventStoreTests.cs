@@ -44,7 +44,7 @@ public sealed class SqliteEventStoreTests(ITestOutputHelper output) : EventStore
     }
 
     [Fact]
-    public async Task The_log_is_checkpointed_after_4000_pages_not_SQLites_default_1000()
+    public async Task The_write_ahead_log_is_checkpointed_every_4000_pages_not_SQLites_default_1000()
     {
         var file = _directory.File("wal.db");
         await using var store = NewStore(new StoreOptions { ConnectionString = $"Data Source={file}" }, Time);
@@ -54,7 +54,7 @@ public sealed class SqliteEventStoreTests(ITestOutputHelper output) : EventStore
         for (var chunk = 0; chunk < 20; chunk++)
             await Task.WhenAll(Enumerable.Range(0, 100).Select(i => store.AcceptAsync(Delivery($"msg_{chunk}_{i}", body: body), Ct)));
 
-        // With checkpoints every 1,000 pages the log would restart from its start and stay near 4 MB.
+        // Checkpointed every 1,000 pages, the log would start over from its beginning and stay near 4 MB.
         Assert.True(new FileInfo(file + "-wal").Length > 6_000_000, $"log of {new FileInfo(file + "-wal").Length} bytes");
     }
 
