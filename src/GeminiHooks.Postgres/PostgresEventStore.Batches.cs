@@ -25,10 +25,10 @@ sealed partial class PostgresEventStore
     /// delivery of each job that is not stored yet claims the job's outcome; the events are inserted with conflicts
     /// resolved by the unique index (a later delivery of a job already done), each with its job; the metadata keys of
     /// the newly inserted events (see SearchKeys) and the pairs of those that are no later delivery of a job are
-    /// inserted from their arrays; later deliveries are recorded as followers. Its one NOTIFY, sent only when pairs were queued, is delivered
-    /// once it commits. Locks are taken in one order everywhere, which rules out deadlocks between replicas: job
-    /// outcomes by (family, job id) before any event (the events' CASE reads the outcomes, so they are written first),
-    /// events in (endpoint, webhook id) order.
+    /// inserted from their arrays; later deliveries are recorded as followers. Its one NOTIFY, sent only when pairs
+    /// were queued, is delivered once it commits. Locks are taken in one order everywhere, which rules out deadlocks
+    /// between replicas: job outcomes by (family, job id) before any event (the events' CASE reads the outcomes, so they
+    /// are written first), events in (endpoint, webhook id) order.
     /// </summary>
     const string AcceptSql = """
         WITH input AS (

@@ -9,9 +9,9 @@ namespace GeminiHooks.Storage.Relational;
 public abstract partial class RelationalEventStore : IJobStore
 {
     /// <summary>
-    /// The job-outcome statements of accept batches, their parameters bound once. The first terminal event per job inserts
-    /// the outcome row; a later one finds it taken (the insert waits for a concurrent one to commit), is recorded as a
-    /// follower and keeps no handler runs. A new statement sees the outcome the conflicting insert waited for.
+    /// The job-outcome statements of accept batches, their parameters bound once. The first terminal event per job
+    /// inserts the outcome row; a later one finds it taken (the insert waits for a concurrent one to commit), is recorded
+    /// as a follower and keeps no handler runs. A new statement sees the outcome the conflicting insert waited for.
     /// </summary>
     sealed class JobOutcomeCommands : IAsyncDisposable
     {

@@ -51,9 +51,9 @@ sealed class SqliteEventStore : RelationalEventStore
             await writer.OpenAsync(cancellationToken);
             using (var pragmas = writer.CreateCommand())
             {
-                // A checkpoint every 4,000 log pages (16 MB) instead of SQLite's 1,000: each commit rewrites the last page of
-                // every index it adds to, and a checkpoint copies a page once however often the log holds it, so a longer
-                // log copies fewer pages per accept (measured in bench/results.md).
+                // A checkpoint every 4,000 log pages (16 MB) instead of SQLite's 1,000: each commit rewrites the last
+                // page of every index it adds to, and a checkpoint copies a page once however often the log holds it,
+                // so a longer log copies fewer pages per accept (measured in bench/results.md).
                 pragmas.CommandText = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA wal_autocheckpoint=4000;";
                 await pragmas.ExecuteNonQueryAsync(cancellationToken);
             }
