@@ -68,12 +68,37 @@ public sealed class ChildProcess : IAsyncDisposable
         return (await process.WaitForExitAsync(timeout), process.Log);
     }
 
-    /// <summary>A loopback port free at the time of asking.</summary>
+    /// <summary>
+    /// A loopback port free at the time of asking, chosen below the kernel's ephemeral range as tests/scripts/ports.sh
+    /// does: a port inside that range, even one the kernel just handed to a listener, can be taken by any outgoing
+    /// connection before the child process binds it.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        const int Lowest = 10_000;
+        var highest = EphemeralRangeStart() - 1;
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var port = Random.Shared.Next(Lowest, highest + 1);
+            try
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, port);
+                listener.Start();
+                return port;
+            }
+            catch (SocketException)
+            {
+                // Taken by a listener; try another.
+            }
+        }
+        throw new InvalidOperationException($"No free loopback port between {Lowest} and {highest}.");
+    }
+
+    static int EphemeralRangeStart()
+    {
+        const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
+        var start = File.Exists(RangeFile) && int.TryParse(File.ReadAllText(RangeFile).Split('\t', ' ')[0], out var first) ? first : 32_768;
+        return start > 11_000 ? start : 32_768;
     }
 
     /// <summary>Waits for the exit code; kills the process and throws when it runs longer than <paramref name="timeout"/>.</summary>

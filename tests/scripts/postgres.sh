@@ -60,20 +60,8 @@ ensure_os_user() {
   fi
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 40000 ))
-    if ! port_in_use "$port"; then
-      echo "$port"
-      return 0
-    fi
-  done
-  log "no free port found"
-  return 1
-}
+# shellcheck source=ports.sh
+. "$ROOT/tests/scripts/ports.sh"
 
 load_state() {
   CLUSTER_DIR=""
@@ -105,9 +93,34 @@ port = $PORT
 unix_socket_directories = '$CLUSTER_DIR'
 max_connections = 200
 CONF
+  save_state
+  log "created cluster in $CLUSTER_DIR (port $PORT)"
+}
+
+save_state() {
   mkdir -p "$STATE_DIR"
   printf 'CLUSTER_DIR=%q\nPORT=%q\n' "$CLUSTER_DIR" "$PORT" >"$STATE_FILE"
-  log "created cluster in $CLUSTER_DIR (port $PORT)"
+}
+
+# A new cluster whose port another listener took between free_port and the bind moves to a fresh port (a later
+# `port =` line in postgresql.conf wins). A kept cluster must come back on its own port, so it fails instead.
+start_server() {
+  local fresh="$1" attempt
+  for attempt in 1 2 3; do
+    [ -z "$fresh" ] || rm -f "$CLUSTER_DIR/postgres.log"
+    if as_pg "$BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/postgres.log" -w -t 30 start >&2; then
+      return 0
+    fi
+    if [ -n "$fresh" ] && [ "$attempt" -lt 3 ] && grep -q "Address already in use" "$CLUSTER_DIR/postgres.log"; then
+      PORT="$(free_port)"
+      echo "port = $PORT" >>"$CLUSTER_DIR/data/postgresql.conf"
+      save_state
+      log "the port was taken before the server bound it; trying port $PORT"
+      continue
+    fi
+    tail -n 20 "$CLUSTER_DIR/postgres.log" >&2
+    exit 1
+  done
 }
 
 cmd_start() {
@@ -118,10 +131,13 @@ cmd_start() {
     rm -f "$STATE_FILE"
     CLUSTER_DIR=""
   fi
-  [ -n "$CLUSTER_DIR" ] || create_cluster
+  local fresh=""
+  if [ -z "$CLUSTER_DIR" ]; then
+    create_cluster
+    fresh=1
+  fi
   if ! running; then
-    as_pg "$BIN/pg_ctl" -D "$CLUSTER_DIR/data" -l "$CLUSTER_DIR/postgres.log" -w -t 30 start >&2 \
-      || { tail -n 20 "$CLUSTER_DIR/postgres.log" >&2; exit 1; }
+    start_server "$fresh"
   fi
   if ! as_pg "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -tAc \
       "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'" | grep -q 1; then

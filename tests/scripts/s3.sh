@@ -21,16 +21,8 @@ BUCKET=geminihooks
 
 log() { echo "s3.sh: $*" >&2; }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-free_port() {
-  local port
-  for _ in $(seq 1 50); do
-    port=$(( 20000 + RANDOM % 40000 ))
-    if ! port_in_use "$port"; then echo "$port"; return 0; fi
-  done
-  log "no free port found"; return 1
-}
+# shellcheck source=ports.sh
+. "$ROOT/tests/scripts/ports.sh"
 
 random_secret() { head -c 30 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c "$1"; }
 
