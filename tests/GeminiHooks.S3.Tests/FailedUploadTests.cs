@@ -22,13 +22,13 @@ public sealed class FailedUploadTests : IAsyncLifetime
 
         var error = await Assert.ThrowsAsync<IOException>(() => store.PutAsync("job/responses.jsonl", file, CancellationToken.None));
 
-        var location = $"s3://{S3TestServer.Bucket}/{prefix}job/responses.jsonl";
+        var location = $"s3://{TestS3.Bucket}/{prefix}job/responses.jsonl";
         Assert.StartsWith($"Putting {file} to {location} failed: InternalError (HTTP 500)", error.Message, StringComparison.Ordinal);
         Assert.Empty(await S3TestServer.IncompleteUploadsAsync(prefix));
         Assert.Contains(logs.Lines, l => l.Contains("Aborted the incomplete multipart upload", StringComparison.Ordinal));
         using var client = S3TestServer.Client();
         var missing = await Assert.ThrowsAnyAsync<AmazonS3Exception>(() =>
-            client.GetObjectMetadataAsync(S3TestServer.Bucket, prefix + "job/responses.jsonl"));
+            client.GetObjectMetadataAsync(TestS3.Bucket, prefix + "job/responses.jsonl"));
         Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
     }
 
@@ -74,14 +74,14 @@ public sealed class FailedUploadTests : IAsyncLifetime
 
         // The abort could not reach the server either: the message says so, with the upload's id, which the bucket
         // indeed still holds, and how such leftovers are removed.
-        Assert.StartsWith($"Putting {file} to s3://{S3TestServer.Bucket}/{prefix}video.mp4 failed: ", error.Message, StringComparison.Ordinal);
-        Assert.Contains($"the incomplete multipart upload {uploadId} of s3://{S3TestServer.Bucket}/{prefix}video.mp4 could not be aborted",
+        Assert.StartsWith($"Putting {file} to s3://{TestS3.Bucket}/{prefix}video.mp4 failed: ", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"the incomplete multipart upload {uploadId} of s3://{TestS3.Bucket}/{prefix}video.mp4 could not be aborted",
             error.Message, StringComparison.Ordinal);
         Assert.Contains("AbortIncompleteMultipartUpload", error.Message, StringComparison.Ordinal);
         var left = Assert.Single(await S3TestServer.IncompleteUploadsAsync(prefix));
         Assert.Equal(uploadId, left.UploadId);
         using var client = S3TestServer.Client();
-        await client.AbortMultipartUploadAsync(S3TestServer.Bucket, left.Key, left.UploadId);
+        await client.AbortMultipartUploadAsync(TestS3.Bucket, left.Key, left.UploadId);
         Assert.Empty(await S3TestServer.IncompleteUploadsAsync(prefix));
     }
 
@@ -116,8 +116,8 @@ public sealed class FailedUploadTests : IAsyncLifetime
             var error = await Assert.ThrowsAsync<IOException>(() => store.PutAsync("small", file, CancellationToken.None));
 
             Assert.Contains("InvalidAccessKeyId (HTTP 403)", error.Message, StringComparison.Ordinal);
-            Assert.DoesNotContain(S3TestServer.SecretKey, error.ToString(), StringComparison.Ordinal);
-            Assert.DoesNotContain(logs.Lines, l => l.Contains(S3TestServer.SecretKey, StringComparison.Ordinal));
+            Assert.DoesNotContain(TestS3.SecretKey, error.ToString(), StringComparison.Ordinal);
+            Assert.DoesNotContain(logs.Lines, l => l.Contains(TestS3.SecretKey, StringComparison.Ordinal));
         }
         finally
         {

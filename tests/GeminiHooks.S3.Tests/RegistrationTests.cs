@@ -31,7 +31,7 @@ public sealed class RegistrationTests
     [Fact]
     public async Task With_Store_S3_the_artifact_store_is_the_S3_store_and_replaces_the_earlier_one()
     {
-        var configuration = Configuration(("Store", "S3"), ("S3:Bucket", S3TestServer.Bucket), ("S3:ServiceUrl", S3TestServer.Url),
+        var configuration = Configuration(("Store", "S3"), ("S3:Bucket", TestS3.Bucket), ("S3:ServiceUrl", TestS3.Url),
             ("S3:ForcePathStyle", "true"), ("S3:Prefix", S3TestServer.NewPrefix()));
         await using var provider = Provider(configuration);
 
@@ -43,7 +43,7 @@ public sealed class RegistrationTests
         using var temp = new TempDirectory();
         var file = TestFiles.Random(temp.File("f"), 100);
         var location = await store.PutAsync("f", file, CancellationToken.None);
-        Assert.Equal($"s3://{S3TestServer.Bucket}/{configuration["GeminiHooks:Artifacts:S3:Prefix"]}f", location);
+        Assert.Equal($"s3://{TestS3.Bucket}/{configuration["GeminiHooks:Artifacts:S3:Prefix"]}f", location);
     }
 
     [Theory]
@@ -73,8 +73,8 @@ public sealed class RegistrationTests
         configuration.AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["GeminiHooks:Artifacts:Store"] = "S3",
-            ["GeminiHooks:Artifacts:S3:Bucket"] = S3TestServer.Bucket,
-            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = S3TestServer.Url,
+            ["GeminiHooks:Artifacts:S3:Bucket"] = TestS3.Bucket,
+            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = TestS3.Url,
         });
         await using var provider = services.BuildServiceProvider();
 

@@ -20,7 +20,7 @@ public sealed class S3ArtifactStoreTests : IDisposable
 
         var location = await store.PutAsync("batches/abc/responses.jsonl", file, CancellationToken.None);
 
-        Assert.Equal($"s3://{S3TestServer.Bucket}/{prefix}batches/abc/responses.jsonl", location);
+        Assert.Equal($"s3://{TestS3.Bucket}/{prefix}batches/abc/responses.jsonl", location);
         await using var read = await store.OpenReadAsync(location, CancellationToken.None);
         var (sha256, length) = await TestFiles.Sha256Async(read);
         Assert.Equal(40 * MiB, length);
@@ -60,12 +60,12 @@ public sealed class S3ArtifactStoreTests : IDisposable
         using var client = S3TestServer.Client();
         var listed = await client.ListObjectsV2Async(new ListObjectsV2Request
         {
-            BucketName = S3TestServer.Bucket,
+            BucketName = TestS3.Bucket,
             Prefix = prefix[..prefix.IndexOf("gemini/", StringComparison.Ordinal)],
         });
         var key = Assert.Single(listed.S3Objects).Key;
         Assert.Equal(prefix + "videos/v1/video.mp4", key);
-        Assert.Equal($"s3://{S3TestServer.Bucket}/{key}", location);
+        Assert.Equal($"s3://{TestS3.Bucket}/{key}", location);
     }
 
     [Fact]
@@ -88,7 +88,7 @@ public sealed class S3ArtifactStoreTests : IDisposable
     public async Task Reading_a_location_that_does_not_exist_is_a_FileNotFoundException_naming_it()
     {
         using var store = S3TestServer.Store(S3TestServer.NewPrefix());
-        var location = $"s3://{S3TestServer.Bucket}/{S3TestServer.NewPrefix()}missing.jsonl";
+        var location = $"s3://{TestS3.Bucket}/{S3TestServer.NewPrefix()}missing.jsonl";
 
         var error = await Assert.ThrowsAsync<FileNotFoundException>(() => store.OpenReadAsync(location, CancellationToken.None));
 

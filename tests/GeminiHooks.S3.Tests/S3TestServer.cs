@@ -11,32 +11,23 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GeminiHooks.S3.Tests;
 
 /// <summary>
-/// The S3-compatible server tests/scripts/s3.sh started (scripts/test.sh starts it). Every test needs it and none is
-/// skipped without it: a missing server is a failure that says what to run.
+/// What the S3 store tests do with the test server (<see cref="TestS3"/>): stores and SDK clients on it, its incomplete
+/// uploads, stopping and starting it, its fault switch.
 /// </summary>
 static class S3TestServer
 {
-    public static string Url => Require("GEMINIHOOKS_TEST_S3_URL");
-    public static string Bucket => Require("GEMINIHOOKS_TEST_S3_BUCKET");
-    public static string AccessKey => Require("AWS_ACCESS_KEY_ID");
-    public static string SecretKey => Require("AWS_SECRET_ACCESS_KEY");
-
-    static string Require(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
-        ? value
-        : throw new InvalidOperationException($"{name} is not set: run the suite with scripts/test.sh, or start the S3 test server first with eval \"$(tests/scripts/s3.sh start)\"");
-
     /// <summary>The store's settings for the test server, under a prefix of the test's own.</summary>
     public static ArtifactS3Options Options(string prefix, string? bucket = null)
     {
-        // The store reads these through the SDK's chain; checked here so that a test without them fails with this message
-        // instead of the SDK looking further (profiles, instance metadata).
-        _ = AccessKey;
-        _ = SecretKey;
+        // The store reads the keys through the SDK's chain; checked here so that a test without them fails with that
+        // message instead of the SDK looking further (profiles, instance metadata).
+        _ = TestS3.AccessKey;
+        _ = TestS3.SecretKey;
         return new ArtifactS3Options
         {
-            Bucket = bucket ?? Bucket,
+            Bucket = bucket ?? TestS3.Bucket,
             Prefix = prefix,
-            ServiceUrl = Url,
+            ServiceUrl = TestS3.Url,
             ForcePathStyle = true,
         };
     }
@@ -51,9 +42,9 @@ static class S3TestServer
     public static string NewPrefix() => $"tests/{Guid.NewGuid():N}/";
 
     /// <summary>An SDK client of the test's own, to look at the bucket independently of the store.</summary>
-    public static AmazonS3Client Client() => new(AccessKey, SecretKey, new AmazonS3Config
+    public static AmazonS3Client Client() => new(TestS3.AccessKey, TestS3.SecretKey, new AmazonS3Config
     {
-        ServiceURL = Url,
+        ServiceURL = TestS3.Url,
         ForcePathStyle = true,
         AuthenticationRegion = "us-east-1",
         RequestChecksumCalculation = Amazon.Runtime.RequestChecksumCalculation.WHEN_REQUIRED,
@@ -64,15 +55,14 @@ static class S3TestServer
     public static async Task<List<MultipartUpload>> IncompleteUploadsAsync(string prefix)
     {
         using var client = Client();
-        var response = await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = Bucket, Prefix = prefix });
+        var response = await client.ListMultipartUploadsAsync(new ListMultipartUploadsRequest { BucketName = TestS3.Bucket, Prefix = prefix });
         return response.MultipartUploads ?? [];
     }
 
     /// <summary>Stops (keeping its data, <c>stop --keep</c>) or starts the test server through the script that started it.</summary>
     public static async Task ScriptAsync(params string[] arguments)
     {
-        var script = Require("GEMINIHOOKS_TEST_S3_SCRIPT");
-        var (code, output) = await ChildProcess.RunAsync("bash", [script, .. arguments], Repository.Root, TimeSpan.FromSeconds(60));
+        var (code, output) = await ChildProcess.RunAsync("bash", [TestS3.Script, .. arguments], Repository.Root, TimeSpan.FromSeconds(60));
         Assert.True(code == 0, $"s3.sh {string.Join(' ', arguments)} failed: {output}");
     }
 
@@ -84,8 +74,8 @@ static class S3TestServer
     {
         using var http = new HttpClient();
         using var request = new HttpRequestMessage(HttpMethod.Post,
-            $"{Url}/__faults" + (after is { } n ? $"?uploadPart=500&after={n}" : ""));
-        request.Headers.Authorization = new AuthenticationHeaderValue("AWS4-HMAC-SHA256", $"Credential={AccessKey}/test");
+            $"{TestS3.Url}/__faults" + (after is { } n ? $"?uploadPart=500&after={n}" : ""));
+        request.Headers.Authorization = new AuthenticationHeaderValue("AWS4-HMAC-SHA256", $"Credential={TestS3.AccessKey}/test");
         using var response = await http.SendAsync(request);
         response.EnsureSuccessStatusCode();
     }

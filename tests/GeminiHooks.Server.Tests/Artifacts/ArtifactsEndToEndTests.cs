@@ -145,19 +145,8 @@ public class ArtifactsEndToEndTests : IAsyncLifetime
     [Fact]
     public async Task A_batch_of_100000_lines_is_stored_in_S3_and_each_line_reaches_the_handler_once()
     {
-        var url = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_URL") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException("GEMINIHOOKS_TEST_S3_URL is not set: run eval \"$(tests/scripts/s3.sh start)\" first");
-        var bucket = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_BUCKET");
         var prefix = $"e2e/{Guid.NewGuid():N}/";
-        await HundredThousandLinesAsync(new()
-        {
-            ["GeminiHooks:Artifacts:Store"] = "S3",
-            ["GeminiHooks:Artifacts:S3:Bucket"] = bucket,
-            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = url,
-            ["GeminiHooks:Artifacts:S3:ForcePathStyle"] = "true",
-            ["GeminiHooks:Artifacts:S3:Prefix"] = prefix,
-        }, s3Prefix: $"s3://{bucket}/{prefix}");
+        await HundredThousandLinesAsync(TestS3.ServerSettings(prefix), s3Prefix: $"s3://{TestS3.Bucket}/{prefix}");
     }
 
     async Task DisposeReceiverAsync()

@@ -10,18 +10,8 @@ public class S3CompositionTests
     public async Task With_Store_S3_the_servers_artifact_store_is_the_S3_store_and_puts_into_the_configured_bucket()
     {
         using var data = new TempDirectory();
-        var url = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_URL") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException("GEMINIHOOKS_TEST_S3_URL is not set: run eval \"$(tests/scripts/s3.sh start)\" first");
         var prefix = $"tests/{Guid.NewGuid():N}/";
-        await using var receiver = new Receiver(data.Path, new Dictionary<string, string?>
-        {
-            ["GeminiHooks:Artifacts:Store"] = "S3",
-            ["GeminiHooks:Artifacts:S3:Bucket"] = Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_BUCKET"),
-            ["GeminiHooks:Artifacts:S3:ServiceUrl"] = url,
-            ["GeminiHooks:Artifacts:S3:ForcePathStyle"] = "true",
-            ["GeminiHooks:Artifacts:S3:Prefix"] = prefix,
-        });
+        await using var receiver = new Receiver(data.Path, TestS3.ServerSettings(prefix));
         using var client = receiver.Start();
 
         var store = receiver.Services.GetRequiredService<IArtifactStore>();
@@ -30,7 +20,7 @@ public class S3CompositionTests
         var location = await store.PutAsync("batches/1/responses.jsonl", file, CancellationToken.None);
 
         Assert.Equal("S3", store.Name);
-        Assert.Equal($"s3://{Environment.GetEnvironmentVariable("GEMINIHOOKS_TEST_S3_BUCKET")}/{prefix}batches/1/responses.jsonl", location);
+        Assert.Equal($"s3://{TestS3.Bucket}/{prefix}batches/1/responses.jsonl", location);
         await using var read = await store.OpenReadAsync(location, CancellationToken.None);
         using var reader = new StreamReader(read);
         Assert.Equal("{\"key\":\"1\"}\n", await reader.ReadToEndAsync());
