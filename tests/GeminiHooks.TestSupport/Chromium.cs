@@ -24,6 +24,7 @@ public sealed class Chromium : IAsyncDisposable
     readonly ConcurrentQueue<string> _requested = new();
     Task _receiving = Task.CompletedTask;
     int _nextId;
+    int _clicksSent;
 
     Chromium(Process process, TempDirectory profile)
     {
@@ -176,29 +177,46 @@ public sealed class Chromium : IAsyncDisposable
     /// <summary>
     /// A real mouse click (pressed and released) at the centre of the element <paramref name="selector"/> finds, once it
     /// can be clicked: shown (it has a box) and enabled. A click sent while its section was still hidden landed on
-    /// nothing (the dashboard draws its event rows before it shows the section that holds them and the pager).
+    /// nothing (the dashboard draws its event rows before it shows the section that holds them and the pager), and one
+    /// sent just as the page above it grew (charts and row details fill in as they load) landed beside it; so each click
+    /// is checked to have reached its element, and sent again when it did not.
     /// </summary>
     public async Task ClickAsync(string selector)
     {
         var selectorJson = JsonSerializer.Serialize(selector);
-        await WaitForAsync($$"""
-            (() => { const e = document.querySelector({{selectorJson}}); if (!e || e.disabled) return false;
-                     const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })()
-            """, TimeSpan.FromSeconds(30));
-        var box = await EvaluateAsync($$"""
-            (() => { const e = document.querySelector({{selectorJson}}); if (!e) return null;
-                     e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect();
-                     return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; })()
-            """) ?? throw new InvalidOperationException("nothing in the page matches " + selector);
-        foreach (var type in new[] { "mousePressed", "mouseReleased" })
-            await SendAsync("Input.dispatchMouseEvent", new JsonObject
+        for (var attempt = 1; ; attempt++)
+        {
+            var mark = ++_clicksSent;
+            await WaitForAsync($$"""
+                (() => { const e = document.querySelector({{selectorJson}}); if (!e || e.disabled) return false;
+                         const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0; })()
+                """, TimeSpan.FromSeconds(30));
+            // The mark is the page's, not the element's: a click that redraws the element still counts.
+            var box = await EvaluateAsync($$"""
+                (() => { const e = document.querySelector({{selectorJson}}); if (!e) return null;
+                         e.addEventListener('click', () => { window.__testClick = {{mark}}; }, { once: true });
+                         e.scrollIntoView({ block: 'center' }); const r = e.getBoundingClientRect();
+                         return { x: r.left + r.width / 2, y: r.top + r.height / 2 }; })()
+                """) ?? throw new InvalidOperationException("nothing in the page matches " + selector);
+            foreach (var type in new[] { "mousePressed", "mouseReleased" })
+                await SendAsync("Input.dispatchMouseEvent", new JsonObject
+                {
+                    ["type"] = type,
+                    ["x"] = box["x"]!.GetValue<double>(),
+                    ["y"] = box["y"]!.GetValue<double>(),
+                    ["button"] = "left",
+                    ["clickCount"] = 1,
+                });
+            try
             {
-                ["type"] = type,
-                ["x"] = box["x"]!.GetValue<double>(),
-                ["y"] = box["y"]!.GetValue<double>(),
-                ["button"] = "left",
-                ["clickCount"] = 1,
-            });
+                await WaitForAsync($"window.__testClick === {mark}", TimeSpan.FromSeconds(2));
+                return;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+                // Missed: the element moved between measuring it and the click.
+            }
+        }
     }
 
     public async Task ScreenshotAsync(string path)
