@@ -177,9 +177,9 @@ public sealed class Chromium : IAsyncDisposable
     /// <summary>
     /// A real mouse click (pressed and released) at the centre of the element <paramref name="selector"/> finds, once it
     /// can be clicked: shown (it has a box) and enabled. A click sent while its section was still hidden landed on
-    /// nothing (the dashboard draws its event rows before it shows the section that holds them and the pager), and one
-    /// sent just as the page above it grew (charts and row details fill in as they load) landed beside it; so each click
-    /// is checked to have reached its element, and sent again when it did not.
+    /// nothing (the dashboard draws its event rows before it shows the section that holds them and the pager). One CI
+    /// run's click on the shown, enabled pager still never reached it (most likely the page moved between measuring and
+    /// clicking), so each click is checked to have reached its element, and sent again when it did not.
     /// </summary>
     public async Task ClickAsync(string selector)
     {
@@ -214,7 +214,7 @@ public sealed class Chromium : IAsyncDisposable
             }
             catch (TimeoutException) when (attempt < 3)
             {
-                // Missed: the element moved between measuring it and the click.
+                // Missed; measured and sent again.
             }
         }
     }
