@@ -94,6 +94,7 @@ public sealed class ChildProcess : IAsyncDisposable
         throw new InvalidOperationException($"No free loopback port between {Lowest} and {highest}.");
     }
 
+    /// <summary>Where the kernel's ephemeral range starts; its default when unknown or too low to leave ports beneath.</summary>
     static int EphemeralRangeStart()
     {
         const string RangeFile = "/proc/sys/net/ipv4/ip_local_port_range";
