@@ -19,10 +19,7 @@ static class S3TestServer
     /// <summary>The store's settings for the test server, under a prefix of the test's own.</summary>
     public static ArtifactS3Options Options(string prefix, string? bucket = null)
     {
-        // The store reads the keys through the SDK's chain; checked here so that a test without them fails with that
-        // message instead of the SDK looking further (profiles, instance metadata).
-        _ = TestS3.AccessKey;
-        _ = TestS3.SecretKey;
+        TestS3.RequireKeys();
         return new ArtifactS3Options
         {
             Bucket = bucket ?? TestS3.Bucket,

@@ -14,13 +14,20 @@ public static class TestS3
     /// <summary>The script that started the server, for tests that stop and start it.</summary>
     public static string Script => Require("GEMINIHOOKS_TEST_S3_SCRIPT");
 
+    /// <summary>
+    /// Fails, saying what to run, when the keys are not set. The store reads them through the SDK's chain, which would
+    /// otherwise look further (profiles, instance metadata) and fail with a message that does not.
+    /// </summary>
+    public static void RequireKeys()
+    {
+        _ = AccessKey;
+        _ = SecretKey;
+    }
+
     /// <summary>The server settings that make the test server the artifact store, under <paramref name="prefix"/>.</summary>
     public static Dictionary<string, string?> ServerSettings(string prefix)
     {
-        // The store reads the keys through the SDK's chain; checked here so that a test without them fails with this
-        // message instead of the SDK looking further (profiles, instance metadata).
-        _ = AccessKey;
-        _ = SecretKey;
+        RequireKeys();
         return new()
         {
             ["GeminiHooks:Artifacts:Store"] = "S3",
